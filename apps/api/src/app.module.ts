@@ -1,0 +1,42 @@
+import { AuthModule } from '@gatehouse/auth';
+import { AppConfig, ConfigModule } from '@gatehouse/config';
+import { DatabaseModule } from '@gatehouse/database';
+import { UsersModule } from '@gatehouse/users';
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { DestinationStream } from 'pino';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { loggingParams } from './common/logging';
+import { HealthModule } from './health/health.module';
+import { MeModule } from './users/me.module';
+
+export interface AppModuleOptions {
+  /** Where log lines go; stdout when unset. */
+  logDestination?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggingParams(config, options.logDestination)),
+        DatabaseModule,
+        UsersModule,
+        AuthModule,
+        HealthModule,
+        MeModule,
+      ],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from './database-errors';
+
+export interface ErrorBody {
+  statusCode: number;
+  message: string | string[];
+  error: string;
+}
+
+function reasonPhrase(status: number): string {
+  const name = HttpStatus[status] as string | undefined;
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+/** Turns any HttpException into Nest's error shape, keeping only the parts meant for the client. */
+function httpErrorBody(exception: HttpException): ErrorBody {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  const fallback = reasonPhrase(status);
+  if (typeof response === 'string') return { statusCode: status, message: response, error: fallback };
+  const { message, error } = response as { message?: unknown; error?: unknown };
+  const text =
+    typeof message === 'string' || (Array.isArray(message) && message.every((m) => typeof m === 'string'))
+      ? message
+      : fallback;
+  return { statusCode: status, message: text, error: typeof error === 'string' ? error : fallback };
+}
+
+/**
+ * The one place errors become responses: Nest's shape for every error, including Fastify's own (bad JSON,
+ * body too large), a 503 when the database is out of reach, and for anything unexpected a bare 500 whose
+ * details go to the log under the request id, never to the client.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    let body: ErrorBody;
+    if (exception instanceof HttpException) {
+      body = httpErrorBody(exception);
+    } else if (isDatabaseUnavailable(exception)) {
+      body = { statusCode: 503, message: 'the service is temporarily unavailable', error: reasonPhrase(503) };
+      this.log.warn({ reqId: request.id, err: summarize(exception) }, 'database unavailable');
+    } else {
+      body = { statusCode: 500, message: 'Internal server error', error: reasonPhrase(500) };
+      this.log.error({ reqId: request.id, err: summarize(exception) }, 'unhandled error');
+    }
+    void reply.status(body.statusCode).send(body);
+  }
+}
+
+/** What an error may put in the log: its kind, message and stack, never the query parameters it carries. */
+function summarize(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  return { type: error.name, message: error.message, stack: error.stack };
+}

@@ -1,0 +1,47 @@
+import { AppConfig } from '@gatehouse/config';
+import { RequestMethod } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Params } from 'nestjs-pino';
+import { DestinationStream } from 'pino';
+
+// Whatever carries a credential: headers, and any body or object field named for one.
+const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'accessToken', 'refreshToken', 'token'];
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
+  ...SECRET_FIELDS.map((field) => `*.*.${field}`),
+];
+
+/** JSON lines on stdout (or the given stream): one per request, one per security event, secrets redacted. */
+export function loggingParams(config: AppConfig, destination?: DestinationStream): Params {
+  return {
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+    pinoHttp: [
+      {
+        level: config.log.level,
+        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+        genReqId: (request: IncomingMessage) => {
+          const given = request.headers['x-request-id'];
+          return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+        },
+        customLogLevel: (_request, response, error) =>
+          error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+        serializers: {
+          // The query string is left out: it is where a careless client would put a credential.
+          req: (request: { id: string; method: string; url: string; headers: Record<string, unknown> }) => ({
+            id: request.id,
+            method: request.method,
+            path: request.url.split('?')[0],
+            userAgent: request.headers['user-agent'],
+          }),
+          res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+        },
+      },
+      destination as DestinationStream,
+    ],
+  };
+}

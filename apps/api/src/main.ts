@@ -1,0 +1,19 @@
+import { ConfigError, loadConfig } from '@gatehouse/config';
+import { describeDatabase } from '@gatehouse/database';
+import { Logger } from 'nestjs-pino';
+import { createApp } from './app.factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp(config);
+  await app.listen({ port: config.http.port, host: config.http.host });
+  const url = await app.getUrl();
+  app.get(Logger).log(`Gatehouse listening on ${url} with ${describeDatabase(config)}`, 'Main');
+}
+
+main().catch((error: unknown) => {
+  // A configuration mistake is the operator's to fix: say what is wrong, not where in the code.
+  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`Gatehouse failed to start: ${message}\n`);
+  process.exit(1);
+});

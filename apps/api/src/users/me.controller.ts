@@ -1,0 +1,34 @@
+import { ApiResponseCodes, AuthUser, CurrentUser } from '@gatehouse/auth';
+import { User, UserDto, UsersService } from '@gatehouse/users';
+import { Body, Controller, Get, Patch, UnauthorizedException } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { UpdateMeDto } from './update-me.dto';
+
+/** The smallest guarded feature: no auth code beyond @CurrentUser(); the global guard does the rest. */
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users/me')
+export class MeController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOkResponse({ type: UserDto })
+  @ApiResponseCodes(401)
+  async get(@CurrentUser() caller: AuthUser): Promise<UserDto> {
+    return UserDto.from(await this.load(caller));
+  }
+
+  @Patch()
+  @ApiOkResponse({ type: UserDto })
+  @ApiResponseCodes(400, 401)
+  async update(@CurrentUser() caller: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
+    const user = await this.users.updateProfile(await this.load(caller), { displayName: body.displayName });
+    return UserDto.from(user);
+  }
+
+  private async load(caller: AuthUser): Promise<User> {
+    const user = await this.users.findById(caller.id);
+    if (!user) throw new UnauthorizedException();
+    return user;
+  }
+}

@@ -1,0 +1,6 @@
+import { UsersModule } from '@gatehouse/users';
+import { Module } from '@nestjs/common';
+import { MeController } from './me.controller';
+
+@Module({ imports: [UsersModule], controllers: [MeController] })
+export class MeModule {}

@@ -1,0 +1,131 @@
+import { User, UserDto, UsersService } from '@gatehouse/users';
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthService, IssuedTokens } from './auth.service';
+import { RefreshCookie } from './cookies/refresh-cookie';
+import { ApiResponseCodes } from './decorators/api-errors.decorator';
+import { CurrentUser } from './decorators/current-user.decorator';
+import { Public } from './decorators/public.decorator';
+import { ChangePasswordDto } from './dto/change-password.dto';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+import { LocalAuthGuard } from './guards/local-auth.guard';
+import { OptionalRefreshGuard, RefreshGuard } from './guards/refresh.guard';
+import { SameOriginGuard } from './guards/same-origin.guard';
+import { ClientInfo } from './tokens/token.service';
+import { AuthUser, RefreshClaims } from './tokens/token-types';
+
+type AuthenticatedRequest<T> = FastifyRequest & { user: T };
+
+function clientOf(request: FastifyRequest): ClientInfo {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] };
+}
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly cookie: RefreshCookie,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @ApiCreatedResponse({ type: UserDto, description: 'The new user' })
+  @ApiResponseCodes(400, 409, 429)
+  async register(@Body() body: RegisterDto): Promise<UserDto> {
+    const user = await this.users.create(body);
+    return UserDto.from(user);
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(LocalAuthGuard)
+  @ApiBody({ type: LoginDto })
+  @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the HttpOnly refresh cookie too' })
+  @ApiUnauthorizedResponse({ description: 'Unknown email or wrong password (one message for both)' })
+  @ApiForbiddenResponse({ description: 'Account disabled (answered only to the right password)' })
+  @ApiResponseCodes(400, 429)
+  async login(
+    @Req() request: AuthenticatedRequest<User>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    return this.send(reply, await this.auth.login(request.user, clientOf(request)));
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @UseGuards(SameOriginGuard, RefreshGuard)
+  @ApiCookieAuth('refresh_token')
+  @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the rotated refresh cookie' })
+  @ApiUnauthorizedResponse({ description: 'Missing, invalid, expired, revoked or reused token; clears the cookie' })
+  @ApiForbiddenResponse({ description: 'Cross-site request' })
+  @ApiResponseCodes(429, 503)
+  async refresh(
+    @Req() request: AuthenticatedRequest<RefreshClaims>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const issued = await this.auth.refresh(request.user, clientOf(request));
+    if (!issued) {
+      this.cookie.clear(reply);
+      throw new UnauthorizedException('refresh token is no longer valid');
+    }
+    return this.send(reply, issued);
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(SameOriginGuard, OptionalRefreshGuard)
+  @ApiCookieAuth('refresh_token')
+  @ApiNoContentResponse({ description: 'Session revoked (when the cookie was valid) and cookie cleared' })
+  @ApiForbiddenResponse({ description: 'Cross-site request' })
+  async logout(
+    @Req() request: AuthenticatedRequest<RefreshClaims | undefined>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.auth.logout(request.user);
+    this.cookie.clear(reply);
+  }
+
+  @Post('logout-all')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'Every session of the user revoked; cookie cleared' })
+  @ApiUnauthorizedResponse()
+  async logoutAll(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.auth.logoutAll(user);
+    this.cookie.clear(reply);
+  }
+
+  @Post('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'Password changed; every other session revoked' })
+  @ApiForbiddenResponse({ description: 'Current password is wrong' })
+  @ApiResponseCodes(400, 401)
+  async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.auth.changePassword(user, body.currentPassword, body.newPassword);
+  }
+
+  private send(reply: FastifyReply, issued: IssuedTokens): TokenResponseDto {
+    this.cookie.set(reply, issued.refresh.token, issued.refresh.expiresAt);
+    reply.header('Cache-Control', 'no-store');
+    return issued.body;
+  }
+}

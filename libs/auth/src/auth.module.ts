@@ -1,0 +1,47 @@
+import { UsersModule } from '@gatehouse/users';
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { RefreshCookie } from './cookies/refresh-cookie';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { RolesGuard } from './guards/roles.guard';
+import { JwksController } from './jwks.controller';
+import { KeyService } from './keys/key.service';
+import { RevocationService } from './revocation/revocation.service';
+import { SecurityEvents } from './security-events';
+import { SessionsController } from './sessions.controller';
+import { AccessTokenStrategy } from './strategies/access-token.strategy';
+import { LocalStrategy } from './strategies/local.strategy';
+import { RefreshTokenStrategy } from './strategies/refresh-token.strategy';
+import { RefreshToken } from './tokens/entities/refresh-token.entity';
+import { Session } from './tokens/entities/session.entity';
+import { TokenService } from './tokens/token.service';
+import { TokenSigner } from './tokens/token-signer';
+
+/**
+ * Everything about who is calling: login, tokens, sessions, revocation. Importing it protects every route of the
+ * app (a global guard); `@Public()` opts a route out and `@Roles()` narrows it.
+ */
+@Module({
+  imports: [UsersModule, PassportModule, TypeOrmModule.forFeature([Session, RefreshToken])],
+  controllers: [AuthController, SessionsController, JwksController],
+  providers: [
+    AuthService,
+    KeyService,
+    TokenSigner,
+    TokenService,
+    RevocationService,
+    SecurityEvents,
+    RefreshCookie,
+    LocalStrategy,
+    AccessTokenStrategy,
+    RefreshTokenStrategy,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+  ],
+  exports: [TokenService, SecurityEvents, RevocationService],
+})
+export class AuthModule {}

@@ -1,0 +1,63 @@
+import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { FastifyRequest } from 'fastify';
+import { IS_PUBLIC } from '../decorators/public.decorator';
+import { RevocationService } from '../revocation/revocation.service';
+import { ACCESS_STRATEGY } from '../strategies/access-token.strategy';
+import { AuthUser } from '../tokens/token-types';
+import { VerifiedTokenCache } from './verified-token-cache';
+
+type GuardedRequest = FastifyRequest & { user?: AuthUser };
+
+/**
+ * The global guard: every route needs a valid bearer access token unless it is @Public(). A token verified once
+ * is remembered by its exact text until it expires, so the hot path is a map lookup, an expiry check and a
+ * revocation check. It never reads the database.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
+  private readonly verified = new VerifiedTokenCache();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly revocations: RevocationService,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const token = bearerToken(request);
+    let user = token === undefined ? undefined : this.verified.get(token);
+    if (!user) {
+      await super.canActivate(context);
+      user = request.user!;
+      if (token !== undefined) this.verified.set(token, user, expiryOf(token));
+    }
+    if (this.revocations.isRevoked(user.sessionId)) throw new UnauthorizedException('session has been revoked');
+    request.user = user;
+    return true;
+  }
+
+  override handleRequest<T>(error: unknown, user: T | false): T {
+    if (error || !user) throw new UnauthorizedException();
+    return user;
+  }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  return header.slice(7).trim();
+}
+
+/** The `exp` of a token that has just been verified, in milliseconds. */
+function expiryOf(token: string): number {
+  const payload = token.split('.')[1];
+  const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp: number };
+  return exp * 1000;
+}

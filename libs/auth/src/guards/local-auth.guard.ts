@@ -1,0 +1,22 @@
+import { ExecutionContext, Injectable, ValidationPipe } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import { FastifyRequest } from 'fastify';
+import { LoginDto } from '../dto/login.dto';
+
+// The same rules as the app's global pipe. Guards run before pipes, so the body is checked here first.
+const loginBody = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+
+/** Validates the login body (400 for a malformed one), then checks the credentials with the local strategy. */
+@Injectable()
+export class LocalAuthGuard extends AuthGuard('local') {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    await loginBody.transform(request.body, { type: 'body', metatype: LoginDto });
+    return (await super.canActivate(context)) as boolean;
+  }
+
+  override handleRequest<T>(error: unknown, user: T | false): T {
+    if (error) throw error;
+    return user as T;
+  }
+}

@@ -1,0 +1,11 @@
+export { AuthModule } from './auth.module';
+export { ApiResponseCodes, ErrorDto } from './decorators/api-errors.decorator';
+export { CurrentUser } from './decorators/current-user.decorator';
+export { Public } from './decorators/public.decorator';
+export { Roles } from './decorators/roles.decorator';
+export { JwtAuthGuard } from './guards/jwt-auth.guard';
+export { RolesGuard } from './guards/roles.guard';
+export { SameOriginGuard } from './guards/same-origin.guard';
+export { SecurityEvents } from './security-events';
+export { TokenService } from './tokens/token.service';
+export type { AuthUser } from './tokens/token-types';

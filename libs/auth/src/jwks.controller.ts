@@ -1,0 +1,18 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from './decorators/public.decorator';
+import { KeyService } from './keys/key.service';
+
+@ApiTags('auth')
+@Public()
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly keys: KeyService) {}
+
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOkResponse({ description: 'The public keys that verify access tokens: the current one and the previous ones' })
+  jwks(): { keys: Record<string, unknown>[] } {
+    return this.keys.jwks();
+  }
+}

@@ -1,0 +1,56 @@
+import { AppConfig } from '@gatehouse/config';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+
+const SWEEP_INTERVAL_MS = 60_000;
+// Tolerates clocks that disagree a little between the instance that issued a token and the one checking it.
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The ids of revoked sessions, in memory, so the bearer guard can refuse their access tokens without a database
+ * read. An entry is kept for one access-token lifetime after the revocation: every access token of that session
+ * was issued before it and has expired by then.
+ */
+@Injectable()
+export class RevocationService implements OnModuleDestroy {
+  private readonly revoked = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly config: AppConfig) {
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  /** Records revocations made at `revokedAt` (here or on another instance). */
+  add(sessionIds: Iterable<string>, revokedAt: Date = new Date()): void {
+    const forgetAt = revokedAt.getTime() + this.config.tokens.accessTtl * 1000 + CLOCK_SKEW_MS;
+    if (forgetAt <= Date.now()) return;
+    for (const id of sessionIds) {
+      if ((this.revoked.get(id) ?? 0) < forgetAt) this.revoked.set(id, forgetAt);
+    }
+  }
+
+  isRevoked(sessionId: string): boolean {
+    const forgetAt = this.revoked.get(sessionId);
+    return forgetAt !== undefined && forgetAt > Date.now();
+  }
+
+  get size(): number {
+    return this.revoked.size;
+  }
+
+  /** How far back a reload must look to rebuild this set: one access-token lifetime. */
+  get horizon(): Date {
+    return new Date(Date.now() - this.config.tokens.accessTtl * 1000 - CLOCK_SKEW_MS);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, forgetAt] of this.revoked) {
+      if (forgetAt <= now) this.revoked.delete(id);
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+export type SecurityEvent =
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'refresh.race_absorbed'
+  | 'refresh.reuse_detected'
+  | 'refresh.rejected'
+  | 'session.revoked'
+  | 'password.changed'
+  | 'account.disabled'
+  | 'account.enabled';
+
+/** Ids and reasons only: a security event never carries a password, a token or a cookie. */
+export interface SecurityEventFields {
+  userId?: string;
+  sessionId?: string;
+  sessionIds?: string[];
+  reason?: string;
+  ip?: string;
+  [key: string]: string | string[] | number | boolean | undefined;
+}
+
+/** Writes security events as structured log entries, one per event, whatever the log level's verbosity. */
+@Injectable()
+export class SecurityEvents {
+  private readonly log = new Logger('SecurityEvent');
+
+  record(event: SecurityEvent, fields: SecurityEventFields = {}): void {
+    const entry = { securityEvent: event, ...fields };
+    if (event === 'refresh.reuse_detected' || event === 'login.failed' || event === 'refresh.rejected') {
+      this.log.warn(entry, event);
+    } else {
+      this.log.log(entry, event);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { AppConfig } from '@gatehouse/config';
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { decode } from 'jsonwebtoken';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { KeyCallback, keyForJwt } from './key-callback';
+import { KeyService } from '../keys/key.service';
+import { ACCESS_TOKEN_TYPE, AuthUser } from '../tokens/token-types';
+
+export const ACCESS_STRATEGY = 'jwt';
+
+interface AccessPayload {
+  sub?: unknown;
+  sid?: unknown;
+  roles?: unknown;
+}
+
+/**
+ * Bearer access tokens: the key is found by `kid` among this server's keys, the token's `alg` must be that key's
+ * algorithm, `typ` must be `at+jwt`, and `iss`, `aud` and `exp` are checked. No database read.
+ */
+@Injectable()
+export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRATEGY) {
+  constructor(config: AppConfig, keys: KeyService) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      issuer: config.tokens.issuer,
+      audience: config.tokens.accessAudience,
+      algorithms: ['ES256', 'ES384', 'ES512', 'RS256'],
+      ignoreExpiration: false,
+      secretOrKeyProvider: (_request: unknown, rawToken: string, done: KeyCallback) => {
+        const token = decode(rawToken, { complete: true });
+        const header = token?.header;
+        const key = header?.kid ? keys.verificationKey(header.kid) : undefined;
+        if (!header || header.typ !== ACCESS_TOKEN_TYPE || !key || header.alg !== key.algorithm) {
+          return done(new UnauthorizedException());
+        }
+        done(null, keyForJwt(key.publicKey));
+      },
+    });
+  }
+
+  validate(payload: AccessPayload): AuthUser {
+    const { sub, sid, roles } = payload;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
+      throw new UnauthorizedException();
+    }
+    return { id: sub, sessionId: sid, roles: roles.filter((role): role is string => typeof role === 'string') };
+  }
+}

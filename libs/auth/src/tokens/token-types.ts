@@ -1,0 +1,21 @@
+/** The JOSE `typ` of each kind of token: a token of one kind is never accepted where the other is expected. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+export const REFRESH_TOKEN_TYPE = 'refresh+jwt';
+export const REFRESH_ALGORITHM = 'HS256';
+
+/** Who is calling, as the bearer access token says: all a guarded route needs, with no database read. */
+export interface AuthUser {
+  /** The user id (`sub`). */
+  readonly id: string;
+  /** The session, i.e. refresh-token family (`sid`). */
+  readonly sessionId: string;
+  readonly roles: readonly string[];
+}
+
+/** What a verified refresh token says, plus its raw text (to compare its hash with the stored one). */
+export interface RefreshClaims {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly tokenId: string;
+  readonly token: string;
+}

@@ -1,0 +1,60 @@
+export type SameSite = 'strict' | 'lax' | 'none';
+export type TrustProxy = boolean | number | string[];
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** A PEM given inline (`X`) or as a file path (`X_FILE`), as read from the environment. */
+export interface KeySource {
+  readonly variable: string;
+  readonly pem: string;
+}
+
+/**
+ * Every setting Gatehouse reads, validated once at start. Injected by its class; built only by `loadConfig`.
+ * Durations are whole seconds.
+ */
+export abstract class AppConfig {
+  declare readonly nodeEnv: string;
+  declare readonly production: boolean;
+  declare readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly trustProxy: TrustProxy;
+    readonly corsOrigins: readonly string[];
+    readonly bodyLimitBytes: number;
+  };
+  declare readonly log: { readonly level: LogLevel };
+  declare readonly database: {
+    /** Unset: the embedded PostgreSQL (PGlite) under `dataDir`. */
+    readonly url?: string;
+    readonly dataDir: string;
+    readonly migrationsRun: boolean;
+  };
+  declare readonly tokens: {
+    readonly accessTtl: number;
+    readonly refreshTtl: number;
+    readonly sessionMaxAge?: number;
+    readonly reuseGraceSeconds: number;
+    readonly issuer: string;
+    readonly accessAudience: string;
+    readonly refreshAudience: string;
+    readonly clientId: string;
+  };
+  declare readonly keys: {
+    readonly accessPrivateKey?: KeySource;
+    readonly accessPreviousPublicKeys?: KeySource;
+    readonly refreshSecret?: KeySource;
+  };
+  declare readonly cookie: {
+    readonly name: string;
+    readonly sameSite: SameSite;
+    readonly secure: boolean;
+  };
+  declare readonly throttle: {
+    readonly login: { readonly limit: number; readonly ttl: number };
+    readonly register: { readonly limit: number; readonly ttl: number };
+    readonly refresh: { readonly limit: number; readonly ttl: number };
+    readonly redisUrl?: string;
+  };
+  declare readonly password: { readonly minLength: number };
+  declare readonly admin?: { readonly email: string; readonly password: string };
+}

@@ -1,0 +1,6 @@
+export { AppConfig } from './app-config';
+export type { KeySource, LogLevel, SameSite, TrustProxy } from './app-config';
+export { ConfigError } from './config-error';
+export { ConfigModule } from './config.module';
+export { parseDuration } from './duration';
+export { loadConfig } from './load-config';

@@ -1,0 +1,33 @@
+import { AppConfig } from '@gatehouse/config';
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { buildDataSourceOptions } from './data-source-options';
+import { DatabasePing } from './database-ping';
+import { runMigrations } from './run-migrations';
+
+/** The database connection for the whole app; feature modules register their entities with `forFeature`. */
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...buildDataSourceOptions(config),
+        migrationsRun: config.database.migrationsRun,
+        autoLoadEntities: true,
+        retryAttempts: 2,
+        retryDelay: 1000,
+      }),
+      // Migrations run here, before the data source is handed to any provider, under a lock of our own.
+      dataSourceFactory: async (options?: DataSourceOptions) => {
+        const dataSource = await new DataSource({ ...options!, migrationsRun: false }).initialize();
+        if (options!.migrationsRun) await runMigrations(dataSource);
+        return dataSource;
+      },
+    }),
+  ],
+  providers: [DatabasePing],
+  exports: [DatabasePing],
+})
+export class DatabaseModule {}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminSeeder } from './admin-seeder';
+import { User } from './entities/user.entity';
+import { PasswordService } from './password.service';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User])],
+  providers: [UsersService, PasswordService, AdminSeeder],
+  exports: [UsersService, PasswordService],
+})
+export class UsersModule {}
