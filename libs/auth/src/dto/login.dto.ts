@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { PasswordField } from './text-rules';
 
 export class LoginDto {
@@ -7,6 +7,7 @@ export class LoginDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(254)
+  @Matches(/^[^\p{Cc}]*$/u, { message: 'email must not contain control characters' })
   email: string;
 
   @PasswordField('the account password')

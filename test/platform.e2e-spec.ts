@@ -1,0 +1,145 @@
+import { PASSWORD, register, signUp, uniqueEmail } from './support/auth-client';
+import { describeEachDatabase } from './support/databases';
+import { TestApp } from './support/test-app';
+
+describeEachDatabase('platform conventions', (kind) => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await TestApp.start(kind);
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  function expectNestError(body: Record<string, unknown>, status: number): void {
+    expect(body.statusCode).toBe(status);
+    expect(typeof body.error).toBe('string');
+    expect(typeof body.message === 'string' || Array.isArray(body.message)).toBe(true);
+    expect(JSON.stringify(body)).not.toMatch(/FST_|stack|at \w+ \(|SELECT|INSERT|QueryFailed|node_modules/);
+  }
+
+  it('serves health with the database up', async () => {
+    const response = await app.http().get('/api/health').expect(200);
+    expect(response.body).toEqual({ status: 'ok', database: 'up' });
+  });
+
+  it('answers unknown routes with a 404 in Nest error shape', async () => {
+    const response = await app.http().get('/api/nope').expect(404);
+    expectNestError(response.body, 404);
+  });
+
+  it('sets security headers and no X-Powered-By', async () => {
+    const response = await app.http().get('/api/health');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-powered-by']).toBeUndefined();
+    expect(response.headers['content-security-policy']).toBeDefined();
+  });
+
+  it('refuses malformed JSON with a 400 in Nest shape', async () => {
+    const response = await app
+      .http()
+      .post('/api/auth/register')
+      .set('Content-Type', 'application/json')
+      .send('{"email": "a@b.c",');
+    expect(response.status).toBe(400);
+    expectNestError(response.body, 400);
+  });
+
+  it('refuses an empty JSON body with a 400', async () => {
+    const response = await app.http().post('/api/auth/register').set('Content-Type', 'application/json').send('');
+    expect(response.status).toBe(400);
+    expectNestError(response.body, 400);
+  });
+
+  it('refuses a body over 100 KB with a 413', async () => {
+    const response = await app
+      .http()
+      .post('/api/auth/register')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(110 * 1024) }));
+    expect(response.status).toBe(413);
+    expectNestError(response.body, 413);
+  });
+
+  it('refuses an unsupported content type with a 4xx in Nest shape', async () => {
+    const response = await app.http().post('/api/auth/register').set('Content-Type', 'text/plain').send('hello');
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expectNestError(response.body, response.status);
+  });
+
+  const oddBodies: [string, string][] = [
+    ['null', 'null'],
+    ['an array', '[]'],
+    ['a string', '"str"'],
+    ['a number', '123'],
+    ['true', 'true'],
+    ['an empty object', '{}'],
+    ['an operator object as email', '{"email":{"$gt":""},"password":"whatever whatever"}'],
+    ['a __proto__ key', '{"__proto__":{"admin":true},"email":"p@example.com","password":"a long enough passphrase"}'],
+    ['a constructor.prototype key', '{"constructor":{"prototype":{"x":1}},"email":"c@example.com"}'],
+    ['NUL bytes in the email', '{"email":"nul\\u0000@example.com","password":"a long enough passphrase for tests"}'],
+  ];
+  for (const route of ['/api/auth/register', '/api/auth/login']) {
+    for (const [name, body] of oddBodies) {
+      it(`answers ${name} on ${route} with a 4xx, never a 5xx`, async () => {
+        const response = await app.http().post(route).set('Content-Type', 'application/json').send(body);
+        expect(response.status).toBeGreaterThanOrEqual(400);
+        expect(response.status).toBeLessThan(500);
+        expectNestError(response.body, response.status);
+      });
+    }
+  }
+
+  it('refuses NUL bytes in a display name with a 400', async () => {
+    const response = await app
+      .http()
+      .post('/api/auth/register')
+      .send({ email: uniqueEmail(), password: PASSWORD, displayName: 'bad\u0000name' });
+    expect(response.status).toBe(400);
+  });
+
+  it('serves the OpenAPI document and the Swagger UI', async () => {
+    const doc = await app.http().get('/api/docs-json').expect(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    const paths = Object.keys(doc.body.paths);
+    for (const path of [
+      '/api/auth/register',
+      '/api/auth/login',
+      '/api/auth/refresh',
+      '/api/auth/logout',
+      '/api/auth/logout-all',
+      '/api/auth/sessions',
+      '/api/auth/sessions/{id}',
+      '/api/auth/password',
+      '/api/users/me',
+      '/api/health',
+    ]) {
+      expect(paths).toContain(path);
+    }
+    expect(doc.body.components.securitySchemes).toHaveProperty('bearer');
+    expect(doc.body.components.schemas).toHaveProperty('RegisterDto');
+    const ui = await app.http().get('/api/docs').redirects(1);
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+  });
+
+  it('answers a malformed id in a path with a 400', async () => {
+    const { accessToken } = await signUp(app);
+    const response = await app
+      .http()
+      .delete('/api/auth/sessions/not-a-uuid')
+      .set('Authorization', `Bearer ${accessToken}`);
+    expect(response.status).toBe(400);
+    expectNestError(response.body, 400);
+  });
+
+  it('keeps users across a restart on the same data', async () => {
+    const email = uniqueEmail('restart');
+    await register(app, email);
+    await app.restart();
+    const login = await app.http().post('/api/auth/login').send({ email, password: PASSWORD });
+    expect(login.status).toBe(200);
+  });
+});

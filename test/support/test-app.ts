@@ -1,0 +1,119 @@
+import { loadConfig } from '@gatehouse/config';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import request from 'supertest';
+import TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../apps/api/src/app.factory';
+import { DatabaseKind, serverUrl } from './databases';
+import { TcpProxy } from './tcp-proxy';
+
+export type Env = Record<string, string | undefined>;
+
+export interface TestAppOptions {
+  env?: Env;
+  /** PostgreSQL only: reach the server through a TCP relay the test can cut. */
+  throughProxy?: boolean;
+}
+
+/** Collects every log line the app writes, for tests that read the logs. */
+class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The real app, built by the same factory as `main.ts`, on a fresh database of the given kind: a temporary
+ * DATA_DIR for PGlite, a new database on the PostgreSQL server. Restartable on the same data.
+ */
+export class TestApp {
+  app!: NestFastifyApplication;
+  readonly logs = new LogCapture();
+  proxy?: TcpProxy;
+  private readonly dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  private databaseName?: string;
+
+  private constructor(
+    readonly kind: DatabaseKind,
+    private readonly options: TestAppOptions,
+  ) {}
+
+  static async start(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
+    const testApp = new TestApp(kind, options);
+    if (kind === 'postgres') {
+      testApp.databaseName = `gatehouse_test_${randomUUID().replace(/-/g, '')}`;
+      await adminQuery(`CREATE DATABASE "${testApp.databaseName}"`);
+      if (options.throughProxy) {
+        const target = new URL(serverUrl!);
+        testApp.proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+        await testApp.proxy.start();
+      }
+    }
+    await testApp.boot();
+    return testApp;
+  }
+
+  get env(): Env {
+    const env: Env = {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'debug',
+      DATA_DIR: this.dataDir,
+      PASSWORD_MIN_LENGTH: '15',
+      ...this.options.env,
+    };
+    if (this.kind === 'postgres') {
+      const url = new URL(serverUrl!);
+      url.pathname = `/${this.databaseName}`;
+      if (this.proxy) {
+        url.hostname = '127.0.0.1';
+        url.port = String(this.proxy.port);
+      }
+      env.DATABASE_URL = url.toString();
+    }
+    return env;
+  }
+
+  private async boot(): Promise<void> {
+    this.app = await createApp(loadConfig(this.env), { logDestination: this.logs });
+  }
+
+  http(): TestAgent {
+    return request(this.app.getHttpServer());
+  }
+
+  /** Reads the database directly, to check what the API cannot show. */
+  query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.app.get(DataSource).query(sql, params);
+  }
+
+  /** Stops the app as SIGTERM would, then starts it again on the same data and keys. */
+  async restart(): Promise<void> {
+    await this.app.close();
+    await this.boot();
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    await this.proxy?.cut();
+    if (this.databaseName) await adminQuery(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
