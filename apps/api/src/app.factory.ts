@@ -12,7 +12,10 @@ import { AppModule, AppModuleOptions } from './app.module';
  * Builds the whole app, exactly as `main.ts` runs it: end-to-end tests and benchmarks call this too.
  * The returned app is initialised but not listening.
  */
-export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: AppModuleOptions = {},
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
@@ -54,7 +57,11 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     .setDescription('Access tokens in the body, rotating refresh tokens in an HttpOnly cookie.')
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .addCookieAuth(config.cookie.name, { type: 'apiKey', in: 'cookie', name: config.cookie.name }, 'refresh_token')
+    .addCookieAuth(
+      config.cookie.name,
+      { type: 'apiKey', in: 'cookie', name: config.cookie.name },
+      'refresh_token',
+    )
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
     jsonDocumentUrl: 'api/docs-json',

@@ -1,5 +1,15 @@
 import { User, UserDto, UsersService } from '@gatehouse/users';
-import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res, UnauthorizedException, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -73,7 +83,9 @@ export class AuthController {
   @UseGuards(SameOriginGuard, RefreshGuard)
   @ApiCookieAuth('refresh_token')
   @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the rotated refresh cookie' })
-  @ApiUnauthorizedResponse({ description: 'Missing, invalid, expired, revoked or reused token; clears the cookie' })
+  @ApiUnauthorizedResponse({
+    description: 'Missing, invalid, expired, revoked or reused token; clears the cookie',
+  })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(429, 503)
   async refresh(
@@ -108,7 +120,10 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'Every session of the user revoked; cookie cleared' })
   @ApiUnauthorizedResponse()
-  async logoutAll(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async logoutAll(
+    @CurrentUser() user: AuthUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
     await this.auth.logoutAll(user);
     this.cookie.clear(reply);
   }

@@ -1,6 +1,11 @@
 import { AppConfig } from '@gatehouse/config';
 import { User, UserDto, UsersService } from '@gatehouse/users';
-import { ForbiddenException, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { SecurityEvents } from './security-events';
 import { ClientInfo, IssuedRefreshToken, RotationResult, TokenService } from './tokens/token.service';

@@ -11,7 +11,9 @@ export class JwksController {
 
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOkResponse({ description: 'The public keys that verify access tokens: the current one and the previous ones' })
+  @ApiOkResponse({
+    description: 'The public keys that verify access tokens: the current one and the previous ones',
+  })
   jwks(): { keys: Record<string, unknown>[] } {
     return this.keys.jwks();
   }

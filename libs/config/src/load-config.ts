@@ -48,7 +48,11 @@ class EnvReader {
     if (text === undefined) return fallback;
     const seconds = parseDuration(text);
     if (seconds === undefined || seconds < min) {
-      return this.fail(name, `must be a duration of at least ${min}s, in seconds ("900") or as "15m", "12h", "7d"`, fallback);
+      return this.fail(
+        name,
+        `must be a duration of at least ${min}s, in seconds ("900") or as "15m", "12h", "7d"`,
+        fallback,
+      );
     }
     return seconds;
   }
@@ -87,16 +91,27 @@ function readTrustProxy(env: EnvReader): TrustProxy {
   if (text === undefined || ['false', '0', 'no', 'off'].includes(text.toLowerCase())) return false;
   if (['true', 'yes', 'on'].includes(text.toLowerCase())) return true;
   if (/^\d+$/.test(text)) return Number(text);
-  const addresses = text.split(',').map((part) => part.trim()).filter(Boolean);
-  if (addresses.every((address) => /^[0-9a-fA-F.:/]+$/.test(address) || address === 'loopback')) return addresses;
-  return env.fail('TRUST_PROXY', 'must be false, true, a hop count, or a comma-separated list of proxy addresses', false);
+  const addresses = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  if (addresses.every((address) => /^[0-9a-fA-F.:/]+$/.test(address) || address === 'loopback'))
+    return addresses;
+  return env.fail(
+    'TRUST_PROXY',
+    'must be false, true, a hop count, or a comma-separated list of proxy addresses',
+    false,
+  );
 }
 
 function readOrigins(env: EnvReader): string[] {
   const text = env.raw('CORS_ORIGINS');
   if (text === undefined) return [];
   const origins: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     let url: URL | undefined;
     try {
       url = new URL(part);
@@ -104,7 +119,11 @@ function readOrigins(env: EnvReader): string[] {
       url = undefined;
     }
     if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== part.replace(/\/$/, '')) {
-      env.fail('CORS_ORIGINS', `has "${part}", which is not an origin such as https://app.example.com`, undefined);
+      env.fail(
+        'CORS_ORIGINS',
+        `has "${part}", which is not an origin such as https://app.example.com`,
+        undefined,
+      );
       continue;
     }
     origins.push(url.origin);
@@ -130,7 +149,11 @@ function readAdmin(env: EnvReader, minLength: number): AppConfig['admin'] {
   }
   if (!/^[^\s@]+@[^\s@]+$/.test(email)) return env.fail('ADMIN_EMAIL', 'must be an email address', undefined);
   if ([...password.normalize('NFKC')].length < minLength) {
-    return env.fail('ADMIN_PASSWORD', `must be at least ${minLength} characters (PASSWORD_MIN_LENGTH)`, undefined);
+    return env.fail(
+      'ADMIN_PASSWORD',
+      `must be at least ${minLength} characters (PASSWORD_MIN_LENGTH)`,
+      undefined,
+    );
   }
   return { email, password };
 }
@@ -156,7 +179,11 @@ export function loadConfig(source: Env = process.env): AppConfig {
     env.fail('COOKIE_NAME', 'must be 1-64 letters, digits, "_", "-" or "."', undefined);
   }
   if (cookie.sameSite === 'none' && !cookie.secure) {
-    env.fail('COOKIE_SAMESITE', 'none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)', undefined);
+    env.fail(
+      'COOKIE_SAMESITE',
+      'none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)',
+      undefined,
+    );
   }
 
   const config: AppConfig = {

@@ -74,7 +74,9 @@ export function createPgliteDriver(dataDir: string) {
       this.db = new PGlite(dataDir);
     }
 
-    connect(callback: (error: Error | null, client?: PgliteClient, release?: (error?: Error) => void) => void): void {
+    connect(
+      callback: (error: Error | null, client?: PgliteClient, release?: (error?: Error) => void) => void,
+    ): void {
       if (this.closed) {
         callback(new Error('The embedded database is closed'));
         return;
@@ -85,7 +87,7 @@ export function createPgliteDriver(dataDir: string) {
           await this.db.waitReady;
           const client = new PgliteClient(this.db);
           const release = () => {
-            this.rollbackOpenTransaction().finally(unlock);
+            void this.rollbackOpenTransaction().finally(unlock);
           };
           callback(null, client, release);
         })
@@ -112,7 +114,7 @@ export function createPgliteDriver(dataDir: string) {
 
     private async rollbackOpenTransaction(): Promise<void> {
       try {
-        if (!this.db.closed && (await this.db.isInTransaction())) await this.db.exec('ROLLBACK');
+        if (!this.db.closed && this.db.isInTransaction()) await this.db.exec('ROLLBACK');
       } catch {
         // The session is unusable only if PGlite itself failed; the next query will report that.
       }

@@ -16,7 +16,11 @@ export class AdminSeeder implements OnApplicationBootstrap {
     const admin = this.config.admin;
     if (!admin || (await this.users.findByEmail(admin.email))) return;
     try {
-      const user = await this.users.create({ email: admin.email, password: admin.password, roles: ['admin', 'user'] });
+      const user = await this.users.create({
+        email: admin.email,
+        password: admin.password,
+        roles: ['admin', 'user'],
+      });
       this.log.log({ event: 'admin.created', userId: user.id }, 'Created the ADMIN_EMAIL user');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

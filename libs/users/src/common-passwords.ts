@@ -7,6 +7,6 @@ let list: ReadonlySet<string> | undefined;
  * compared case-insensitively. Loaded on first use.
  */
 export function isCommonPassword(password: string): boolean {
-  list ??= new Set((dictionary.passwords as string[]).map((entry) => entry.toLowerCase()));
+  list ??= new Set(dictionary.passwords.map((entry) => entry.toLowerCase()));
   return list.has(password.toLowerCase());
 }

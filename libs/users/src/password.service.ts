@@ -28,7 +28,8 @@ export class PasswordService {
     const length = [...this.normalize(password)].length;
     const min = this.config.password.minLength;
     if (length < min) return `password must be at least ${min} characters long`;
-    if (length > PASSWORD_MAX_LENGTH) return `password must be at most ${PASSWORD_MAX_LENGTH} characters long`;
+    if (length > PASSWORD_MAX_LENGTH)
+      return `password must be at most ${PASSWORD_MAX_LENGTH} characters long`;
     if (isCommonPassword(this.normalize(password))) {
       return 'password is too common: it appears on a list of leaked passwords';
     }

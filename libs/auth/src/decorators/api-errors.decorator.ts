@@ -26,4 +26,6 @@ const MEANING: Record<number, string> = {
 
 /** Documents the usual error answers of a route in OpenAPI. */
 export const ApiResponseCodes = (...codes: number[]) =>
-  applyDecorators(...codes.map((status) => ApiResponse({ status, description: MEANING[status], type: ErrorDto })));
+  applyDecorators(
+    ...codes.map((status) => ApiResponse({ status, description: MEANING[status], type: ErrorDto })),
+  );

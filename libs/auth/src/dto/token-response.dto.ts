@@ -3,7 +3,9 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** Login and refresh answer with this body; the refresh token travels only in the HttpOnly cookie. */
 export class TokenResponseDto {
-  @ApiProperty({ description: 'A JWT (typ at+jwt) to send as `Authorization: Bearer …`; keep it in memory only' })
+  @ApiProperty({
+    description: 'A JWT (typ at+jwt) to send as `Authorization: Bearer …`; keep it in memory only',
+  })
   accessToken: string;
 
   @ApiProperty({ enum: ['Bearer'] })

@@ -27,7 +27,10 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (isPublic) return true;
 
     const request = context.switchToHttp().getRequest<GuardedRequest>();
@@ -38,7 +41,8 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
       user = request.user!;
       if (token !== undefined) this.verified.set(token, user, expiryOf(token));
     }
-    if (this.revocations.isRevoked(user.sessionId)) throw new UnauthorizedException('session has been revoked');
+    if (this.revocations.isRevoked(user.sessionId))
+      throw new UnauthorizedException('session has been revoked');
     request.user = user;
     return true;
   }

@@ -16,7 +16,7 @@ export class LocalAuthGuard extends AuthGuard('local') {
   }
 
   override handleRequest<T>(error: unknown, user: T | false): T {
-    if (error) throw error;
+    if (error) throw error as Error;
     return user as T;
   }
 }

@@ -13,7 +13,8 @@ export class SameOriginGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (request.headers['sec-fetch-site'] === 'cross-site') throw new ForbiddenException('cross-site request refused');
+    if (request.headers['sec-fetch-site'] === 'cross-site')
+      throw new ForbiddenException('cross-site request refused');
     const origin = request.headers.origin;
     if (origin === undefined || this.isTrusted(origin, request)) return true;
     throw new ForbiddenException('cross-site request refused');

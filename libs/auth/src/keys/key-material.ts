@@ -10,9 +10,9 @@ export interface VerificationKey {
 }
 
 const EC_ALGORITHMS: Record<string, AccessAlgorithm> = {
-  'prime256v1': 'ES256',
-  'secp384r1': 'ES384',
-  'secp521r1': 'ES512',
+  prime256v1: 'ES256',
+  secp384r1: 'ES384',
+  secp521r1: 'ES512',
 };
 
 /** The one algorithm a key may be used with, derived from the key itself so it can never be chosen by a token. */
@@ -21,7 +21,8 @@ export function algorithmFor(key: KeyObject): AccessAlgorithm {
     const algorithm = EC_ALGORITHMS[key.asymmetricKeyDetails?.namedCurve ?? ''];
     if (algorithm) return algorithm;
   }
-  if (key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048) return 'RS256';
+  if (key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048)
+    return 'RS256';
   throw new Error('must be an EC key on P-256, P-384 or P-521, or an RSA key of at least 2048 bits');
 }
 
@@ -29,7 +30,9 @@ export function algorithmFor(key: KeyObject): AccessAlgorithm {
 export function thumbprint(publicKey: KeyObject): string {
   const jwk = publicKey.export({ format: 'jwk' });
   const members =
-    jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
+    jwk.kty === 'EC'
+      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+      : { e: jwk.e, kty: jwk.kty, n: jwk.n };
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 

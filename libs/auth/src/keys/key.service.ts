@@ -1,6 +1,13 @@
 import { AppConfig, KeySource } from '@gatehouse/config';
 import { Injectable, Logger } from '@nestjs/common';
-import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pemBlocks, VerificationKey, verificationKey } from './key-material';
@@ -103,7 +110,9 @@ class DevelopmentKeys {
 
   accessPrivateKey(): KeySource {
     return this.load('ACCESS_TOKEN_PRIVATE_KEY', 'access-private.pem', () =>
-      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .privateKey.export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
     );
   }
 
@@ -120,7 +129,9 @@ class DevelopmentKeys {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       try {
         writeFileSync(path, generate(), { mode: 0o600, flag: 'wx' });
-        this.log.warn(`${variable} is not set: generated a development key at ${path}. Never use it in production.`);
+        this.log.warn(
+          `${variable} is not set: generated a development key at ${path}. Never use it in production.`,
+        );
       } catch (error) {
         // Another process made it first: use theirs.
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -45,6 +45,10 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
       throw new UnauthorizedException();
     }
-    return { id: sub, sessionId: sid, roles: roles.filter((role): role is string => typeof role === 'string') };
+    return {
+      id: sub,
+      sessionId: sid,
+      roles: roles.filter((role): role is string => typeof role === 'string'),
+    };
   }
 }

@@ -102,7 +102,10 @@ export class TokenService implements OnApplicationBootstrap {
   }
 
   /** Starts a session (a new family) for a user who just proved who they are. */
-  async startSession(user: User, client: ClientInfo): Promise<{ sessionId: string; refresh: IssuedRefreshToken }> {
+  async startSession(
+    user: User,
+    client: ClientInfo,
+  ): Promise<{ sessionId: string; refresh: IssuedRefreshToken }> {
     const now = new Date();
     const sessionId = randomUUID();
     const expiresAt = this.refreshExpiry(now, now);
@@ -116,7 +119,13 @@ export class TokenService implements OnApplicationBootstrap {
         lastUsedAt: now,
         expiresAt,
       });
-      const refresh = await this.insertToken(db, { userId: user.id, sessionId, parentId: null, now, expiresAt });
+      const refresh = await this.insertToken(db, {
+        userId: user.id,
+        sessionId,
+        parentId: null,
+        now,
+        expiresAt,
+      });
       return { sessionId, refresh };
     });
   }
@@ -129,7 +138,7 @@ export class TokenService implements OnApplicationBootstrap {
   async rotate(claims: RefreshClaims, client: ClientInfo): Promise<RotationResult> {
     const now = new Date();
     const result = await this.dataSource.transaction(async (db): Promise<RotationResult> => {
-      const [row] = (await db.query(SELECT_FOR_ROTATION, [claims.sessionId, claims.tokenId])) as RotationRow[];
+      const [row] = await db.query<RotationRow[]>(SELECT_FOR_ROTATION, [claims.sessionId, claims.tokenId]);
       if (!row || row.user_id !== claims.userId) return { outcome: 'rejected', reason: 'unknown' };
       if (row.revoked_at) return { outcome: 'rejected', reason: 'revoked' };
       if (!row.token_id || !row.token_hash || !hashMatches(row.token_hash, claims.token)) {
@@ -183,10 +192,10 @@ export class TokenService implements OnApplicationBootstrap {
   async revokeSession(sessionId: string, reason: RevocationReason, userId?: string): Promise<boolean> {
     const now = new Date();
     const found = await this.dataSource.transaction(async (db) => {
-      const rows = (await db.query(
-        `SELECT id, user_id, revoked_at FROM sessions WHERE id = $1 FOR UPDATE`,
+      const rows = await db.query<{ id: string; user_id: string; revoked_at: Date | null }[]>(
+        'SELECT id, user_id, revoked_at FROM sessions WHERE id = $1 FOR UPDATE',
         [sessionId],
-      )) as { id: string; user_id: string; revoked_at: Date | null }[];
+      );
       const session = rows[0];
       if (!session || (userId !== undefined && session.user_id !== userId)) return undefined;
       if (!session.revoked_at) await this.markRevoked(db, [sessionId], reason, now);
@@ -198,14 +207,18 @@ export class TokenService implements OnApplicationBootstrap {
   }
 
   /** Revokes every live session of a user, but `exceptSessionId`; returns the revoked ids. */
-  async revokeUserSessions(userId: string, reason: RevocationReason, exceptSessionId?: string): Promise<string[]> {
+  async revokeUserSessions(
+    userId: string,
+    reason: RevocationReason,
+    exceptSessionId?: string,
+  ): Promise<string[]> {
     const now = new Date();
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<[{ id: string }[], number]>(
       `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
         WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid)
         RETURNING id`,
       [userId, now, reason, exceptSessionId ?? null],
-    )) as [{ id: string }[], number];
+    );
     const ids = rows[0].map((row) => row.id);
     if (ids.length > 0) this.afterRevocation(ids, userId, reason, now);
     return ids;
@@ -232,10 +245,10 @@ export class TokenService implements OnApplicationBootstrap {
     now: Date,
     client: ClientInfo,
   ): Promise<IssuedRefreshToken> {
-    const [, rotated] = (await db.query(
+    const [, rotated] = await db.query<[unknown, number]>(
       'UPDATE refresh_tokens SET rotated_at = $2 WHERE id = $1 AND rotated_at IS NULL',
       [claims.tokenId, now],
-    )) as [unknown, number];
+    );
     // The row lock makes this unreachable; should it ever be reached, the transaction fails rather than
     // hand out a second live token.
     if (rotated !== 1) throw new Error('refresh token rotated concurrently');
@@ -250,7 +263,13 @@ export class TokenService implements OnApplicationBootstrap {
     await db.query(
       `UPDATE sessions SET last_used_at = $2, expires_at = $3, user_agent = COALESCE($4, user_agent), ip = COALESCE($5, ip)
         WHERE id = $1`,
-      [claims.sessionId, now, expiresAt, client.userAgent?.slice(0, 512) ?? null, client.ip?.slice(0, 64) ?? null],
+      [
+        claims.sessionId,
+        now,
+        expiresAt,
+        client.userAgent?.slice(0, 512) ?? null,
+        client.ip?.slice(0, 64) ?? null,
+      ],
     );
     return refresh;
   }
@@ -264,10 +283,10 @@ export class TokenService implements OnApplicationBootstrap {
   ): Promise<IssuedRefreshToken | undefined> {
     const grace = this.config.tokens.reuseGraceSeconds * 1000;
     if (grace === 0 || now.getTime() - rotatedAt.getTime() >= grace) return undefined;
-    const [live] = (await db.query(
+    const [live] = await db.query<LiveTokenRow[]>(
       'SELECT id, parent_id, issued_at, expires_at FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL',
       [claims.sessionId],
-    )) as LiveTokenRow[];
+    );
     if (!live || live.parent_id !== claims.tokenId) return undefined;
     const expiresAt = new Date(live.expires_at);
     if (expiresAt <= now) return undefined;
@@ -298,12 +317,24 @@ export class TokenService implements OnApplicationBootstrap {
     });
     await db.query(
       `INSERT INTO refresh_tokens (id, session_id, parent_id, hash, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [tokenId, input.sessionId, input.parentId, sha256(token), new Date(issuedAt * 1000), new Date(expiresAt * 1000)],
+      [
+        tokenId,
+        input.sessionId,
+        input.parentId,
+        sha256(token),
+        new Date(issuedAt * 1000),
+        new Date(expiresAt * 1000),
+      ],
     );
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
-  private async markRevoked(db: EntityManager, ids: string[], reason: RevocationReason, now: Date): Promise<void> {
+  private async markRevoked(
+    db: EntityManager,
+    ids: string[],
+    reason: RevocationReason,
+    now: Date,
+  ): Promise<void> {
     await db.query(
       'UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL',
       [ids, now, reason],
@@ -319,7 +350,8 @@ export class TokenService implements OnApplicationBootstrap {
   private refreshExpiry(now: Date, sessionCreatedAt: Date): Date {
     const { refreshTtl, sessionMaxAge } = this.config.tokens;
     const idle = now.getTime() + refreshTtl * 1000;
-    const absolute = sessionMaxAge === undefined ? Infinity : sessionCreatedAt.getTime() + sessionMaxAge * 1000;
+    const absolute =
+      sessionMaxAge === undefined ? Infinity : sessionCreatedAt.getTime() + sessionMaxAge * 1000;
     return new Date(Math.floor(Math.min(idle, absolute) / 1000) * 1000);
   }
 

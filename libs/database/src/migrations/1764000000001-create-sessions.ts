@@ -18,7 +18,9 @@ export class CreateSessions1764000000001 implements MigrationInterface {
         CONSTRAINT "PK_sessions" PRIMARY KEY ("id"),
         CONSTRAINT "FK_sessions_user" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE
       )`);
-    await db.query(`CREATE INDEX "IDX_sessions_user_live" ON "sessions" ("user_id") WHERE "revoked_at" IS NULL`);
+    await db.query(
+      `CREATE INDEX "IDX_sessions_user_live" ON "sessions" ("user_id") WHERE "revoked_at" IS NULL`,
+    );
     await db.query(
       `CREATE INDEX "IDX_sessions_revoked_at" ON "sessions" ("revoked_at") WHERE "revoked_at" IS NOT NULL`,
     );

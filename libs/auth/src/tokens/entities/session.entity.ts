@@ -1,12 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type RevocationReason =
-  | 'logout'
-  | 'logout_all'
-  | 'session_deleted'
-  | 'password_changed'
-  | 'account_disabled'
-  | 'reuse_detected';
+  'logout' | 'logout_all' | 'session_deleted' | 'password_changed' | 'account_disabled' | 'reuse_detected';
 
 /** A login: one refresh-token family. Its id is the `sid` claim of every token of the family. */
 @Entity({ name: 'sessions' })

@@ -1,0 +1,34 @@
+import { loadConfig } from '@gatehouse/config';
+import { ExecutionContext, ForbiddenException } from '@nestjs/common';
+import { SameOriginGuard } from './same-origin.guard';
+
+function contextFor(headers: Record<string, string>, host = 'api.example.com'): ExecutionContext {
+  const request = { headers, host };
+  return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
+}
+
+describe('SameOriginGuard', () => {
+  const guard = new SameOriginGuard(loadConfig({ CORS_ORIGINS: 'https://app.example.com' }));
+
+  it.each([
+    ['no Origin (curl, mobile apps)', {}],
+    ['a listed origin', { origin: 'https://app.example.com' }],
+    ['the server’s own origin', { origin: 'https://api.example.com' }],
+    ['a same-origin fetch', { origin: 'https://api.example.com', 'sec-fetch-site': 'same-origin' }],
+  ])('allows %s', (_name, headers) => {
+    expect(guard.canActivate(contextFor(headers))).toBe(true);
+  });
+
+  it.each([
+    ['an unlisted origin', { origin: 'https://evil.example' }],
+    ['a look-alike origin', { origin: 'https://api.example.com.evil.example' }],
+    ['the opaque origin "null"', { origin: 'null' }],
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+    [
+      'a listed origin sent cross-site',
+      { origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' },
+    ],
+  ])('refuses %s with a 403', (_name, headers) => {
+    expect(() => guard.canActivate(contextFor(headers))).toThrow(ForbiddenException);
+  });
+});

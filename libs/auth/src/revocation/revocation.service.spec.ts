@@ -1,0 +1,25 @@
+import { loadConfig } from '@gatehouse/config';
+import { RevocationService } from './revocation.service';
+
+describe('RevocationService', () => {
+  const service = new RevocationService(loadConfig({ ACCESS_TOKEN_TTL: '60' }));
+  afterAll(() => service.onModuleDestroy());
+
+  it('refuses a session once it is revoked', () => {
+    service.add(['a']);
+    expect(service.isRevoked('a')).toBe(true);
+    expect(service.isRevoked('b')).toBe(false);
+  });
+
+  it('forgets a revocation older than every access token of its session', () => {
+    const longAgo = new Date(Date.now() - 60_000 - 120_000);
+    service.add(['old'], longAgo);
+    expect(service.isRevoked('old')).toBe(false);
+  });
+
+  it('keeps the later forget time when a session is revoked twice', () => {
+    service.add(['twice'], new Date(Date.now() - 100_000));
+    service.add(['twice'], new Date());
+    expect(service.isRevoked('twice')).toBe(true);
+  });
+});

@@ -1,0 +1,218 @@
+import { AppConfig, loadConfig } from '@gatehouse/config';
+import { buildDataSourceOptions, runMigrations } from '@gatehouse/database';
+import { User } from '@gatehouse/users';
+import { decode } from 'jsonwebtoken';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { KeyService } from '../keys/key.service';
+import { RevocationService } from '../revocation/revocation.service';
+import { SecurityEvents } from '../security-events';
+import { RefreshToken } from './entities/refresh-token.entity';
+import { Session } from './entities/session.entity';
+import { RotationResult, TokenService } from './token.service';
+import { TokenSigner } from './token-signer';
+import { RefreshClaims } from './token-types';
+
+// The token state machine, on a real embedded PostgreSQL with the real migrations and keys.
+describe('TokenService', () => {
+  let dir: string;
+  let dataSource: DataSource;
+  let recorded: string[];
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  function serviceWith(env: Record<string, string> = {}) {
+    const config: AppConfig = loadConfig({ DATA_DIR: dir, REFRESH_REUSE_GRACE_SECONDS: '1', ...env });
+    const revocations = new RevocationService(config);
+    const events = { record: (event: string) => recorded.push(event) } as unknown as SecurityEvents;
+    const service = new TokenService(
+      dataSource,
+      config,
+      new TokenSigner(config, new KeyService(config)),
+      revocations,
+      events,
+    );
+    return { service, revocations };
+  }
+
+  async function newUser(disabled = false): Promise<User> {
+    const id = randomUUID();
+    await dataSource.query(
+      `INSERT INTO users (id, email, password_hash, roles, disabled_at) VALUES ($1, $2, 'x', '{user}', $3)`,
+      [id, `${id}@example.com`, disabled ? new Date() : null],
+    );
+    return Object.assign(new User(), { id, roles: ['user'] });
+  }
+
+  function claimsOf(token: string): RefreshClaims {
+    const payload = decode(token) as { sub: string; sid: string; jti: string };
+    return { userId: payload.sub, sessionId: payload.sid, tokenId: payload.jti, token };
+  }
+
+  function issued(result: RotationResult): string {
+    if (result.outcome !== 'rotated' && result.outcome !== 'race') throw new Error(`got ${result.outcome}`);
+    return result.refresh.token;
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-tokens-'));
+    const config = loadConfig({ DATA_DIR: dir });
+    dataSource = await new DataSource(
+      buildDataSourceOptions(config, [User, Session, RefreshToken]),
+    ).initialize();
+    await runMigrations(dataSource);
+  }, 60_000);
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    recorded = [];
+  });
+
+  it('starts a session with exactly one live token, stored by hash', async () => {
+    const { service } = serviceWith();
+    const user = await newUser();
+    const { sessionId, refresh } = await service.startSession(user, { ip: '127.0.0.1', userAgent: 'jest' });
+    const rows = await dataSource.query<{ hash: string; rotated_at: Date | null }[]>(
+      'SELECT hash, rotated_at FROM refresh_tokens WHERE session_id = $1',
+      [sessionId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].rotated_at).toBeNull();
+    expect(rows[0].hash).not.toContain(refresh.token.split('.')[2]);
+    expect(claimsOf(refresh.token).sessionId).toBe(sessionId);
+  });
+
+  it('rotates the live token into a child of the same family', async () => {
+    const { service } = serviceWith();
+    const { refresh } = await service.startSession(await newUser(), {});
+    const result = await service.rotate(claimsOf(refresh.token), {});
+    expect(result.outcome).toBe('rotated');
+    const child = claimsOf(issued(result));
+    expect(child.sessionId).toBe(claimsOf(refresh.token).sessionId);
+    expect(child.tokenId).not.toBe(claimsOf(refresh.token).tokenId);
+    const [parent] = await dataSource.query<{ rotated_at: Date | null }[]>(
+      'SELECT rotated_at FROM refresh_tokens WHERE id = $1',
+      [claimsOf(refresh.token).tokenId],
+    );
+    expect(parent.rotated_at).not.toBeNull();
+  });
+
+  it('answers the parent within the grace window with the live token itself, byte for byte', async () => {
+    const { service } = serviceWith();
+    const { refresh } = await service.startSession(await newUser(), {});
+    const live = issued(await service.rotate(claimsOf(refresh.token), {}));
+    const race = await service.rotate(claimsOf(refresh.token), {});
+    expect(race.outcome).toBe('race');
+    expect(issued(race)).toBe(live);
+    expect(recorded).toContain('refresh.race_absorbed');
+    expect((await service.rotate(claimsOf(live), {})).outcome).toBe('rotated');
+  });
+
+  it('calls the parent reuse once the window has passed, and revokes the family in the database and in memory', async () => {
+    const { service, revocations } = serviceWith();
+    const { sessionId, refresh } = await service.startSession(await newUser(), {});
+    const live = issued(await service.rotate(claimsOf(refresh.token), {}));
+    await sleep(1100);
+    expect((await service.rotate(claimsOf(refresh.token), {})).outcome).toBe('reuse');
+    expect(revocations.isRevoked(sessionId)).toBe(true);
+    expect(recorded).toContain('refresh.reuse_detected');
+    const [row] = await dataSource.query<{ revoked_reason: string }[]>(
+      'SELECT revoked_reason FROM sessions WHERE id = $1',
+      [sessionId],
+    );
+    expect(row.revoked_reason).toBe('reuse_detected');
+    expect(await service.rotate(claimsOf(live), {})).toEqual({ outcome: 'rejected', reason: 'revoked' });
+  });
+
+  it('calls a grandparent reuse even inside the window', async () => {
+    const { service } = serviceWith();
+    const { refresh } = await service.startSession(await newUser(), {});
+    const child = issued(await service.rotate(claimsOf(refresh.token), {}));
+    issued(await service.rotate(claimsOf(child), {}));
+    expect((await service.rotate(claimsOf(refresh.token), {})).outcome).toBe('reuse');
+  });
+
+  it('has no grace window when it is set to 0', async () => {
+    const { service } = serviceWith({ REFRESH_REUSE_GRACE_SECONDS: '0' });
+    const { refresh } = await service.startSession(await newUser(), {});
+    issued(await service.rotate(claimsOf(refresh.token), {}));
+    expect((await service.rotate(claimsOf(refresh.token), {})).outcome).toBe('reuse');
+  });
+
+  it('refuses a token whose hash does not match the stored one', async () => {
+    const { service } = serviceWith();
+    const { refresh } = await service.startSession(await newUser(), {});
+    const claims = { ...claimsOf(refresh.token), token: `${refresh.token}x` };
+    expect(await service.rotate(claims, {})).toEqual({ outcome: 'rejected', reason: 'unknown' });
+  });
+
+  it('refuses a token that names another user', async () => {
+    const { service } = serviceWith();
+    const { refresh } = await service.startSession(await newUser(), {});
+    const claims = { ...claimsOf(refresh.token), userId: randomUUID() };
+    expect(await service.rotate(claims, {})).toEqual({ outcome: 'rejected', reason: 'unknown' });
+  });
+
+  it('refuses the tokens of a disabled user', async () => {
+    const { service } = serviceWith();
+    const user = await newUser();
+    const { refresh } = await service.startSession(user, {});
+    await dataSource.query('UPDATE users SET disabled_at = now() WHERE id = $1', [user.id]);
+    expect(await service.rotate(claimsOf(refresh.token), {})).toEqual({
+      outcome: 'rejected',
+      reason: 'disabled',
+    });
+  });
+
+  it('ends a session at SESSION_MAX_AGE however active it is', async () => {
+    const { service } = serviceWith({ SESSION_MAX_AGE: '2' });
+    const { refresh } = await service.startSession(await newUser(), {});
+    const child = issued(await service.rotate(claimsOf(refresh.token), {}));
+    expect(claimsOf(child).tokenId).toBeDefined();
+    const expiry = (decode(child) as { exp: number }).exp;
+    expect(expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(2);
+    await sleep(2100);
+    expect(await service.rotate(claimsOf(child), {})).toEqual({ outcome: 'rejected', reason: 'expired' });
+  });
+
+  it('revokes one session of its owner only', async () => {
+    const { service, revocations } = serviceWith();
+    const owner = await newUser();
+    const { sessionId } = await service.startSession(owner, {});
+    expect(await service.revokeSession(sessionId, 'session_deleted', randomUUID())).toBe(false);
+    expect(revocations.isRevoked(sessionId)).toBe(false);
+    expect(await service.revokeSession(sessionId, 'session_deleted', owner.id)).toBe(true);
+    expect(revocations.isRevoked(sessionId)).toBe(true);
+    expect(await service.liveSessions(owner.id)).toHaveLength(0);
+  });
+
+  it('revokes every session of a user but the one kept', async () => {
+    const { service, revocations } = serviceWith();
+    const user = await newUser();
+    const kept = await service.startSession(user, {});
+    const other = await service.startSession(user, {});
+    const third = await service.startSession(user, {});
+    const revoked = await service.revokeUserSessions(user.id, 'password_changed', kept.sessionId);
+    expect(revoked.sort()).toEqual([other.sessionId, third.sessionId].sort());
+    expect(revocations.isRevoked(kept.sessionId)).toBe(false);
+    expect((await service.liveSessions(user.id)).map((s) => s.id)).toEqual([kept.sessionId]);
+  });
+
+  it('reloads recent revocations into a fresh in-memory set', async () => {
+    const { service } = serviceWith();
+    const user = await newUser();
+    const { sessionId } = await service.startSession(user, {});
+    await service.revokeSession(sessionId, 'logout', user.id);
+    const restarted = serviceWith();
+    expect(restarted.revocations.isRevoked(sessionId)).toBe(false);
+    await restarted.service.loadRecentRevocations();
+    expect(restarted.revocations.isRevoked(sessionId)).toBe(true);
+  });
+});

@@ -1,0 +1,119 @@
+import { ConfigError } from './config-error';
+import { parseDuration } from './duration';
+import { loadConfig } from './load-config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('parseDuration', () => {
+  it.each([
+    ['900', 900],
+    ['900s', 900],
+    ['15m', 900],
+    ['12h', 43200],
+    ['7d', 604800],
+    [' 30s ', 30],
+  ])('reads %s as %d seconds', (text, seconds) => {
+    expect(parseDuration(text)).toBe(seconds);
+  });
+
+  it.each(['', 'abc', '-5', '1.5h', '15 m', '7w', '10ms'])('refuses %p', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.http.port).toBe(3000);
+    expect(config.tokens).toMatchObject({ accessTtl: 900, refreshTtl: 604800, reuseGraceSeconds: 10 });
+    expect(config.tokens.sessionMaxAge).toBeUndefined();
+    expect(config.cookie).toEqual({ name: 'refresh_token', sameSite: 'strict', secure: true });
+    expect(config.throttle.login).toEqual({ limit: 10, ttl: 60 });
+    expect(config.throttle.register).toEqual({ limit: 20, ttl: 60 });
+    expect(config.throttle.refresh).toEqual({ limit: 300, ttl: 60 });
+    expect(config.password.minLength).toBe(15);
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.dataDir).toMatch(/data$/);
+    expect(config.database.migrationsRun).toBe(true);
+    expect(config.http.trustProxy).toBe(false);
+    expect(config.log.level).toBe('info');
+  });
+
+  it('reads durations in seconds or with a unit', () => {
+    const config = loadConfig({ ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '3600', SESSION_MAX_AGE: '30d' });
+    expect(config.tokens).toMatchObject({ accessTtl: 300, refreshTtl: 3600, sessionMaxAge: 2592000 });
+  });
+
+  it('names every wrong variable at once', () => {
+    const problems = problemsOf({ PORT: 'abc', ACCESS_TOKEN_TTL: 'soon', COOKIE_SAMESITE: 'sometimes' });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/ACCESS_TOKEN_TTL/);
+    expect(problems.join('\n')).toMatch(/COOKIE_SAMESITE/);
+  });
+
+  it.each([
+    ['PASSWORD_MIN_LENGTH', '7'],
+    ['PASSWORD_MIN_LENGTH', '129'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['LOG_LEVEL', 'loud'],
+    ['DB_MIGRATIONS_RUN', 'maybe'],
+    ['REFRESH_REUSE_GRACE_SECONDS', '-1'],
+    ['THROTTLE_LOGIN_LIMIT', '0'],
+    ['THROTTLE_LOGIN_TTL', '0'],
+    ['CORS_ORIGINS', 'https://ok.example.com,not a url'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['TRUST_PROXY', 'every proxy'],
+    ['COOKIE_NAME', 'bad name;'],
+    ['ADMIN_EMAIL', 'admin@example.com'],
+  ])('refuses %s=%p naming it', (name, value) => {
+    expect(problemsOf({ [name]: value }).join('\n')).toContain(name);
+  });
+
+  it('refuses SameSite=None without Secure', () => {
+    expect(problemsOf({ COOKIE_SAMESITE: 'none', COOKIE_SECURE: 'false' }).join()).toContain(
+      'COOKIE_SAMESITE',
+    );
+  });
+
+  it('refuses an admin password shorter than the password policy', () => {
+    const problems = problemsOf({ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'short' });
+    expect(problems.join()).toContain('ADMIN_PASSWORD');
+  });
+
+  it('reads CORS origins, trust-proxy forms and booleans', () => {
+    const config = loadConfig({
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
+      COOKIE_SECURE: 'false',
+      COOKIE_SAMESITE: 'Lax',
+    });
+    expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.http.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(config.cookie).toMatchObject({ secure: false, sameSite: 'lax' });
+    expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+  });
+
+  it('refuses a key given both inline and as a file', () => {
+    const problems = problemsOf({
+      REFRESH_TOKEN_SECRET: 'x'.repeat(40),
+      REFRESH_TOKEN_SECRET_FILE: '/tmp/nope',
+    });
+    expect(problems.join()).toContain('REFRESH_TOKEN_SECRET');
+  });
+
+  it('refuses an unreadable key file naming the _FILE variable', () => {
+    expect(problemsOf({ ACCESS_TOKEN_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }).join()).toContain(
+      'ACCESS_TOKEN_PRIVATE_KEY_FILE',
+    );
+  });
+});
