@@ -47,7 +47,11 @@ describeEachDatabase('platform conventions', (kind) => {
   });
 
   it('refuses an empty JSON body with a 400', async () => {
-    const response = await app.http().post('/api/auth/register').set('Content-Type', 'application/json').send('');
+    const response = await app
+      .http()
+      .post('/api/auth/register')
+      .set('Content-Type', 'application/json')
+      .send('');
     expect(response.status).toBe(400);
     expectNestError(response.body, 400);
   });
@@ -63,7 +67,11 @@ describeEachDatabase('platform conventions', (kind) => {
   });
 
   it('refuses an unsupported content type with a 4xx in Nest shape', async () => {
-    const response = await app.http().post('/api/auth/register').set('Content-Type', 'text/plain').send('hello');
+    const response = await app
+      .http()
+      .post('/api/auth/register')
+      .set('Content-Type', 'text/plain')
+      .send('hello');
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
     expectNestError(response.body, response.status);
@@ -77,9 +85,15 @@ describeEachDatabase('platform conventions', (kind) => {
     ['true', 'true'],
     ['an empty object', '{}'],
     ['an operator object as email', '{"email":{"$gt":""},"password":"whatever whatever"}'],
-    ['a __proto__ key', '{"__proto__":{"admin":true},"email":"p@example.com","password":"a long enough passphrase"}'],
+    [
+      'a __proto__ key',
+      '{"__proto__":{"admin":true},"email":"p@example.com","password":"a long enough passphrase"}',
+    ],
     ['a constructor.prototype key', '{"constructor":{"prototype":{"x":1}},"email":"c@example.com"}'],
-    ['NUL bytes in the email', '{"email":"nul\\u0000@example.com","password":"a long enough passphrase for tests"}'],
+    [
+      'NUL bytes in the email',
+      '{"email":"nul\\u0000@example.com","password":"a long enough passphrase for tests"}',
+    ],
   ];
   for (const route of ['/api/auth/register', '/api/auth/login']) {
     for (const [name, body] of oddBodies) {

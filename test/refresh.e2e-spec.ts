@@ -20,11 +20,17 @@ describeEachDatabase('refresh rotation, grace window and reuse detection', (kind
     const response = await refresh(app, session.cookie);
     expect(response.status).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, user: { id: session.userId } });
+    expect(response.body).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 900,
+      user: { id: session.userId },
+    });
     const next = refreshCookie(response)!;
     expect(next).toBeDefined();
     expect(tokenId(next)).not.toBe(tokenId(session.cookie));
-    expect(decodeJwt(next.split('=')[1]).payload.sid).toBe(decodeJwt(session.cookie.split('=')[1]).payload.sid);
+    expect(decodeJwt(next.split('=')[1]).payload.sid).toBe(
+      decodeJwt(session.cookie.split('=')[1]).payload.sid,
+    );
     expect(decodeJwt(response.body.accessToken).payload.sid).toBe(decodeJwt(session.accessToken).payload.sid);
     await me(app, response.body.accessToken).expect(200);
     await refresh(app, next).expect(200);
@@ -89,7 +95,10 @@ describeEachDatabase('refresh rotation, grace window and reuse detection', (kind
     const ids = new Set(answers.map((a) => tokenId(refreshCookie(a)!)));
     expect(ids.size).toBe(1);
     const sid = decodeJwt(session.accessToken).payload.sid;
-    const live = await app.query('SELECT id FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL', [sid]);
+    const live = await app.query(
+      'SELECT id FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL',
+      [sid],
+    );
     expect(live).toHaveLength(1);
     for (const answer of answers) await me(app, answer.body.accessToken).expect(200);
   });
@@ -97,7 +106,9 @@ describeEachDatabase('refresh rotation, grace window and reuse detection', (kind
   it('stores refresh tokens by id and hash only', async () => {
     const session = await signUp(app);
     const raw = session.cookie.split('=')[1];
-    const rows = await app.query<{ hash: string }>('SELECT hash FROM refresh_tokens WHERE id = $1', [tokenId(session.cookie)]);
+    const rows = await app.query<{ hash: string }>('SELECT hash FROM refresh_tokens WHERE id = $1', [
+      tokenId(session.cookie),
+    ]);
     expect(rows).toHaveLength(1);
     expect(rows[0].hash).toMatch(/^[0-9a-f]{64}$/);
     const dump = JSON.stringify(await app.query('SELECT * FROM refresh_tokens'));

@@ -12,7 +12,11 @@ describeEachDatabase('POST /api/auth/register', (kind) => {
     await app.stop();
   });
 
-  const registerWith = (body: unknown) => app.http().post('/api/auth/register').send(body as object);
+  const registerWith = (body: unknown) =>
+    app
+      .http()
+      .post('/api/auth/register')
+      .send(body as object);
 
   it('creates a user and answers 201 with the public user only', async () => {
     const email = uniqueEmail();
@@ -81,13 +85,20 @@ describeEachDatabase('POST /api/auth/register', (kind) => {
   it('treats NFKC-equivalent passwords as the same password', async () => {
     const email = uniqueEmail('nfkc');
     await registerWith({ email, password: 'ｆｕｌｌｗｉｄｔｈ passphrase here' }).expect(201);
-    await app.http().post('/api/auth/login').send({ email, password: 'fullwidth passphrase here' }).expect(200);
+    await app
+      .http()
+      .post('/api/auth/login')
+      .send({ email, password: 'fullwidth passphrase here' })
+      .expect(200);
   });
 
   it('stores an argon2id hash with at least m=19 MiB, t=2, p=1, never the password', async () => {
     const email = uniqueEmail('hash');
     await registerWith({ email, password: PASSWORD }).expect(201);
-    const [row] = await app.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email]);
+    const [row] = await app.query<{ password_hash: string }>(
+      'SELECT password_hash FROM users WHERE email = $1',
+      [email],
+    );
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/);
     const [, m, t, p] = /m=(\d+),t=(\d+),p=(\d+)/.exec(row.password_hash)!;
     expect(Number(m)).toBeGreaterThanOrEqual(19456);
@@ -113,8 +124,11 @@ describeEachDatabase('POST /api/auth/register', (kind) => {
     ['an invalid email', { email: 'not-an-email', password: PASSWORD }],
     ['an email over 254 characters', { email: `${'a'.repeat(250)}@example.com`, password: PASSWORD }],
     ['a missing password', { email: 'x@example.com' }],
-    ['a numeric password', { email: 'x@example.com', password: 123456789012345678 }],
-    ['a display name over 100 characters', { email: 'x@example.com', password: PASSWORD, displayName: 'd'.repeat(101) }],
+    ['a numeric password', { email: 'x@example.com', password: 123456789012345 }],
+    [
+      'a display name over 100 characters',
+      { email: 'x@example.com', password: PASSWORD, displayName: 'd'.repeat(101) },
+    ],
   ])('refuses %s with a 400', async (_name, body) => {
     const response = await registerWith(body);
     expect(response.status).toBe(400);

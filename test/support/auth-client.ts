@@ -32,13 +32,15 @@ export interface LoggedIn {
 
 export async function register(app: TestApp, email = uniqueEmail(), password = PASSWORD): Promise<Response> {
   const response = await app.http().post('/api/auth/register').send({ email, password });
-  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
+  if (response.status !== 201)
+    throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response;
 }
 
 export async function login(app: TestApp, email: string, password = PASSWORD): Promise<LoggedIn> {
   const response = await app.http().post('/api/auth/login').send({ email, password });
-  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
+  if (response.status !== 200)
+    throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
   return {
     email,
     userId: response.body.user.id,
@@ -63,7 +65,10 @@ export function me(app: TestApp, accessToken: string) {
 }
 
 /** Decodes a JWT's header and payload without verifying it. */
-export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+export function decodeJwt(token: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
   const [header, payload] = token.split('.');
   return {
     header: JSON.parse(Buffer.from(header, 'base64url').toString('utf8')),

@@ -11,7 +11,9 @@ let warned = false;
 export function describeEachDatabase(title: string, suite: (kind: DatabaseKind) => void): void {
   if (!serverUrl && !warned) {
     warned = true;
-    process.stderr.write('TEST_DATABASE_URL is not set: end-to-end suites run on PGlite only, not on a PostgreSQL server\n');
+    process.stderr.write(
+      'TEST_DATABASE_URL is not set: end-to-end suites run on PGlite only, not on a PostgreSQL server\n',
+    );
   }
   for (const kind of databaseKinds) {
     describe(`${title} [${kind === 'pglite' ? 'PGlite' : 'PostgreSQL'}]`, () => suite(kind));

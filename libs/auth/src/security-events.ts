@@ -15,7 +15,6 @@ export type SecurityEvent =
 export interface SecurityEventFields {
   userId?: string;
   sessionId?: string;
-  sessionIds?: string[];
   reason?: string;
   ip?: string;
   [key: string]: string | string[] | number | boolean | undefined;

@@ -4,4 +4,4 @@ export { User } from './entities/user.entity';
 export { PASSWORD_MAX_LENGTH, PasswordService } from './password.service';
 export { UsersModule } from './users.module';
 export { UsersService } from './users.service';
-export type { NewUser } from './users.service';
+export type { CredentialCheck, NewUser } from './users.service';

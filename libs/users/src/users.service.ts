@@ -12,6 +12,12 @@ export interface NewUser {
   roles?: string[];
 }
 
+/** The result of a login attempt; the caller must answer unknown_email and wrong_password alike. */
+export type CredentialCheck =
+  | { outcome: 'verified'; user: User }
+  | { outcome: 'wrong_password'; user: User }
+  | { outcome: 'unknown_email' };
+
 const UNIQUE_VIOLATION = '23505';
 
 function isUniqueViolation(error: unknown): boolean {
@@ -62,15 +68,19 @@ export class UsersService {
    * Checks an email and password. Unknown emails cost one argon2 verification too, so timing does not tell
    * them apart. Upgrades a hash made with weaker parameters on success.
    */
-  async verifyCredentials(email: string, password: string): Promise<User | null> {
+  async verifyCredentials(email: string, password: string): Promise<CredentialCheck> {
     const user = await this.findByEmail(email);
-    if (!user) return this.passwords.verifyDummy(password).then(() => null);
-    if (!(await this.passwords.verify(user.passwordHash, password))) return null;
+    if (!user) {
+      await this.passwords.verifyDummy(password);
+      return { outcome: 'unknown_email' };
+    }
+    if (!(await this.passwords.verify(user.passwordHash, password)))
+      return { outcome: 'wrong_password', user };
     if (this.passwords.needsRehash(user.passwordHash)) {
       user.passwordHash = await this.passwords.hash(password);
       await this.users.update({ id: user.id }, { passwordHash: user.passwordHash });
     }
-    return user;
+    return { outcome: 'verified', user };
   }
 
   async verifyPassword(user: User, password: string): Promise<boolean> {

@@ -17,16 +17,17 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
   }
 
   async validate(email: string, password: string): Promise<User> {
-    const user = await this.users.verifyCredentials(email, password);
-    if (!user) {
-      this.events.record('login.failed', { reason: 'invalid_credentials' });
+    const check = await this.users.verifyCredentials(email, password);
+    if (check.outcome !== 'verified') {
+      const userId = check.outcome === 'wrong_password' ? check.user.id : undefined;
+      this.events.record('login.failed', { userId, reason: check.outcome });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     // Only someone who knows the password learns that the account is disabled.
-    if (user.disabledAt) {
-      this.events.record('login.failed', { userId: user.id, reason: 'account_disabled' });
+    if (check.user.disabledAt) {
+      this.events.record('login.failed', { userId: check.user.id, reason: 'account_disabled' });
       throw new ForbiddenException('account is disabled');
     }
-    return user;
+    return check.user;
   }
 }

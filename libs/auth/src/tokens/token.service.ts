@@ -343,7 +343,7 @@ export class TokenService implements OnApplicationBootstrap {
 
   private afterRevocation(ids: string[], userId: string, reason: RevocationReason, now: Date): void {
     this.revocations.add(ids, now);
-    this.events.record('session.revoked', { userId, sessionIds: ids, reason });
+    for (const sessionId of ids) this.events.record('session.revoked', { userId, sessionId, reason });
   }
 
   /** A refresh token lives REFRESH_TOKEN_TTL from now, but never past the session's SESSION_MAX_AGE. */

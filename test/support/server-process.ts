@@ -1,0 +1,52 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** `main.ts` in a child process, as `npm start` runs it (compiled on the fly), with its output collected. */
+export class ServerProcess {
+  readonly output: string[] = [];
+  private readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      stream.on('data', (chunk: Buffer) => this.output.push(chunk.toString('utf8')));
+    }
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  get text(): string {
+    return this.output.join('');
+  }
+
+  /** Polls until the health route answers 200, or fails after the deadline. */
+  async waitUntilHealthy(baseUrl: string, deadlineMs = 60_000): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (Date.now() < until) {
+      if (this.child.exitCode !== null) throw new Error(`server exited early:\n${this.text}`);
+      try {
+        if ((await fetch(`${baseUrl}/api/health`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`server not healthy in time:\n${this.text}`);
+  }
+
+  signal(name: NodeJS.Signals): void {
+    this.child.kill(name);
+  }
+}
