@@ -5,5 +5,6 @@ import { DataSource } from 'typeorm';
 import { User } from './libs/users/src';
 import { RefreshToken } from './libs/auth/src/tokens/entities/refresh-token.entity';
 import { Session } from './libs/auth/src/tokens/entities/session.entity';
+import { Note } from './apps/api/src/notes/entities/note.entity';
 
-export default new DataSource(buildDataSourceOptions(loadConfig(), [User, Session, RefreshToken]));
+export default new DataSource(buildDataSourceOptions(loadConfig(), [User, Session, RefreshToken, Note]));

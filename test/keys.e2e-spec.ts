@@ -1,13 +1,11 @@
-import { loadConfig } from '@gatehouse/config';
 import { verify } from 'jsonwebtoken';
 import { createPublicKey, generateKeyPairSync, JsonWebKey, randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../apps/api/src/app.factory';
 import { decodeJwt, login, me, refresh, refreshCookie, signUp } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
+import { ServerProcess } from './support/server-process';
 import { Env, TestApp } from './support/test-app';
 
 const cookieValue = (cookie: string) => cookie.slice(cookie.indexOf('=') + 1);
@@ -32,15 +30,6 @@ function accessKey() {
     privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     publicPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
   };
-}
-
-/**
- * Stops the app as an operator would and starts it again on the same data (DATA_DIR, or the same PostgreSQL
- * database) with changed settings. The TestApp keeps owning the data, so its stop() still cleans up.
- */
-async function restartWith(testApp: TestApp, changes: Env): Promise<void> {
-  await testApp.app.close();
-  testApp.app = await createApp(loadConfig({ ...testApp.env, ...changes }), { logDestination: testApp.logs });
 }
 
 describeEachDatabase('JWKS and the shape of the tokens', (kind) => {
@@ -148,7 +137,7 @@ describeEachDatabase('access key rotation', (kind) => {
     expect((await jwks(app)).map((key) => key.kid)).toEqual([kidA]);
     await me(app, before.accessToken).expect(200);
 
-    await restartWith(app, {
+    await app.restart({
       ACCESS_TOKEN_PRIVATE_KEY: keyB.privatePem,
       ACCESS_TOKEN_PREVIOUS_PUBLIC_KEYS: keyA.publicPem,
     });
@@ -180,7 +169,7 @@ describeEachDatabase('access key rotation', (kind) => {
     const session = await signUp(app);
     const kidA = decodeJwt(session.accessToken).header.kid as string;
 
-    await restartWith(app, {
+    await app.restart({
       ACCESS_TOKEN_PRIVATE_KEY: keyB.privatePem,
       ACCESS_TOKEN_PREVIOUS_PUBLIC_KEYS: keyA.publicPem,
     });
@@ -191,7 +180,7 @@ describeEachDatabase('access key rotation', (kind) => {
     const kidB = decodeJwt(tokenB).header.kid as string;
 
     // A retired: B only.
-    await restartWith(app, {
+    await app.restart({
       ACCESS_TOKEN_PRIVATE_KEY: keyB.privatePem,
       ACCESS_TOKEN_PREVIOUS_PUBLIC_KEYS: undefined,
     });
@@ -223,26 +212,12 @@ describe('keys that are missing or weak stop the start', () => {
    * process instead, the failed createApp() would leave the database it had begun to open running in the
    * background. A start that wrongly succeeds is killed by the timeout and fails the test.
    */
-  function startServer(env: Env): Promise<{ exitCode: number | string | null; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', 'apps/api/src/main.ts'],
-        {
-          cwd: join(__dirname, '..'),
-          env: {
-            PATH: process.env.PATH,
-            TS_NODE_TRANSPILE_ONLY: 'true',
-            PORT: '0',
-            DATA_DIR: dataDir,
-            ...env,
-          },
-          timeout: 45_000,
-        },
-        (error, _stdout, stderr) =>
-          resolve({ exitCode: error ? (error.code ?? error.signal ?? null) : 0, stderr }),
-      );
-    });
+  async function startServer(env: Env): Promise<{ exitCode: number | null; stderr: string }> {
+    const server = new ServerProcess({ PORT: '0', DATA_DIR: dataDir, ...env });
+    const giveUp = setTimeout(() => server.signal('SIGKILL'), 45_000);
+    const { code } = await server.exited;
+    clearTimeout(giveUp);
+    return { exitCode: code, stderr: server.text };
   }
 
   it('refuses NODE_ENV=production with no keys, naming ACCESS_TOKEN_PRIVATE_KEY, and generates none', async () => {

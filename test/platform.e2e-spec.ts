@@ -128,12 +128,35 @@ describeEachDatabase('platform conventions', (kind) => {
       '/api/auth/sessions/{id}',
       '/api/auth/password',
       '/api/users/me',
+      '/api/notes',
+      '/api/notes/{id}',
+      '/api/admin/users',
+      '/api/admin/users/{id}/disable',
+      '/api/admin/users/{id}/enable',
       '/api/health',
+      '/.well-known/jwks.json',
     ]) {
       expect(paths).toContain(path);
     }
     expect(doc.body.components.securitySchemes).toHaveProperty('bearer');
-    expect(doc.body.components.schemas).toHaveProperty('RegisterDto');
+    expect(doc.body.components.securitySchemes).toHaveProperty('refresh_token');
+    for (const schema of [
+      'RegisterDto',
+      'LoginDto',
+      'TokenResponseDto',
+      'UserDto',
+      'SessionDto',
+      'CreateNoteDto',
+      'ErrorDto',
+    ]) {
+      expect(doc.body.components.schemas).toHaveProperty(schema);
+    }
+    const login = doc.body.paths['/api/auth/login'].post;
+    expect(Object.keys(login.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '429']));
+    expect(doc.body.paths['/api/notes'].post.security).toEqual(expect.arrayContaining([{ bearer: [] }]));
+    expect(doc.body.paths['/api/auth/refresh'].post.security).toEqual(
+      expect.arrayContaining([{ refresh_token: [] }]),
+    );
     const ui = await app.http().get('/api/docs').redirects(1);
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');

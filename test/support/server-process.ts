@@ -9,7 +9,7 @@ export class ServerProcess {
   private readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(env: Record<string, string>) {
+  constructor(env: Record<string, string | undefined>) {
     this.child = spawn(
       process.execPath,
       ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')],

@@ -40,6 +40,22 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
+/** Drops a suite's database once the app's connections have gone; a leftover is reported, not fatal. */
+async function dropDatabase(name: string): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    try {
+      await adminQuery(`DROP DATABASE IF EXISTS "${name}"`);
+      return;
+    } catch (error) {
+      // "being accessed by other users": closed connections can take a moment to leave the server.
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  process.stderr.write(`could not drop test database ${name}: ${String(lastError)}\n`);
+}
+
 /**
  * The real app, built by the same factory as `main.ts`, on a fresh database of the given kind: a temporary
  * DATA_DIR for PGlite, a new database on the PostgreSQL server. Restartable on the same data.
@@ -53,7 +69,7 @@ export class TestApp {
 
   private constructor(
     readonly kind: DatabaseKind,
-    private readonly options: TestAppOptions,
+    private options: TestAppOptions,
   ) {}
 
   static async start(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
@@ -77,6 +93,10 @@ export class TestApp {
       LOG_LEVEL: 'debug',
       DATA_DIR: this.dataDir,
       PASSWORD_MIN_LENGTH: '15',
+      // Suites make many accounts and logins from one address; the throttling suite sets its own limits.
+      THROTTLE_LOGIN_LIMIT: '100000',
+      THROTTLE_REGISTER_LIMIT: '100000',
+      THROTTLE_REFRESH_LIMIT: '100000',
       ...this.options.env,
     };
     if (this.kind === 'postgres') {
@@ -104,16 +124,17 @@ export class TestApp {
     return this.app.get(DataSource).query(sql, params);
   }
 
-  /** Stops the app as SIGTERM would, then starts it again on the same data and keys. */
-  async restart(): Promise<void> {
+  /** Stops the app as SIGTERM would, then starts it again on the same data, with `changes` to its settings. */
+  async restart(changes: Env = {}): Promise<void> {
     await this.app.close();
+    this.options = { ...this.options, env: { ...this.options.env, ...changes } };
     await this.boot();
   }
 
   async stop(): Promise<void> {
     await this.app?.close();
     await this.proxy?.cut();
-    if (this.databaseName) await adminQuery(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
+    if (this.databaseName) await dropDatabase(this.databaseName);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

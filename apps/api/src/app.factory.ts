@@ -7,6 +7,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { closeConnectionsOnShutdown } from './common/graceful-shutdown';
 
 /**
  * Builds the whole app, exactly as `main.ts` runs it: end-to-end tests and benchmarks call this too.
@@ -28,6 +29,7 @@ export async function createApp(
   app.flushLogs();
   app.setGlobalPrefix('api', { exclude: [{ path: '.well-known/jwks.json', method: RequestMethod.GET }] });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  closeConnectionsOnShutdown(app.getHttpAdapter().getInstance());
 
   await app.register(fastifyCookie);
   await app.register(helmet, {

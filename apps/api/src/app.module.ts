@@ -8,7 +8,9 @@ import { LoggerModule } from 'nestjs-pino';
 import { DestinationStream } from 'pino';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { loggingParams } from './common/logging';
+import { AdminModule } from './admin/admin.module';
 import { HealthModule } from './health/health.module';
+import { NotesModule } from './notes/notes.module';
 import { MeModule } from './users/me.module';
 
 export interface AppModuleOptions {
@@ -29,6 +31,8 @@ export class AppModule {
         AuthModule,
         HealthModule,
         MeModule,
+        NotesModule,
+        AdminModule,
       ],
       providers: [
         {

@@ -34,6 +34,8 @@ import { TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { OptionalRefreshGuard, RefreshGuard } from './guards/refresh.guard';
 import { SameOriginGuard } from './guards/same-origin.guard';
+import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
+import { RateLimit } from './throttling/rate-limit.decorator';
 import { ClientInfo } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
 
@@ -54,6 +56,8 @@ export class AuthController {
 
   @Public()
   @Post('register')
+  @RateLimit('register')
+  @UseGuards(AuthThrottlerGuard)
   @ApiCreatedResponse({ type: UserDto, description: 'The new user' })
   @ApiResponseCodes(400, 409, 429)
   async register(@Body() body: RegisterDto): Promise<UserDto> {
@@ -64,7 +68,8 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @UseGuards(LocalAuthGuard)
+  @RateLimit('login')
+  @UseGuards(AuthThrottlerGuard, LocalAuthGuard)
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the HttpOnly refresh cookie too' })
   @ApiUnauthorizedResponse({ description: 'Unknown email or wrong password (one message for both)' })
@@ -80,7 +85,8 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
-  @UseGuards(SameOriginGuard, RefreshGuard)
+  @RateLimit('refresh')
+  @UseGuards(SameOriginGuard, AuthThrottlerGuard, RefreshGuard)
   @ApiCookieAuth('refresh_token')
   @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the rotated refresh cookie' })
   @ApiUnauthorizedResponse({

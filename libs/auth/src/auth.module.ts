@@ -1,7 +1,9 @@
+import { AppConfig } from '@gatehouse/config';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -19,6 +21,8 @@ import { RefreshTokenStrategy } from './strategies/refresh-token.strategy';
 import { RefreshToken } from './tokens/entities/refresh-token.entity';
 import { Session } from './tokens/entities/session.entity';
 import { TokenService } from './tokens/token.service';
+import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
+import { throttlerOptions } from './throttling/throttlers';
 import { TokenSigner } from './tokens/token-signer';
 
 /**
@@ -26,7 +30,12 @@ import { TokenSigner } from './tokens/token-signer';
  * app (a global guard); `@Public()` opts a route out and `@Roles()` narrows it.
  */
 @Module({
-  imports: [UsersModule, PassportModule, TypeOrmModule.forFeature([Session, RefreshToken])],
+  imports: [
+    UsersModule,
+    PassportModule,
+    TypeOrmModule.forFeature([Session, RefreshToken]),
+    ThrottlerModule.forRootAsync({ inject: [AppConfig], useFactory: throttlerOptions }),
+  ],
   controllers: [AuthController, SessionsController, JwksController],
   providers: [
     AuthService,
@@ -36,6 +45,7 @@ import { TokenSigner } from './tokens/token-signer';
     RevocationService,
     SecurityEvents,
     RefreshCookie,
+    AuthThrottlerGuard,
     LocalStrategy,
     AccessTokenStrategy,
     RefreshTokenStrategy,

@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Session } from './session.entity';
 
 /** One refresh token of a family, stored by id (`jti`) and SHA-256 hash: never the token itself. */
 @Entity({ name: 'refresh_tokens' })
@@ -11,6 +12,10 @@ export class RefreshToken {
 
   @Column({ name: 'session_id', type: 'uuid' })
   sessionId: string;
+
+  @ManyToOne(() => Session, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'FK_refresh_tokens_session' })
+  session?: Session;
 
   @Column({ name: 'parent_id', type: 'uuid', nullable: true })
   parentId: string | null;

@@ -1,0 +1,40 @@
+import { ApiResponseCodes, AuthUser, CurrentUser, Roles } from '@gatehouse/auth';
+import { Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageQueryDto } from '../common/page-query.dto';
+import { AdminUsersService } from './admin-users.service';
+import { AdminUserDto, AdminUserPageDto } from './dto/admin-user.dto';
+
+/** The role-guarded sample: @Roles('admin') on the class is the only auth code here. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiResponseCodes(401, 403)
+@Roles('admin')
+@Controller('admin/users')
+export class AdminController {
+  constructor(private readonly admin: AdminUsersService) {}
+
+  @Get()
+  @ApiOkResponse({ type: AdminUserPageDto, description: 'Every user, newest first' })
+  @ApiResponseCodes(400)
+  async list(@Query() page: PageQueryDto): Promise<AdminUserPageDto> {
+    const [users, total] = await this.admin.list(page.limit, page.offset);
+    return { items: users.map((user) => AdminUserDto.from(user)), total };
+  }
+
+  @Post(':id/disable')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse({ description: 'Login blocked; every session of the user revoked' })
+  @ApiResponseCodes(400, 404)
+  async disable(@CurrentUser() admin: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.admin.disable(id, admin.id);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse({ description: 'Login allowed again' })
+  @ApiResponseCodes(400, 404)
+  async enable(@CurrentUser() admin: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.admin.enable(id, admin.id);
+  }
+}

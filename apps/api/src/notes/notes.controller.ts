@@ -1,0 +1,79 @@
+import { ApiResponseCodes, AuthUser, CurrentUser } from '@gatehouse/auth';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CreateNoteDto } from './dto/create-note.dto';
+import { NoteDto, NotePageDto } from './dto/note.dto';
+import { PageQueryDto } from '../common/page-query.dto';
+import { UpdateNoteDto } from './dto/update-note.dto';
+import { NotesService } from './notes.service';
+
+/**
+ * The sample feature to copy: owner-scoped CRUD with no auth code beyond @CurrentUser(). The global guard makes
+ * every route here require a valid access token.
+ */
+@ApiTags('notes')
+@ApiBearerAuth()
+@ApiResponseCodes(401)
+@Controller('notes')
+export class NotesController {
+  constructor(private readonly notes: NotesService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: NoteDto })
+  @ApiResponseCodes(400)
+  async create(@CurrentUser() user: AuthUser, @Body() body: CreateNoteDto): Promise<NoteDto> {
+    return NoteDto.from(await this.notes.create(user.id, body));
+  }
+
+  @Get()
+  @ApiOkResponse({ type: NotePageDto, description: 'The caller’s notes, newest first' })
+  @ApiResponseCodes(400)
+  async list(@CurrentUser() user: AuthUser, @Query() page: PageQueryDto): Promise<NotePageDto> {
+    const [items, total] = await this.notes.list(user.id, page.limit, page.offset);
+    return { items: items.map((note) => NoteDto.from(note)), total };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: NoteDto })
+  @ApiResponseCodes(400, 404)
+  async get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<NoteDto> {
+    return NoteDto.from(await this.notes.get(user.id, id));
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: NoteDto })
+  @ApiResponseCodes(400, 404)
+  async update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: UpdateNoteDto,
+  ): Promise<NoteDto> {
+    return NoteDto.from(await this.notes.update(user.id, id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse()
+  @ApiResponseCodes(400, 404)
+  async remove(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.notes.remove(user.id, id);
+  }
+}
