@@ -3,6 +3,9 @@ export type DatabaseKind = 'pglite' | 'postgres';
 
 export const serverUrl = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
+/** A Redis server for the shared rate-limit suites (`.ci/run` starts one). */
+export const redisUrl = process.env.TEST_REDIS_URL?.trim() || undefined;
+
 export const databaseKinds: DatabaseKind[] = serverUrl ? ['pglite', 'postgres'] : ['pglite'];
 
 let warned = false;

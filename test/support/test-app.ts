@@ -64,13 +64,28 @@ export class TestApp {
   app!: NestFastifyApplication;
   readonly logs = new LogCapture();
   proxy?: TcpProxy;
-  private readonly dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  private dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   private databaseName?: string;
+  /** A peer shares another instance's database and keys, and leaves them to that instance to clean up. */
+  private peerOf?: TestApp;
 
   private constructor(
     readonly kind: DatabaseKind,
     private options: TestAppOptions,
   ) {}
+
+  /** A second instance of the app on the same PostgreSQL database, with the same keys: as behind a load balancer. */
+  static async startPeer(of: TestApp, options: TestAppOptions = {}): Promise<TestApp> {
+    if (of.kind !== 'postgres')
+      throw new Error('peers share a PostgreSQL server; the embedded database is one process');
+    const peer = new TestApp(of.kind, { ...options, env: { ...of.options.env, ...options.env } });
+    rmSync(peer.dataDir, { recursive: true, force: true });
+    peer.dataDir = of.dataDir;
+    peer.databaseName = of.databaseName;
+    peer.peerOf = of;
+    await peer.boot();
+    return peer;
+  }
 
   static async start(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
     const testApp = new TestApp(kind, options);
@@ -133,6 +148,7 @@ export class TestApp {
 
   async stop(): Promise<void> {
     await this.app?.close();
+    if (this.peerOf) return;
     await this.proxy?.cut();
     if (this.databaseName) await dropDatabase(this.databaseName);
     rmSync(this.dataDir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JwksController } from './jwks.controller';
 import { KeyService } from './keys/key.service';
+import { RevocationSync } from './revocation/revocation-sync';
 import { RevocationService } from './revocation/revocation.service';
 import { SecurityEvents } from './security-events';
 import { SessionsController } from './sessions.controller';
@@ -20,8 +21,11 @@ import { LocalStrategy } from './strategies/local.strategy';
 import { RefreshTokenStrategy } from './strategies/refresh-token.strategy';
 import { RefreshToken } from './tokens/entities/refresh-token.entity';
 import { Session } from './tokens/entities/session.entity';
+import { SessionCleaner } from './tokens/session-cleaner';
 import { TokenService } from './tokens/token.service';
 import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
+import { RateLimitStorageModule } from './throttling/rate-limit-storage.module';
+import { RateLimitStorage } from './throttling/throttler-storage';
 import { throttlerOptions } from './throttling/throttlers';
 import { TokenSigner } from './tokens/token-signer';
 
@@ -34,7 +38,11 @@ import { TokenSigner } from './tokens/token-signer';
     UsersModule,
     PassportModule,
     TypeOrmModule.forFeature([Session, RefreshToken]),
-    ThrottlerModule.forRootAsync({ inject: [AppConfig], useFactory: throttlerOptions }),
+    ThrottlerModule.forRootAsync({
+      imports: [RateLimitStorageModule],
+      inject: [AppConfig, RateLimitStorage],
+      useFactory: throttlerOptions,
+    }),
   ],
   controllers: [AuthController, SessionsController, JwksController],
   providers: [
@@ -42,7 +50,9 @@ import { TokenSigner } from './tokens/token-signer';
     KeyService,
     TokenSigner,
     TokenService,
+    SessionCleaner,
     RevocationService,
+    RevocationSync,
     SecurityEvents,
     RefreshCookie,
     AuthThrottlerGuard,

@@ -29,6 +29,12 @@ export abstract class AppConfig {
     readonly dataDir: string;
     readonly migrationsRun: boolean;
   };
+  declare readonly cleanup: {
+    /** How often one instance purges expired refresh tokens and long-dead sessions. */
+    readonly interval: number;
+    /** How long a revoked or expired session is kept (for the record) before it is purged. */
+    readonly sessionRetention: number;
+  };
   declare readonly tokens: {
     readonly accessTtl: number;
     readonly refreshTtl: number;

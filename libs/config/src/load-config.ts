@@ -202,6 +202,10 @@ export function loadConfig(source: Env = process.env): AppConfig {
       dataDir: resolve(env.string('DATA_DIR', './data')),
       migrationsRun: env.boolean('DB_MIGRATIONS_RUN', true),
     },
+    cleanup: {
+      interval: env.duration('CLEANUP_INTERVAL', 3600, 10),
+      sessionRetention: env.duration('SESSION_RETENTION', 30 * 86400),
+    },
     tokens: {
       accessTtl,
       refreshTtl,
@@ -237,6 +241,13 @@ export function loadConfig(source: Env = process.env): AppConfig {
     admin: readAdmin(env, minLength),
   };
 
+  if (config.cleanup.sessionRetention < accessTtl) {
+    env.fail(
+      'SESSION_RETENTION',
+      'must be at least ACCESS_TOKEN_TTL: revocations are rebuilt from those rows',
+      undefined,
+    );
+  }
   if (config.tokens.accessAudience === config.tokens.refreshAudience) {
     env.fail('JWT_REFRESH_AUDIENCE', 'must differ from JWT_ACCESS_AUDIENCE', undefined);
   }

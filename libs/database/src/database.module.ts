@@ -3,6 +3,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { buildDataSourceOptions } from './data-source-options';
+import { DatabaseNotifications } from './database-notifications';
 import { DatabasePing } from './database-ping';
 import { runMigrations } from './run-migrations';
 
@@ -27,7 +28,7 @@ import { runMigrations } from './run-migrations';
       },
     }),
   ],
-  providers: [DatabasePing],
-  exports: [DatabasePing],
+  providers: [DatabasePing, DatabaseNotifications],
+  exports: [DatabasePing, DatabaseNotifications],
 })
 export class DatabaseModule {}

@@ -1,4 +1,5 @@
 export { buildDataSourceOptions, describeDatabase, embeddedDatabaseDir } from './data-source-options';
+export { DatabaseNotifications } from './database-notifications';
 export { DatabaseModule } from './database.module';
 export { DatabasePing } from './database-ping';
 export { runMigrations } from './run-migrations';

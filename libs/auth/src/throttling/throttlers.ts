@@ -1,7 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { normalizeEmail } from '@gatehouse/users';
 import { ExecutionContext } from '@nestjs/common';
-import { ThrottlerModuleOptions } from '@nestjs/throttler';
+import { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import { FastifyRequest } from 'fastify';
 
 /** The normalised email a login is aimed at, when the body has one. */
@@ -15,10 +15,11 @@ function emailOf(context: ExecutionContext): string | undefined {
  * address against many accounts gets far); registration and refresh count per client address. The client
  * address is Fastify's `request.ip`, which follows TRUST_PROXY.
  */
-export function throttlerOptions(config: AppConfig): ThrottlerModuleOptions {
+export function throttlerOptions(config: AppConfig, storage: ThrottlerStorage): ThrottlerModuleOptions {
   const { login, register, refresh } = config.throttle;
   const ms = (seconds: number) => seconds * 1000;
   return {
+    storage,
     setHeaders: false,
     throttlers: [
       { name: 'login-ip', limit: login.limit, ttl: ms(login.ttl) },

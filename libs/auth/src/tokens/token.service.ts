@@ -1,9 +1,10 @@
 import { AppConfig } from '@gatehouse/config';
 import { User } from '@gatehouse/users';
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { revocationNotices, REVOCATION_CHANNEL } from '../revocation/revocation-notice';
 import { RevocationService } from '../revocation/revocation.service';
 import { SecurityEvents } from '../security-events';
 import { RevocationReason, Session } from './entities/session.entity';
@@ -78,7 +79,7 @@ function hashMatches(stored: string, token: string): boolean {
  * window for benign races, and revocation. The only code that touches `sessions` and `refresh_tokens`.
  */
 @Injectable()
-export class TokenService implements OnApplicationBootstrap {
+export class TokenService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
@@ -87,15 +88,16 @@ export class TokenService implements OnApplicationBootstrap {
     private readonly events: SecurityEvents,
   ) {}
 
-  /** Rebuilds the in-memory revocation set from the database, so a restart forgets no revocation. */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.loadRecentRevocations();
-  }
-
-  async loadRecentRevocations(): Promise<number> {
-    const rows: { id: string; revoked_at: Date }[] = await this.dataSource.query(
+  /**
+   * Copies revocations made since `since` (by default, all that can still matter: one access-token lifetime)
+   * from the database into the in-memory set, so a restart or a missed notification forgets nothing.
+   */
+  async loadRecentRevocations(since?: Date): Promise<number> {
+    const horizon = this.revocations.horizon;
+    const from = since && since > horizon ? since : horizon;
+    const rows = await this.dataSource.query<{ id: string; revoked_at: Date }[]>(
       'SELECT id, revoked_at FROM sessions WHERE revoked_at > $1',
-      [this.revocations.horizon],
+      [from],
     );
     for (const row of rows) this.revocations.add([row.id], new Date(row.revoked_at));
     return rows.length;
@@ -213,13 +215,17 @@ export class TokenService implements OnApplicationBootstrap {
     exceptSessionId?: string,
   ): Promise<string[]> {
     const now = new Date();
-    const rows = await this.dataSource.query<[{ id: string }[], number]>(
-      `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
-        WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid)
-        RETURNING id`,
-      [userId, now, reason, exceptSessionId ?? null],
-    );
-    const ids = rows[0].map((row) => row.id);
+    const ids = await this.dataSource.transaction(async (db) => {
+      const [rows] = await db.query<[{ id: string }[], number]>(
+        `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+          WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid)
+          RETURNING id`,
+        [userId, now, reason, exceptSessionId ?? null],
+      );
+      const revoked = rows.map((row) => row.id);
+      await this.announce(db, revoked, now);
+      return revoked;
+    });
     if (ids.length > 0) this.afterRevocation(ids, userId, reason, now);
     return ids;
   }
@@ -335,10 +341,24 @@ export class TokenService implements OnApplicationBootstrap {
     reason: RevocationReason,
     now: Date,
   ): Promise<void> {
-    await db.query(
-      'UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL',
+    const [rows] = await db.query<[{ id: string }[], number]>(
+      `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+        WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL
+        RETURNING id`,
       [ids, now, reason],
     );
+    await this.announce(
+      db,
+      rows.map((row) => row.id),
+      now,
+    );
+  }
+
+  /** Tells every other instance, in the same transaction: they hear of it only if it commits. */
+  private async announce(db: EntityManager, ids: string[], at: Date): Promise<void> {
+    for (const notice of revocationNotices(ids, at)) {
+      await db.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, notice]);
+    }
   }
 
   private afterRevocation(ids: string[], userId: string, reason: RevocationReason, now: Date): void {

@@ -1,0 +1,61 @@
+import { DatabaseNotifications } from '@gatehouse/database';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { TokenService } from '../tokens/token.service';
+import { parseRevocationNotice, REVOCATION_CHANNEL } from './revocation-notice';
+import { RevocationService } from './revocation.service';
+
+// The safety net behind NOTIFY: how often each instance re-reads recent revocations, and how far back it looks.
+const RELOAD_INTERVAL_MS = 5_000;
+const RELOAD_OVERLAP_MS = 60_000;
+
+/**
+ * Keeps this instance's revocation set in step with every other instance: loaded from the database at start,
+ * fed by PostgreSQL NOTIFY as revocations commit anywhere, and re-read every few seconds and after a lost LISTEN
+ * connection, so a missed notification heals.
+ */
+@Injectable()
+export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(RevocationSync.name);
+  private timer?: NodeJS.Timeout;
+  private lastReload?: Date;
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly revocations: RevocationService,
+    private readonly notifications: DatabaseNotifications,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reload(true);
+    await this.notifications.listen(REVOCATION_CHANNEL, {
+      onMessage: (payload) => {
+        const notice = parseRevocationNotice(payload);
+        if (notice) this.revocations.add(notice.ids, notice.at);
+      },
+      onReconnect: () => void this.reload(true),
+    });
+    if (this.notifications.enabled) {
+      this.timer = setInterval(() => void this.reload(false), RELOAD_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  private async reload(everything: boolean): Promise<void> {
+    const startedAt = new Date();
+    const since =
+      everything || !this.lastReload ? undefined : new Date(this.lastReload.getTime() - RELOAD_OVERLAP_MS);
+    try {
+      await this.tokens.loadRecentRevocations(since);
+      this.lastReload = startedAt;
+    } catch (error) {
+      this.log.warn(
+        `could not reload revocations: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      if (!this.lastReload) throw error;
+    }
+  }
+}

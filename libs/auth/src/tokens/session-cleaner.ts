@@ -1,0 +1,88 @@
+import { AppConfig } from '@gatehouse/config';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+// Shared by every instance: whoever holds this advisory lock cleans, the others skip their turn.
+const CLEANUP_LOCK_KEY = 724_190_332;
+// Small batches keep each statement short, so requests never queue behind a large purge.
+const BATCH = 2000;
+
+export interface CleanupResult {
+  ran: boolean;
+  refreshTokens: number;
+  sessions: number;
+}
+
+/**
+ * Purges refresh tokens past their expiry (they can no longer be presented) and sessions revoked or expired
+ * longer than SESSION_RETENTION ago, every CLEANUP_INTERVAL, on one instance at a time.
+ */
+@Injectable()
+export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger(SessionCleaner.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.runOnce().catch((error: unknown) =>
+        this.log.warn(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }, this.config.cleanup.interval * 1000);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async runOnce(now: Date = new Date()): Promise<CleanupResult> {
+    // The embedded database belongs to one process, which runs one timer: there is nobody to exclude.
+    if (!this.config.database.url) return this.purge(now);
+    const lockHolder = this.dataSource.createQueryRunner();
+    try {
+      const [{ locked }] = (await lockHolder.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        CLEANUP_LOCK_KEY,
+      ])) as { locked: boolean }[];
+      if (!locked) return { ran: false, refreshTokens: 0, sessions: 0 };
+      try {
+        return await this.purge(now);
+      } finally {
+        await lockHolder.query('SELECT pg_advisory_unlock($1)', [CLEANUP_LOCK_KEY]);
+      }
+    } finally {
+      await lockHolder.release();
+    }
+  }
+
+  private async purge(now: Date): Promise<CleanupResult> {
+    const retainedSince = new Date(now.getTime() - this.config.cleanup.sessionRetention * 1000);
+    const refreshTokens = await this.deleteInBatches(
+      'DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)',
+      now,
+    );
+    const sessions = await this.deleteInBatches(
+      `DELETE FROM sessions WHERE id IN (
+         SELECT id FROM sessions WHERE revoked_at < $1 OR expires_at < $1 LIMIT $2)`,
+      retainedSince,
+    );
+    if (refreshTokens + sessions > 0) {
+      this.log.log({ refreshTokens, sessions }, 'purged expired refresh tokens and long-dead sessions');
+    }
+    return { ran: true, refreshTokens, sessions };
+  }
+
+  private async deleteInBatches(sql: string, before: Date): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [, deleted] = await this.dataSource.query<[unknown, number]>(sql, [before, BATCH]);
+      total += deleted;
+      if (deleted < BATCH) return total;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { AppConfig } from '@gatehouse/config';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+
+type Subscriber = { onMessage: (payload: string) => void; onReconnect: () => void };
+
+const FIRST_RETRY_MS = 250;
+const LAST_RETRY_MS = 5000;
+
+/**
+ * PostgreSQL LISTEN on a dedicated connection, outside the pool, re-established after a drop (with backoff).
+ * Each re-connection is reported to the subscriber, who should then catch up on what it may have missed.
+ * On the embedded database there is one process and so nobody else to hear from: listening is a no-op.
+ */
+@Injectable()
+export class DatabaseNotifications implements OnApplicationShutdown {
+  private readonly subscribers = new Map<string, Subscriber>();
+  private readonly log = new Logger(DatabaseNotifications.name);
+  private client?: Client;
+  private retryMs = FIRST_RETRY_MS;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private connectedBefore = false;
+
+  constructor(private readonly config: AppConfig) {}
+
+  get enabled(): boolean {
+    return this.config.database.url !== undefined;
+  }
+
+  async listen(channel: string, subscriber: Subscriber): Promise<void> {
+    if (!this.enabled) return;
+    this.subscribers.set(channel, subscriber);
+    if (this.client) await this.client.query(`LISTEN "${channel}"`);
+    else await this.connect();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    return client ? client.end().catch(() => undefined) : Promise.resolve();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({
+      connectionString: this.config.database.url,
+      application_name: 'gatehouse-listener',
+      keepAlive: true,
+    });
+    client.on('notification', (message) => {
+      this.subscribers.get(message.channel)?.onMessage(message.payload ?? '');
+    });
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      for (const channel of this.subscribers.keys()) await client.query(`LISTEN "${channel}"`);
+    } catch (error) {
+      this.lost(client, error);
+      return;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    this.retryMs = FIRST_RETRY_MS;
+    const reconnected = this.connectedBefore;
+    this.connectedBefore = true;
+    if (reconnected) {
+      this.log.log('LISTEN connection re-established');
+      for (const subscriber of this.subscribers.values()) subscriber.onReconnect();
+    }
+  }
+
+  private lost(client: Client, error?: unknown): void {
+    if (this.client !== undefined && this.client !== client) return;
+    this.client = undefined;
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+    if (this.stopped || this.retryTimer) return;
+    const reason = error instanceof Error ? error.message : 'connection closed';
+    this.log.warn(`LISTEN connection lost (${reason}); retrying in ${this.retryMs} ms`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connect();
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, LAST_RETRY_MS);
+  }
+}
