@@ -37,9 +37,9 @@ interface RotationRow {
   disabled_at: Date | null;
   session_created_at: Date;
   revoked_at: Date | null;
-  token_id: string | null;
-  token_hash: string | null;
-  token_expires_at: Date | null;
+  token_id: string;
+  token_hash: string;
+  token_expires_at: Date;
   token_rotated_at: Date | null;
 }
 
@@ -50,17 +50,18 @@ interface LiveTokenRow {
   expires_at: Date;
 }
 
-// The session row is locked: every refresh of one family queues behind the one before it, so the decision
-// below (rotate, absorb a race, or call it reuse) always sees the family as the previous refresh left it.
+// The session and the presented token are both locked: every refresh of one family queues behind the one before
+// it. Both must be locked, not only the session: after waiting, PostgreSQL re-reads the rows a query locks, but
+// keeps the version it first saw of any other joined row, and a stale `rotated_at` would look rotatable.
 const SELECT_FOR_ROTATION = `
   SELECT u.id AS user_id, u.email, u.display_name, u.roles, u.created_at AS user_created_at, u.disabled_at,
          s.created_at AS session_created_at, s.revoked_at,
          t.id AS token_id, t.hash AS token_hash, t.expires_at AS token_expires_at, t.rotated_at AS token_rotated_at
     FROM sessions s
     JOIN users u ON u.id = s.user_id
-    LEFT JOIN refresh_tokens t ON t.id = $2 AND t.session_id = s.id
+    JOIN refresh_tokens t ON t.id = $2 AND t.session_id = s.id
    WHERE s.id = $1
-     FOR UPDATE OF s`;
+     FOR UPDATE OF s, t`;
 
 const toSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -143,11 +144,9 @@ export class TokenService {
       const [row] = await db.query<RotationRow[]>(SELECT_FOR_ROTATION, [claims.sessionId, claims.tokenId]);
       if (!row || row.user_id !== claims.userId) return { outcome: 'rejected', reason: 'unknown' };
       if (row.revoked_at) return { outcome: 'rejected', reason: 'revoked' };
-      if (!row.token_id || !row.token_hash || !hashMatches(row.token_hash, claims.token)) {
-        return { outcome: 'rejected', reason: 'unknown' };
-      }
+      if (!hashMatches(row.token_hash, claims.token)) return { outcome: 'rejected', reason: 'unknown' };
       if (row.disabled_at) return { outcome: 'rejected', reason: 'disabled' };
-      if (new Date(row.token_expires_at!) <= now || this.pastMaxAge(new Date(row.session_created_at), now)) {
+      if (new Date(row.token_expires_at) <= now || this.pastMaxAge(new Date(row.session_created_at), now)) {
         return { outcome: 'rejected', reason: 'expired' };
       }
       const user = this.userFrom(row);
@@ -255,7 +254,7 @@ export class TokenService {
       'UPDATE refresh_tokens SET rotated_at = $2 WHERE id = $1 AND rotated_at IS NULL',
       [claims.tokenId, now],
     );
-    // The row lock makes this unreachable; should it ever be reached, the transaction fails rather than
+    // The row locks make this unreachable; should it ever be reached, the transaction fails rather than
     // hand out a second live token.
     if (rotated !== 1) throw new Error('refresh token rotated concurrently');
     const expiresAt = this.refreshExpiry(now, new Date(row.session_created_at));
