@@ -11,6 +11,7 @@ import {
 } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 import { TestApp } from './support/test-app';
+import { expectNestError } from './support/expectations';
 
 const ADMIN_PASSWORD = 'the gatehouse administrator passphrase';
 const WRONG_PASSWORD = 'not the right passphrase at all';
@@ -48,13 +49,6 @@ describeEachDatabase('admin: the user list, disable and enable', (kind) => {
     app.http().post(`/api/admin/users/${id}/enable`).set('Authorization', bearer(session));
   const attemptLogin = (email: string, password: string) =>
     app.http().post('/api/auth/login').send({ email, password });
-
-  function expectNestError(body: Record<string, unknown>, status: number): void {
-    expect(body.statusCode).toBe(status);
-    expect(typeof body.error).toBe('string');
-    expect(typeof body.message === 'string' || Array.isArray(body.message)).toBe(true);
-    expect(JSON.stringify(body)).not.toMatch(/stack|at \w+ \(|SELECT|INSERT|QueryFailed|node_modules/);
-  }
 
   /** Every user the admin list shows, page by page. */
   async function allUsers(): Promise<AdminUser[]> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LoggedIn, signUp } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 import { TestApp } from './support/test-app';
+import { expectNestError } from './support/expectations';
 
 const NOTE_KEYS = ['body', 'createdAt', 'id', 'title', 'updatedAt'];
 
@@ -35,13 +36,6 @@ describeEachDatabase('notes: owner-scoped CRUD at /api/notes', (kind) => {
   const deleteNote = (session: LoggedIn, id: string) =>
     app.http().delete(`/api/notes/${id}`).set('Authorization', bearer(session));
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  function expectNestError(body: Record<string, unknown>, status: number): void {
-    expect(body.statusCode).toBe(status);
-    expect(typeof body.error).toBe('string');
-    expect(typeof body.message === 'string' || Array.isArray(body.message)).toBe(true);
-    expect(JSON.stringify(body)).not.toMatch(/stack|at \w+ \(|SELECT|INSERT|QueryFailed|node_modules/);
-  }
 
   /** Creates a note that must succeed, and answers it. */
   async function newNote(session: LoggedIn, body: object = { title: 'a note' }): Promise<Note> {

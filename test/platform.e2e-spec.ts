@@ -1,6 +1,7 @@
 import { PASSWORD, register, signUp, uniqueEmail } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 import { TestApp } from './support/test-app';
+import { expectNestError } from './support/expectations';
 
 describeEachDatabase('platform conventions', (kind) => {
   let app: TestApp;
@@ -11,13 +12,6 @@ describeEachDatabase('platform conventions', (kind) => {
   afterAll(async () => {
     await app.stop();
   });
-
-  function expectNestError(body: Record<string, unknown>, status: number): void {
-    expect(body.statusCode).toBe(status);
-    expect(typeof body.error).toBe('string');
-    expect(typeof body.message === 'string' || Array.isArray(body.message)).toBe(true);
-    expect(JSON.stringify(body)).not.toMatch(/FST_|stack|at \w+ \(|SELECT|INSERT|QueryFailed|node_modules/);
-  }
 
   it('serves health with the database up', async () => {
     const response = await app.http().get('/api/health').expect(200);

@@ -14,6 +14,7 @@ import {
 } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 import { TestApp } from './support/test-app';
+import { expectNestError } from './support/expectations';
 
 const NEW_PASSWORD = 'another long passphrase, changed on purpose';
 const USER_KEYS = ['createdAt', 'displayName', 'email', 'id', 'roles'];
@@ -38,12 +39,6 @@ describeEachDatabase('sessions, logout, password change and the current user', (
     app.http().delete(`/api/auth/sessions/${id}`).set('Authorization', bearer(accessToken));
   const changePassword = (accessToken: string, body: object) =>
     app.http().post('/api/auth/password').set('Authorization', bearer(accessToken)).send(body);
-
-  function expectNestError(body: Record<string, unknown>, status: number): void {
-    expect(body.statusCode).toBe(status);
-    expect(typeof body.error).toBe('string');
-    expect(typeof body.message === 'string' || Array.isArray(body.message)).toBe(true);
-  }
 
   function expectCleared(response: Parameters<typeof refreshCookieLine>[0]): void {
     const line = refreshCookieLine(response);
