@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { closeConnectionsOnShutdown } from './common/graceful-shutdown';
+import { serveDemoPage } from './demo/serve-demo';
 
 /**
  * Builds the whole app, exactly as `main.ts` runs it: end-to-end tests and benchmarks call this too.
@@ -41,6 +42,8 @@ export async function createApp(
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
+        // Plain-HTTP development hosts must keep working; TLS is the proxy's job in production.
+        upgradeInsecureRequests: null,
       },
     },
   });
@@ -68,6 +71,8 @@ export async function createApp(
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
     jsonDocumentUrl: 'api/docs-json',
   });
+
+  await serveDemoPage(app);
 
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

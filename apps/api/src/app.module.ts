@@ -2,7 +2,7 @@ import { AuthModule } from '@gatehouse/auth';
 import { AppConfig, ConfigModule } from '@gatehouse/config';
 import { DatabaseModule } from '@gatehouse/database';
 import { UsersModule } from '@gatehouse/users';
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { DestinationStream } from 'pino';
@@ -16,6 +16,8 @@ import { MeModule } from './users/me.module';
 export interface AppModuleOptions {
   /** Where log lines go; stdout when unset. */
   logDestination?: DestinationStream;
+  /** Modules imported after Gatehouse's own, behind the same global guards (e.g. the benchmarks' routes). */
+  extraModules?: NonNullable<ModuleMetadata['imports']>;
 }
 
 @Module({})
@@ -33,6 +35,7 @@ export class AppModule {
         MeModule,
         NotesModule,
         AdminModule,
+        ...(options.extraModules ?? []),
       ],
       providers: [
         {

@@ -1,0 +1,100 @@
+// Generated from the OpenAPI document (GET /api/docs-json) by `npm run client:types`: do not edit by hand.
+// test/browser.e2e-spec.ts fails when this file and the document disagree.
+
+export interface RegisterDto {
+  email: string;
+  /** PASSWORD_MIN_LENGTH (default 15) to 128 characters; refused when it is a common password */
+  password: string;
+  displayName?: string;
+}
+
+export interface UserDto {
+  id: string;
+  email: string;
+  displayName: string | null;
+  roles: string[];
+  createdAt: string;
+}
+
+export interface ErrorDto {
+  statusCode: number;
+  message: string | string[];
+  error: string;
+}
+
+export interface LoginDto {
+  email: string;
+  /** the account password */
+  password: string;
+}
+
+export interface TokenResponseDto {
+  /** A JWT (typ at+jwt) to send as `Authorization: Bearer …`; keep it in memory only */
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Seconds until the access token expires */
+  expiresIn: number;
+  user: UserDto;
+}
+
+export interface ChangePasswordDto {
+  /** the password in use now */
+  currentPassword: string;
+  /** the new password: the same policy as at registration */
+  newPassword: string;
+}
+
+export interface SessionDto {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  /** When it ends unless refreshed before */
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+  /** True for the session of the access token making this request */
+  current: boolean;
+}
+
+export interface UpdateMeDto {
+  displayName: string;
+}
+
+export interface CreateNoteDto {
+  title: string;
+  body?: string;
+}
+
+export interface NoteDto {
+  id: string;
+  title: string;
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NotePageDto {
+  items: NoteDto[];
+  /** How many notes the caller has in all */
+  total: number;
+}
+
+export interface UpdateNoteDto {
+  title?: string;
+  body?: string;
+}
+
+export interface AdminUserDto {
+  id: string;
+  email: string;
+  displayName: string | null;
+  roles: string[];
+  createdAt: string;
+  /** True when the account may not log in */
+  disabled: boolean;
+}
+
+export interface AdminUserPageDto {
+  items: AdminUserDto[];
+  total: number;
+}

@@ -1,0 +1,581 @@
+import type { UserDto } from './api-types';
+import {
+  ApiError,
+  ChannelLike,
+  ClientEvent,
+  GatehouseClient,
+  GatehouseClientOptions,
+  LockManagerLike,
+  TimersLike,
+} from './client';
+
+const USER: UserDto = {
+  id: '8a4f1b8e-4c56-4bd0-9a57-6f9f5b1c2d3e',
+  email: 'ada@example.com',
+  displayName: 'Ada',
+  roles: ['user'],
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
+const LIFETIME_SECONDS = 60;
+
+/** A JWT-shaped string whose payload carries a session id, as the server's access tokens do. */
+function fakeJwt(sid: string, n: number): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'ES256', typ: 'at+jwt' })}.${part({ sid, n })}.signature`;
+}
+
+interface Recorded {
+  method: string;
+  path: string;
+  authorization: string | null;
+  credentials: RequestInit['credentials'];
+}
+
+/**
+ * The server as a browser sees it: one cookie jar (shared by every tab), refresh rotation, and guarded routes
+ * that accept only the live access tokens.
+ */
+class FakeServer {
+  readonly requests: Recorded[] = [];
+  readonly validTokens = new Set<string>();
+  hasCookie = false;
+  offline = false;
+  refreshAnswer: 200 | 401 | 503 = 200;
+  /** Routes that answer 401 whatever the token. */
+  readonly alwaysUnauthorized = new Set<string>();
+  private issued = 0;
+
+  readonly fetch = async (url: string, init: RequestInit): Promise<Response> => {
+    const path = url.split('?')[0];
+    const method = init.method ?? 'GET';
+    const authorization = new Headers(init.headers).get('Authorization');
+    this.requests.push({ method, path, authorization, credentials: init.credentials });
+    if (this.offline) throw new TypeError('Failed to fetch');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const route = `${method} ${path}`;
+    if (route === 'POST /api/auth/login') {
+      this.hasCookie = true;
+      return this.tokenResponse();
+    }
+    if (route === 'POST /api/auth/refresh') {
+      if (this.refreshAnswer === 503) return this.json(503, { statusCode: 503, message: 'down', error: 'x' });
+      if (this.refreshAnswer === 401 || !this.hasCookie) {
+        this.hasCookie = false;
+        return this.json(401, { statusCode: 401, message: 'no session', error: 'Unauthorized' });
+      }
+      return this.tokenResponse();
+    }
+    if (route === 'POST /api/auth/logout') {
+      this.hasCookie = false;
+      this.validTokens.clear();
+      return new Response(null, { status: 204 });
+    }
+    const token = authorization?.replace(/^Bearer /, '');
+    if (this.alwaysUnauthorized.has(path) || token === undefined || !this.validTokens.has(token)) {
+      return this.json(401, { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' });
+    }
+    if (route === 'POST /api/auth/logout-all') {
+      this.hasCookie = false;
+      this.validTokens.clear();
+      return new Response(null, { status: 204 });
+    }
+    if (method === 'DELETE') return new Response(null, { status: 204 });
+    return this.json(200, USER);
+  };
+
+  count(route: string): number {
+    return this.requests.filter((request) => `${request.method} ${request.path}` === route).length;
+  }
+
+  requestsTo(route: string): Recorded[] {
+    return this.requests.filter((request) => `${request.method} ${request.path}` === route);
+  }
+
+  /** The token the server issued last. */
+  get latestToken(): string {
+    return fakeJwt('session-1', this.issued);
+  }
+
+  private tokenResponse(): Response {
+    this.issued += 1;
+    this.validTokens.add(this.latestToken);
+    return this.json(200, {
+      accessToken: this.latestToken,
+      tokenType: 'Bearer',
+      expiresIn: LIFETIME_SECONDS,
+      user: USER,
+    });
+  }
+
+  private json(status: number, body: unknown): Response {
+    return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  }
+}
+
+/** A clock and timers the test moves by hand. */
+class FakeClock implements TimersLike {
+  now = Date.UTC(2026, 0, 1);
+  private timers = new Map<number, { at: number; callback: () => void }>();
+  private nextId = 1;
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.now + ms, callback });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Moves time on, firing every timer that falls due, in order. */
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      const due = [...this.timers.entries()]
+        .filter(([, timer]) => timer.at <= until)
+        .sort(([, a], [, b]) => a.at - b.at)[0];
+      if (!due) break;
+      this.timers.delete(due[0]);
+      this.now = Math.max(this.now, due[1].at);
+      due[1].callback();
+    }
+    this.now = until;
+  }
+}
+
+/** `navigator.locks` for one browser: an exclusive lock handed over in request order. */
+class FakeLocks implements LockManagerLike {
+  private held = false;
+  private readonly queue: (() => void)[] = [];
+  grants = 0;
+
+  async request<T>(
+    _name: string,
+    options: { ifAvailable?: boolean },
+    callback: (lock: unknown) => Promise<T>,
+  ): Promise<T> {
+    if (this.held && options.ifAvailable) return callback(null);
+    if (this.held) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.held = true;
+    this.grants += 1;
+    try {
+      return await callback({});
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.held = false;
+    }
+  }
+}
+
+/** BroadcastChannel between the tabs of one browser: asynchronous, to every channel but the sender. */
+class FakeHub {
+  private readonly channels = new Set<{ deliver: (data: unknown) => void }>();
+
+  channel(): ChannelLike {
+    const listeners: ((event: { data: unknown }) => void)[] = [];
+    const self = {
+      deliver: (data: unknown) => listeners.forEach((listener) => listener({ data })),
+    };
+    this.channels.add(self);
+    return {
+      postMessage: (message: unknown) => {
+        const copy = structuredClone(message);
+        for (const other of this.channels) {
+          if (other !== self) setTimeout(() => other.deliver(copy), 0);
+        }
+      },
+      addEventListener: (_type, listener) => listeners.push(listener),
+      close: () => this.channels.delete(self),
+    };
+  }
+}
+
+/** One browser: a server, a clock, a lock manager and a channel hub shared by its tabs. */
+function browser() {
+  const server = new FakeServer();
+  const clock = new FakeClock();
+  const locks = new FakeLocks();
+  const hub = new FakeHub();
+  const tabs: GatehouseClient[] = [];
+  const events: ClientEvent[][] = [];
+  function tab(options: GatehouseClientOptions = {}): { client: GatehouseClient; events: ClientEvent[] } {
+    const client = new GatehouseClient({
+      fetch: server.fetch,
+      now: () => clock.now,
+      timers: clock,
+      locks,
+      channel: hub.channel(),
+      ...options,
+    });
+    const seen: ClientEvent[] = [];
+    client.subscribe((event) => seen.push(event));
+    tabs.push(client);
+    events.push(seen);
+    return { client, events: seen };
+  }
+  return { server, clock, locks, hub, tab, tabs };
+}
+
+/** Lets channel messages (delivered on the next macrotask) arrive. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+describe('GatehouseClient', () => {
+  let world: ReturnType<typeof browser>;
+
+  beforeEach(() => {
+    world = browser();
+  });
+  afterEach(() => {
+    world.tabs.forEach((client) => client.close());
+  });
+
+  async function loggedInTab(options: GatehouseClientOptions = {}) {
+    const tab = world.tab(options);
+    await tab.client.login(USER.email, 'a long enough passphrase');
+    return tab;
+  }
+
+  describe('apiFetch', () => {
+    it('sends the access token as a bearer token, and the cookie-bearing credentials mode', async () => {
+      const { client } = await loggedInTab();
+      const response = await client.apiFetch('/api/users/me');
+      expect(response.status).toBe(200);
+      const [call] = world.server.requestsTo('GET /api/users/me');
+      expect(call.authorization).toBe(`Bearer ${world.server.latestToken}`);
+      expect(call.credentials).toBe('include');
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+    });
+
+    it('makes one refresh for ten concurrent calls after the token expired, and all ten succeed', async () => {
+      const { client } = await loggedInTab();
+      world.clock.advance((LIFETIME_SECONDS + 1) * 1000);
+
+      const responses = await Promise.all(Array.from({ length: 10 }, () => client.apiFetch('/api/users/me')));
+
+      expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+      const fresh = `Bearer ${world.server.latestToken}`;
+      expect(world.server.requestsTo('GET /api/users/me').map((call) => call.authorization)).toEqual(
+        Array(10).fill(fresh),
+      );
+    });
+
+    it('refreshes shortly before expiry (a quarter of the lifetime at most), not earlier', async () => {
+      const { client } = await loggedInTab({ refreshLeewaySeconds: 30 });
+      // 60 s tokens: the leeway is capped at 15 s.
+      world.clock.advance(44_000);
+      await client.apiFetch('/api/users/me');
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+
+      world.clock.advance(2_000);
+      await client.apiFetch('/api/users/me');
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+    });
+
+    it('on a 401, refreshes once and retries the request once with the new token', async () => {
+      const { client, events } = await loggedInTab();
+      const revoked = world.server.latestToken;
+      world.server.validTokens.delete(revoked);
+
+      const response = await client.apiFetch('/api/users/me');
+
+      expect(response.status).toBe(200);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+      expect(world.server.requestsTo('GET /api/users/me').map((call) => call.authorization)).toEqual([
+        `Bearer ${revoked}`,
+        `Bearer ${world.server.latestToken}`,
+      ]);
+      expect(events.at(-1)).toMatchObject({ type: 'refresh', reason: 'unauthorized', source: 'this-tab' });
+    });
+
+    it('makes one refresh for ten concurrent calls refused with 401', async () => {
+      const { client } = await loggedInTab();
+      world.server.validTokens.clear();
+
+      const responses = await Promise.all(Array.from({ length: 10 }, () => client.apiFetch('/api/users/me')));
+
+      expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+      expect(world.server.count('GET /api/users/me')).toBe(20);
+    });
+
+    it('never loops: a retry refused again is returned as it is, after one refresh', async () => {
+      const { client } = await loggedInTab();
+      world.server.alwaysUnauthorized.add('/api/notes');
+
+      const response = await client.apiFetch('/api/notes');
+
+      expect(response.status).toBe(401);
+      expect(world.server.count('GET /api/notes')).toBe(2);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+      // The refresh itself worked: the session goes on.
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('ends the session without a retry when the refresh is refused too', async () => {
+      const { client, events } = await loggedInTab();
+      world.server.validTokens.clear();
+      world.server.refreshAnswer = 401;
+
+      const response = await client.apiFetch('/api/users/me');
+
+      expect(response.status).toBe(401);
+      expect(world.server.count('GET /api/users/me')).toBe(1);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+      expect(client.isLoggedIn).toBe(false);
+      expect(events.at(-1)).toEqual({ type: 'logout', reason: 'session-ended', source: 'this-tab' });
+
+      // And it does not keep knocking: the next call goes out without a token and without a refresh.
+      await client.apiFetch('/api/users/me');
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+      expect(world.server.requestsTo('GET /api/users/me')[1].authorization).toBeNull();
+    });
+
+    it('keeps the session through a server outage during a refresh', async () => {
+      const { client } = await loggedInTab();
+      world.server.refreshAnswer = 503;
+      const token = world.server.latestToken;
+
+      // Expiring soon but not expired: the old token is still sent.
+      world.clock.advance(50_000);
+      expect((await client.apiFetch('/api/users/me')).status).toBe(200);
+      expect(world.server.requestsTo('GET /api/users/me')[0].authorization).toBe(`Bearer ${token}`);
+
+      // Expired: the call fails with the outage, and the client is still logged in for the next try.
+      world.clock.advance(20_000);
+      await expect(client.apiFetch('/api/users/me')).rejects.toMatchObject({ status: 503 });
+      expect(client.isLoggedIn).toBe(true);
+
+      world.server.refreshAnswer = 200;
+      expect((await client.apiFetch('/api/users/me')).status).toBe(200);
+    });
+
+    it('refuses a URL that is not a path on the API, so the token never leaves for another origin', async () => {
+      const { client } = await loggedInTab();
+      await expect(client.apiFetch('https://evil.example/steal')).rejects.toThrow(TypeError);
+      expect(world.server.requests.some((call) => call.path.includes('evil'))).toBe(false);
+    });
+  });
+
+  describe('session', () => {
+    it('restores the session from the refresh cookie alone after a page load', async () => {
+      await loggedInTab();
+      // A new page: nothing in memory, only the browser's cookie.
+      const { client } = world.tab({ channel: null });
+      expect(client.isLoggedIn).toBe(false);
+
+      expect(await client.restore()).toBe(true);
+
+      expect(client.state.user).toEqual(USER);
+      expect(client.state.sessionId).toBe('session-1');
+      const [call] = world.server.requestsTo('POST /api/auth/refresh');
+      expect(call.credentials).toBe('include');
+      expect(call.authorization).toBeNull();
+    });
+
+    it('restores nothing, without an error, when there is no cookie', async () => {
+      const { client } = world.tab();
+      expect(await client.restore()).toBe(false);
+      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+    });
+
+    it('logout clears the state, and later calls go out with no token and no refresh', async () => {
+      const { client, events } = await loggedInTab();
+
+      await client.logout();
+
+      expect(world.server.requestsTo('POST /api/auth/logout')[0].credentials).toBe('include');
+      expect(client.isLoggedIn).toBe(false);
+      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+      expect(events.at(-1)).toEqual({ type: 'logout', reason: 'logout', source: 'this-tab' });
+
+      const response = await client.apiFetch('/api/users/me');
+      expect(response.status).toBe(401);
+      expect(world.server.requestsTo('GET /api/users/me')[0].authorization).toBeNull();
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+    });
+
+    it('logout clears the state even when the server cannot be reached', async () => {
+      const { client } = await loggedInTab();
+      world.server.offline = true;
+      await expect(client.logout()).rejects.toThrow('Failed to fetch');
+      expect(client.isLoggedIn).toBe(false);
+      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+    });
+
+    it('logout-all and revoking the current session end the session here too', async () => {
+      const first = await loggedInTab();
+      await first.client.logoutAll();
+      expect(first.client.isLoggedIn).toBe(false);
+      expect(first.events.at(-1)).toMatchObject({ type: 'logout', reason: 'logout-all' });
+
+      await first.client.login(USER.email, 'a long enough passphrase');
+      await first.client.revokeSession('session-1');
+      expect(world.server.count('DELETE /api/auth/sessions/session-1')).toBe(1);
+      expect(first.client.isLoggedIn).toBe(false);
+      expect(first.events.at(-1)).toMatchObject({ type: 'logout', reason: 'session-revoked' });
+    });
+
+    it('revoking another session keeps this one', async () => {
+      const { client } = await loggedInTab();
+      await client.revokeSession('some-other-session');
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('reports a refused login as an ApiError with the server’s message', async () => {
+      const client = new GatehouseClient({
+        fetch: () =>
+          Promise.resolve(
+            new Response(
+              JSON.stringify({
+                statusCode: 401,
+                message: 'invalid email or password',
+                error: 'Unauthorized',
+              }),
+              { status: 401, headers: { 'Content-Type': 'application/json' } },
+            ),
+          ),
+        locks: null,
+        channel: null,
+      });
+      const failure = client.login('ada@example.com', 'wrong password here');
+      await expect(failure).rejects.toBeInstanceOf(ApiError);
+      await expect(failure).rejects.toMatchObject({ status: 401, message: '401: invalid email or password' });
+      expect(client.isLoggedIn).toBe(false);
+    });
+
+    it('refreshes on a timer shortly before expiry when autoRefresh is on', async () => {
+      const { client, events } = await loggedInTab({ autoRefresh: true, refreshLeewaySeconds: 10 });
+      world.clock.advance(49_000);
+      await settle();
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+
+      world.clock.advance(1_000);
+      await settle();
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+      expect(events.at(-1)).toMatchObject({ type: 'refresh', reason: 'scheduled', source: 'this-tab' });
+      expect(client.state.expiresAt).toBe(world.clock.now + LIFETIME_SECONDS * 1000);
+    });
+  });
+
+  describe('the access token stays in memory', () => {
+    const storageWrites: string[] = [];
+    const recordingStorage = () => ({
+      setItem: (key: string, value: string) => storageWrites.push(`${key}=${value}`),
+      getItem: () => null,
+      removeItem: () => undefined,
+      clear: () => undefined,
+      key: () => null,
+      length: 0,
+    });
+    const cookieWrites: string[] = [];
+    const globals = globalThis as Record<string, unknown>;
+
+    beforeEach(() => {
+      storageWrites.length = 0;
+      cookieWrites.length = 0;
+      globals.localStorage = recordingStorage();
+      globals.sessionStorage = recordingStorage();
+      globals.document = {
+        get cookie() {
+          return '';
+        },
+        set cookie(value: string) {
+          cookieWrites.push(value);
+        },
+      };
+    });
+    afterEach(() => {
+      delete globals.localStorage;
+      delete globals.sessionStorage;
+      delete globals.document;
+    });
+
+    it('is written to no storage and no cookie, and is no readable property of the client', async () => {
+      const { client } = await loggedInTab({ autoRefresh: true });
+      world.clock.advance(LIFETIME_SECONDS * 1000);
+      await settle();
+      await client.apiFetch('/api/users/me');
+
+      expect(world.server.count('POST /api/auth/refresh')).toBeGreaterThanOrEqual(1);
+      expect(storageWrites).toEqual([]);
+      expect(cookieWrites).toEqual([]);
+      const visible = JSON.stringify({ ...client, state: client.state }) + Object.keys(client).join();
+      expect(visible).not.toContain(world.server.latestToken);
+      expect(visible).not.toContain(world.server.latestToken.split('.')[1]);
+    });
+  });
+
+  describe('across tabs', () => {
+    it('hands a login to the other tabs', async () => {
+      const other = world.tab();
+      await loggedInTab();
+      await settle();
+      expect(other.client.isLoggedIn).toBe(true);
+      expect(other.client.state.user).toEqual(USER);
+      expect(other.events.at(-1)).toMatchObject({ type: 'login', source: 'other-tab' });
+    });
+
+    it('two tabs whose tokens expire together make one refresh, and both use the new token', async () => {
+      const first = await loggedInTab();
+      // A second tab opens: it restores from the cookie, and hands its token to the first tab.
+      const second = world.tab();
+      await second.client.restore();
+      await settle();
+      expect(first.client.state.expiresAt).toBe(second.client.state.expiresAt);
+      world.clock.advance((LIFETIME_SECONDS + 1) * 1000);
+      const refreshesBefore = world.server.count('POST /api/auth/refresh');
+
+      const [a, b] = await Promise.all([
+        first.client.apiFetch('/api/users/me'),
+        second.client.apiFetch('/api/users/me'),
+      ]);
+
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(world.server.count('POST /api/auth/refresh') - refreshesBefore).toBe(1);
+      const fresh = `Bearer ${world.server.latestToken}`;
+      expect(world.server.requestsTo('GET /api/users/me').map((call) => call.authorization)).toEqual([
+        fresh,
+        fresh,
+      ]);
+      const sources = [first.events.at(-1), second.events.at(-1)].map((event) =>
+        event?.type === 'refresh' ? event.source : event?.type,
+      );
+      expect(sources.sort()).toEqual(['other-tab', 'this-tab']);
+    });
+
+    it('without Web Locks, still makes one refresh per tab', async () => {
+      const { client } = await loggedInTab({ locks: null });
+      world.clock.advance((LIFETIME_SECONDS + 1) * 1000);
+      await Promise.all([client.apiFetch('/api/users/me'), client.apiFetch('/api/users/me')]);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(1);
+    });
+
+    it('logs the other tabs out on logout', async () => {
+      const first = await loggedInTab();
+      const second = world.tab();
+      await second.client.restore();
+      expect(second.client.isLoggedIn).toBe(true);
+
+      await first.client.logout();
+      await settle();
+
+      expect(second.client.isLoggedIn).toBe(false);
+      expect(second.events.at(-1)).toEqual({ type: 'logout', reason: 'logout', source: 'other-tab' });
+    });
+
+    it('ignores channel messages that are not a client’s', async () => {
+      const { client } = await loggedInTab();
+      const stranger = world.hub.channel();
+      stranger.postMessage({ kind: 'logout' });
+      stranger.postMessage({ v: 1, kind: 'logout' });
+      stranger.postMessage({ v: 1, kind: 'refresh', accessToken: 42, expiresAt: 'never' });
+      stranger.postMessage('logout');
+      await settle();
+      expect(client.isLoggedIn).toBe(true);
+      expect(client.state.user).toEqual(USER);
+    });
+  });
+});

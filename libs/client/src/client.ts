@@ -1,0 +1,574 @@
+import type {
+  CreateNoteDto,
+  ErrorDto,
+  NoteDto,
+  NotePageDto,
+  RegisterDto,
+  SessionDto,
+  TokenResponseDto,
+  UserDto,
+} from './api-types';
+
+/**
+ * The routes this client calls, with the OpenAPI schema of what goes in and comes out. Each method below uses
+ * its entry, and test/browser.e2e-spec.ts checks every entry against the live OpenAPI document.
+ */
+export const ENDPOINTS = {
+  register: { method: 'POST', path: '/api/auth/register', body: 'RegisterDto', response: 'UserDto' },
+  login: { method: 'POST', path: '/api/auth/login', body: 'LoginDto', response: 'TokenResponseDto' },
+  refresh: { method: 'POST', path: '/api/auth/refresh', body: null, response: 'TokenResponseDto' },
+  logout: { method: 'POST', path: '/api/auth/logout', body: null, response: null },
+  logoutAll: { method: 'POST', path: '/api/auth/logout-all', body: null, response: null },
+  sessions: { method: 'GET', path: '/api/auth/sessions', body: null, response: 'SessionDto[]' },
+  revokeSession: { method: 'DELETE', path: '/api/auth/sessions/{id}', body: null, response: null },
+  me: { method: 'GET', path: '/api/users/me', body: null, response: 'UserDto' },
+  listNotes: { method: 'GET', path: '/api/notes', body: null, response: 'NotePageDto' },
+  createNote: { method: 'POST', path: '/api/notes', body: 'CreateNoteDto', response: 'NoteDto' },
+} as const;
+
+/** The subset of `fetch` the client uses: the browser's own, or a fake in tests. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** The subset of the Web Locks API (`navigator.locks`) the client uses. */
+export interface LockManagerLike {
+  request<T>(
+    name: string,
+    options: { ifAvailable?: boolean },
+    callback: (lock: unknown) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** The subset of `BroadcastChannel` the client uses. */
+export interface ChannelLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  close(): void;
+}
+
+export interface TimersLike {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface GatehouseClientOptions {
+  /** Where the API is: '' (the default) for the page's own origin, or e.g. 'https://api.example.com'. */
+  baseUrl?: string;
+  /** Refresh when the access token has less than this left (capped at a quarter of its lifetime). Default 30. */
+  refreshLeewaySeconds?: number;
+  /** Also refresh on a timer shortly before expiry, without waiting for the next call. Default false. */
+  autoRefresh?: boolean;
+  /** Names the cross-tab lock and channel: tabs with the same name share one session. Default 'gatehouse'. */
+  name?: string;
+  /** Gives up on a login, refresh or logout request after this long, so a lock is never held forever. */
+  requestTimeoutMs?: number;
+  fetch?: FetchLike;
+  /** `navigator.locks` by default; `null` keeps the single flight to this tab. */
+  locks?: LockManagerLike | null;
+  /** A `BroadcastChannel` by default; `null` keeps tokens to this tab. */
+  channel?: ChannelLike | null;
+  now?: () => number;
+  timers?: TimersLike;
+}
+
+export type RefreshReason = 'restore' | 'expiring' | 'unauthorized' | 'scheduled';
+export type LogoutReason = 'logout' | 'logout-all' | 'session-revoked' | 'session-ended';
+/** Whether this tab did it, or another tab did and handed the result over. */
+export type EventSource = 'this-tab' | 'other-tab';
+
+export type ClientEvent =
+  | { type: 'login'; user: UserDto; expiresAt: number; source: EventSource }
+  | { type: 'refresh'; user: UserDto; expiresAt: number; reason: RefreshReason; source: EventSource }
+  | { type: 'logout'; reason: LogoutReason; source: EventSource };
+
+export interface ClientState {
+  user: UserDto | null;
+  /** When the access token expires, in milliseconds since the epoch (this tab's clock). */
+  expiresAt: number | null;
+  /** The session (refresh-token family) of the access token. */
+  sessionId: string | null;
+}
+
+/** A non-2xx answer from the API, with its Nest error body when there is one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorDto | undefined,
+  ) {
+    const detail = body ? [body.message].flat().join('; ') : undefined;
+    super(detail ? `${status}: ${detail}` : `the API answered ${status}`);
+    this.name = 'ApiError';
+  }
+
+  static async from(response: Response): Promise<ApiError> {
+    let body: ErrorDto | undefined;
+    try {
+      body = (await response.json()) as ErrorDto;
+    } catch {
+      body = undefined;
+    }
+    return new ApiError(response.status, body);
+  }
+}
+
+type TokenMessage = {
+  v: 1;
+  kind: 'login' | 'refresh';
+  reason?: RefreshReason;
+  accessToken: string;
+  expiresAt: number;
+  lifetimeMs: number;
+  user: UserDto;
+};
+type LogoutMessage = { v: 1; kind: 'logout'; reason: LogoutReason; sentAt: number };
+type Message = TokenMessage | LogoutMessage;
+
+function isMessage(data: unknown): data is Message {
+  if (typeof data !== 'object' || data === null) return false;
+  const message = data as Record<string, unknown>;
+  if (message.v !== 1) return false;
+  if (message.kind === 'logout')
+    return typeof message.reason === 'string' && typeof message.sentAt === 'number';
+  return (
+    (message.kind === 'login' || message.kind === 'refresh') &&
+    typeof message.accessToken === 'string' &&
+    typeof message.expiresAt === 'number' &&
+    typeof message.lifetimeMs === 'number' &&
+    typeof message.user === 'object' &&
+    message.user !== null
+  );
+}
+
+/** The `sid` claim of a JWT, read without verifying it: the server verifies, the client only needs the id. */
+function sessionIdOf(token: string): string | null {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '='))) as {
+      sid?: unknown;
+    };
+    return typeof claims.sid === 'string' ? claims.sid : null;
+  } catch {
+    return null;
+  }
+}
+
+interface BrowserGlobals {
+  navigator?: { locks?: LockManagerLike };
+  BroadcastChannel?: new (name: string) => ChannelLike;
+}
+
+/**
+ * A browser client for Gatehouse. The access token lives in this object only (a private field): never in
+ * `localStorage`, `sessionStorage` or a cookie a script can read. The refresh token is an HttpOnly cookie the
+ * browser sends to `/api/auth` by itself. One refresh runs at a time per browser (a Web Lock), and its result
+ * is handed to the other tabs over a BroadcastChannel.
+ */
+export class GatehouseClient {
+  #token: string | null = null;
+  #expiresAt: number | null = null;
+  #lifetimeMs = 0;
+  #user: UserDto | null = null;
+  #loggedInAt = 0;
+  /** False once the server said there is no session (or we logged out): no refresh is tried until a login. */
+  #mayHaveCookie = true;
+  #refreshing: Promise<void> | null = null;
+  #timer: unknown = undefined;
+  #messagesSeen = 0;
+  #messageWaiters: (() => void)[] = [];
+  readonly #listeners = new Set<(event: ClientEvent) => void>();
+
+  readonly #baseUrl: string;
+  readonly #leewayMs: number;
+  readonly #autoRefresh: boolean;
+  readonly #lockName: string;
+  readonly #requestTimeoutMs: number;
+  readonly #fetch: FetchLike;
+  readonly #locks: LockManagerLike | null;
+  readonly #channel: ChannelLike | null;
+  readonly #now: () => number;
+  readonly #timers: TimersLike;
+
+  constructor(options: GatehouseClientOptions = {}) {
+    const browser = globalThis as unknown as BrowserGlobals;
+    const name = options.name ?? 'gatehouse';
+    this.#baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    this.#leewayMs = (options.refreshLeewaySeconds ?? 30) * 1000;
+    this.#autoRefresh = options.autoRefresh ?? false;
+    this.#lockName = `${name}:refresh`;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    this.#locks = options.locks !== undefined ? options.locks : (browser.navigator?.locks ?? null);
+    this.#channel =
+      options.channel !== undefined
+        ? options.channel
+        : browser.BroadcastChannel
+          ? new browser.BroadcastChannel(`${name}:session`)
+          : null;
+    this.#now = options.now ?? (() => Date.now());
+    this.#timers = options.timers ?? {
+      setTimeout: (callback, ms) => setTimeout(callback, ms),
+      clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
+    };
+    this.#channel?.addEventListener('message', (event) => this.#onMessage(event.data));
+  }
+
+  get state(): ClientState {
+    return {
+      user: this.#user,
+      expiresAt: this.#expiresAt,
+      sessionId: this.#token === null ? null : sessionIdOf(this.#token),
+    };
+  }
+
+  get isLoggedIn(): boolean {
+    return this.#token !== null;
+  }
+
+  /** Calls `listener` on every login, refresh and logout, this tab's and other tabs'. Returns an unsubscribe. */
+  subscribe(listener: (event: ClientEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops the timer and leaves the channel (for a single-page app tearing the client down). */
+  close(): void {
+    this.#cancelTimer();
+    this.#channel?.close();
+  }
+
+  // ---- Authentication -------------------------------------------------------------------------------------
+
+  async register(input: RegisterDto): Promise<UserDto> {
+    const { method, path } = ENDPOINTS.register;
+    const response = await this.#fetch(this.#url(path), {
+      method,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(input),
+      credentials: 'include',
+    });
+    return this.#read<UserDto>(response);
+  }
+
+  /** Logs in: a new session in every tab of this browser. */
+  async login(email: string, password: string): Promise<UserDto> {
+    const { method, path } = ENDPOINTS.login;
+    return this.#withLock(false, async () => {
+      const response = await this.#fetch(this.#url(path), {
+        method,
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ email, password }),
+        credentials: 'include',
+        signal: this.#timeoutSignal(),
+      });
+      const body = await this.#read<TokenResponseDto>(response);
+      this.#adopt(body.accessToken, this.#now() + body.expiresIn * 1000, body.expiresIn * 1000, body.user);
+      this.#loggedInAt = this.#now();
+      this.#post({ v: 1, kind: 'login', ...this.#tokenFields() });
+      this.#emit({ type: 'login', user: body.user, expiresAt: this.#expiresAt!, source: 'this-tab' });
+      return body.user;
+    });
+  }
+
+  /**
+   * After a page load: takes the session back from the refresh cookie alone. True when logged in.
+   * Throws only when the server could not be reached or is unavailable (the cookie is kept then).
+   */
+  async restore(): Promise<boolean> {
+    if (this.#token !== null && !this.#expiringSoon()) return true;
+    this.#mayHaveCookie = true;
+    await this.#ensureFresh(this.#token, 'restore');
+    return this.#token !== null;
+  }
+
+  /** Ends this session on the server and in every tab. Local state is cleared even if the server is not reached. */
+  async logout(): Promise<void> {
+    const { method, path } = ENDPOINTS.logout;
+    await this.#withLock(false, async () => {
+      const response = await this.#fetch(this.#url(path), {
+        method,
+        credentials: 'include',
+        signal: this.#timeoutSignal(),
+      }).finally(() => this.#end('logout', 'this-tab'));
+      if (!response.ok) throw await ApiError.from(response);
+    });
+  }
+
+  /** Ends every session of the user, on every device. */
+  async logoutAll(): Promise<void> {
+    const { method, path } = ENDPOINTS.logoutAll;
+    await this.request<void>(method, path);
+    this.#end('logout-all', 'this-tab');
+  }
+
+  sessions(): Promise<SessionDto[]> {
+    const { method, path } = ENDPOINTS.sessions;
+    return this.request<SessionDto[]>(method, path);
+  }
+
+  /** Revokes one session; revoking this tab's own session logs this browser out. */
+  async revokeSession(id: string): Promise<void> {
+    const { method, path } = ENDPOINTS.revokeSession;
+    const current = this.state.sessionId;
+    await this.request<void>(method, path.replace('{id}', encodeURIComponent(id)));
+    if (id === current) this.#end('session-revoked', 'this-tab');
+  }
+
+  me(): Promise<UserDto> {
+    const { method, path } = ENDPOINTS.me;
+    return this.request<UserDto>(method, path);
+  }
+
+  listNotes(limit = 20, offset = 0): Promise<NotePageDto> {
+    const { method, path } = ENDPOINTS.listNotes;
+    return this.request<NotePageDto>(method, `${path}?limit=${limit}&offset=${offset}`);
+  }
+
+  createNote(input: CreateNoteDto): Promise<NoteDto> {
+    const { method, path } = ENDPOINTS.createNote;
+    return this.request<NoteDto>(method, path, input);
+  }
+
+  // ---- Calling the API ------------------------------------------------------------------------------------
+
+  /** A JSON call through `apiFetch`: the parsed body, or an `ApiError` for a non-2xx answer. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return this.#read<T>(await this.apiFetch(path, init));
+  }
+
+  /**
+   * `fetch` for the API: `path` is relative to the API (`/api/...`). Attaches the access token, refreshing it
+   * first when it is about to expire; on a `401`, refreshes once and retries the request once. The answer to the
+   * retry is returned as it is, whatever it is: there is never a second retry. The body must be re-sendable
+   * (a string, `FormData`, `Blob`…, not a stream).
+   */
+  async apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
+    if (!path.startsWith('/')) throw new TypeError('apiFetch takes a path on the API, starting with "/"');
+    const token = await this.#tokenForRequest();
+    const response = await this.#send(path, init, token);
+    if (response.status !== 401 || token === null) return response;
+    try {
+      await this.#ensureFresh(token, 'unauthorized');
+    } catch {
+      return response;
+    }
+    if (this.#token === null) return response;
+    return this.#send(path, init, this.#token);
+  }
+
+  #send(path: string, init: RequestInit, token: string | null): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (token !== null) headers.set('Authorization', `Bearer ${token}`);
+    else headers.delete('Authorization');
+    return this.#fetch(this.#url(path), { ...init, headers, credentials: init.credentials ?? 'include' });
+  }
+
+  async #tokenForRequest(): Promise<string | null> {
+    if (this.#token !== null && !this.#expiringSoon()) return this.#token;
+    if (this.#token === null && !this.#mayHaveCookie) return null;
+    const before = this.#token;
+    try {
+      await this.#ensureFresh(before, before === null ? 'restore' : 'expiring');
+    } catch (error) {
+      // The server is unreachable or busy: a token that has not expired yet is still worth sending.
+      if (before !== null && this.#token === before && this.#now() < this.#expiresAt!) return before;
+      throw error;
+    }
+    return this.#token;
+  }
+
+  // ---- Refresh: one at a time per tab (a promise) and per browser (a Web Lock) --------------------------
+
+  /** Makes sure the token is newer than `stale` and not about to expire, refreshing when it has to. */
+  async #ensureFresh(stale: string | null, reason: RefreshReason): Promise<void> {
+    if (this.#token !== null && this.#token !== stale && !this.#expiringSoon()) return;
+    if (this.#token === null && !this.#mayHaveCookie) return;
+    if (!this.#refreshing) {
+      const from = this.#token;
+      this.#refreshing = this.#withLock(true, () => this.#refreshUnderLock(from, reason)).finally(() => {
+        this.#refreshing = null;
+      });
+    }
+    await this.#refreshing;
+  }
+
+  async #refreshUnderLock(stale: string | null, reason: RefreshReason): Promise<void> {
+    // Another tab may have refreshed while this one waited for the lock, and handed its token over.
+    if (this.#token !== null && this.#token !== stale && !this.#expiringSoon()) return;
+    const { method, path } = ENDPOINTS.refresh;
+    const response = await this.#fetch(this.#url(path), {
+      method,
+      headers: { Accept: 'application/json' },
+      credentials: 'include',
+      signal: this.#timeoutSignal(),
+    });
+    if (response.status === 401) {
+      // No session any more (logged out elsewhere, revoked, expired): every tab is logged out.
+      const hadSession = this.#token !== null;
+      this.#end('session-ended', 'this-tab', hadSession);
+      return;
+    }
+    const body = await this.#read<TokenResponseDto>(response);
+    this.#adopt(body.accessToken, this.#now() + body.expiresIn * 1000, body.expiresIn * 1000, body.user);
+    this.#post({ v: 1, kind: 'refresh', reason, ...this.#tokenFields() });
+    this.#emit({ type: 'refresh', user: body.user, expiresAt: this.#expiresAt!, reason, source: 'this-tab' });
+  }
+
+  /**
+   * Runs `task` holding the browser-wide lock. When `waitForHandOver` and another tab held the lock, first
+   * gives that tab's message a moment to arrive: it usually carries the token this tab was about to fetch.
+   */
+  async #withLock<T>(waitForHandOver: boolean, task: () => Promise<T>): Promise<T> {
+    const locks = this.#locks;
+    if (!locks) return task();
+    const seenBefore = this.#messagesSeen;
+    const NOT_AVAILABLE = Symbol('not available');
+    const first = await locks.request<T | typeof NOT_AVAILABLE>(
+      this.#lockName,
+      { ifAvailable: true },
+      (lock) => (lock === null ? Promise.resolve(NOT_AVAILABLE) : task()),
+    );
+    if (first !== NOT_AVAILABLE) return first;
+    return locks.request(this.#lockName, {}, async () => {
+      if (waitForHandOver && this.#messagesSeen === seenBefore) await this.#nextMessage(250);
+      return task();
+    });
+  }
+
+  #nextMessage(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.#timers.setTimeout(done, timeoutMs);
+      const timers = this.#timers;
+      function done(): void {
+        timers.clearTimeout(handle);
+        resolve();
+      }
+      this.#messageWaiters.push(done);
+    });
+  }
+
+  // ---- State --------------------------------------------------------------------------------------------
+
+  #adopt(token: string, expiresAt: number, lifetimeMs: number, user: UserDto): void {
+    this.#token = token;
+    this.#expiresAt = expiresAt;
+    this.#lifetimeMs = lifetimeMs;
+    this.#user = user;
+    this.#mayHaveCookie = true;
+    this.#schedule();
+  }
+
+  #end(reason: LogoutReason, source: EventSource, announce = true): void {
+    const hadSession = this.#token !== null;
+    this.#token = null;
+    this.#expiresAt = null;
+    this.#lifetimeMs = 0;
+    this.#user = null;
+    this.#mayHaveCookie = false;
+    this.#cancelTimer();
+    if (source === 'this-tab') this.#post({ v: 1, kind: 'logout', reason, sentAt: this.#now() });
+    if (hadSession || announce) this.#emit({ type: 'logout', reason, source });
+  }
+
+  #tokenFields(): Omit<TokenMessage, 'v' | 'kind' | 'reason'> {
+    return {
+      accessToken: this.#token!,
+      expiresAt: this.#expiresAt!,
+      lifetimeMs: this.#lifetimeMs,
+      user: this.#user!,
+    };
+  }
+
+  #expiringSoon(): boolean {
+    if (this.#token === null || this.#expiresAt === null) return true;
+    const leeway = Math.min(this.#leewayMs, this.#lifetimeMs / 4);
+    return this.#now() >= this.#expiresAt - leeway;
+  }
+
+  #schedule(): void {
+    this.#cancelTimer();
+    if (!this.#autoRefresh || this.#token === null || this.#expiresAt === null) return;
+    const leeway = Math.min(this.#leewayMs, this.#lifetimeMs / 4);
+    const delay = Math.max(0, this.#expiresAt - leeway - this.#now());
+    this.#timer = this.#timers.setTimeout(() => this.#onTimer(), delay);
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#ensureFresh(this.#token, 'scheduled').catch(() => {
+      // Unreachable or busy server: try again a little later while the token lasts; a 401 would have ended it.
+      if (this.#token !== null && this.#timer === undefined) {
+        this.#timer = this.#timers.setTimeout(() => this.#onTimer(), 5_000);
+      }
+    });
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  // ---- Other tabs -----------------------------------------------------------------------------------------
+
+  #post(message: Message): void {
+    this.#channel?.postMessage(message);
+  }
+
+  #onMessage(data: unknown): void {
+    if (!isMessage(data)) return;
+    this.#messagesSeen += 1;
+    if (data.kind === 'logout') {
+      // A logout older than this tab's own login (it waited for the lock behind it) is not about this session.
+      if (data.sentAt >= this.#loggedInAt) this.#end(data.reason, 'other-tab', false);
+    } else if (data.kind === 'login' || this.#expiresAt === null || data.expiresAt >= this.#expiresAt) {
+      this.#adopt(data.accessToken, data.expiresAt, data.lifetimeMs, data.user);
+      if (data.kind === 'login') {
+        this.#loggedInAt = this.#now();
+        this.#emit({ type: 'login', user: data.user, expiresAt: data.expiresAt, source: 'other-tab' });
+      } else {
+        const reason = data.reason ?? 'expiring';
+        this.#emit({
+          type: 'refresh',
+          user: data.user,
+          expiresAt: data.expiresAt,
+          reason,
+          source: 'other-tab',
+        });
+      }
+    }
+    const waiters = this.#messageWaiters.splice(0);
+    for (const wake of waiters) wake();
+  }
+
+  // ---- Plumbing -------------------------------------------------------------------------------------------
+
+  #url(path: string): string {
+    return `${this.#baseUrl}${path}`;
+  }
+
+  #timeoutSignal(): AbortSignal | undefined {
+    return typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function'
+      ? AbortSignal.timeout(this.#requestTimeoutMs)
+      : undefined;
+  }
+
+  async #read<T>(response: Response): Promise<T> {
+    if (!response.ok) throw await ApiError.from(response);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  #emit(event: ClientEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's mistake must not break the client.
+      }
+    }
+  }
+}
