@@ -17,6 +17,8 @@ const USER: UserDto = {
   createdAt: '2026-01-01T00:00:00.000Z',
 };
 const LIFETIME_SECONDS = 60;
+/** The origin of the page the client runs in (`location.origin`), set for every test below. */
+const PAGE_ORIGIN = 'https://app.example';
 
 /** A JWT-shaped string whose payload carries a session id, as the server's access tokens do. */
 function fakeJwt(sid: string, n: number): string {
@@ -26,6 +28,9 @@ function fakeJwt(sid: string, n: number): string {
 
 interface Recorded {
   method: string;
+  /** The absolute URL the request went to. */
+  url: string;
+  /** The path on the API (the API's path prefix taken off), or the whole URL when it is not on the API. */
   path: string;
   authorization: string | null;
   credentials: RequestInit['credentials'];
@@ -43,13 +48,20 @@ class FakeServer {
   refreshAnswer: 200 | 401 | 503 = 200;
   /** Routes that answer 401 whatever the token. */
   readonly alwaysUnauthorized = new Set<string>();
+  /** Where this server is: the page's origin, or another origin and a path prefix (the client's `baseUrl`). */
+  apiBase = PAGE_ORIGIN;
   private issued = 0;
 
   readonly fetch = async (url: string, init: RequestInit): Promise<Response> => {
-    const path = url.split('?')[0];
+    // As in a browser, a relative URL is the page's.
+    const target = new URL(url, PAGE_ORIGIN);
+    const base = new URL(this.apiBase);
+    const prefix = base.pathname.replace(/\/+$/, '');
+    const onApi = target.origin === base.origin && target.pathname.startsWith(`${prefix}/`);
+    const path = onApi ? target.pathname.slice(prefix.length) : target.href;
     const method = init.method ?? 'GET';
     const authorization = new Headers(init.headers).get('Authorization');
-    this.requests.push({ method, path, authorization, credentials: init.credentials });
+    this.requests.push({ method, url: target.href, path, authorization, credentials: init.credentials });
     if (this.offline) throw new TypeError('Failed to fetch');
     await new Promise((resolve) => setTimeout(resolve, 1));
     const route = `${method} ${path}`;
@@ -223,7 +235,14 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe('GatehouseClient', () => {
   let world: ReturnType<typeof browser>;
+  const page = globalThis as { location?: { origin: string } };
 
+  beforeAll(() => {
+    page.location = { origin: PAGE_ORIGIN };
+  });
+  afterAll(() => {
+    delete page.location;
+  });
   beforeEach(() => {
     world = browser();
   });
@@ -351,11 +370,112 @@ describe('GatehouseClient', () => {
       world.server.refreshAnswer = 200;
       expect((await client.apiFetch('/api/users/me')).status).toBe(200);
     });
+  });
 
-    it('refuses a URL that is not a path on the API, so the token never leaves for another origin', async () => {
+  describe('where requests go', () => {
+    const API_BASE = 'https://api.example.com/gatehouse';
+    const where = [
+      ['on the page’s origin', {}],
+      ['with a baseUrl that has a path prefix', { baseUrl: `${API_BASE}/` }],
+    ] as const;
+
+    // All but the last three reach another origin, or leave the API, once a URL parser has read them; those three
+    // are simply not `/api/` paths.
+    const offApi = [
+      '//evil.example/api/x',
+      '/\\evil.example/api/x',
+      '/%2F%2Fevil.example/api/x',
+      '/api/../..//evil.example/x',
+      '/api/%2e%2e/%2E%2E//evil.example/x',
+      '/api/..\\..\\evil.example/x',
+      'https://evil.example/api/x',
+      'http:evil.example/api/x',
+      '/\t/evil.example/api/x',
+      '/\n/evil.example/api/x',
+      '/api/\t/../..//evil.example/x',
+      '/apix',
+      '/',
+      '',
+    ];
+
+    describe.each(where)('%s', (_where, options) => {
+      beforeEach(() => {
+        world.server.apiBase = 'baseUrl' in options ? options.baseUrl : PAGE_ORIGIN;
+      });
+
+      it.each(offApi)('refuses %j and sends nothing, not even a refresh', async (path) => {
+        const { client } = await loggedInTab(options);
+        world.clock.advance((LIFETIME_SECONDS + 1) * 1000);
+        const before = world.server.requests.length;
+
+        const calls = [client.apiFetch(path), client.request('GET', path)];
+        await Promise.allSettled(calls);
+
+        expect(world.server.requests.slice(before)).toEqual([]);
+        for (const call of calls) await expect(call).rejects.toThrow(TypeError);
+      });
+    });
+
+    it('sends /api/ paths with the token to the page’s origin, query string kept', async () => {
       const { client } = await loggedInTab();
-      await expect(client.apiFetch('https://evil.example/steal')).rejects.toThrow(TypeError);
-      expect(world.server.requests.some((call) => call.path.includes('evil'))).toBe(false);
+
+      expect((await client.apiFetch('/api/users/me?fields=email')).status).toBe(200);
+
+      const calls = world.server.requests.map((call) => [call.method, call.url]);
+      expect(calls).toEqual([
+        ['POST', `${PAGE_ORIGIN}/api/auth/login`],
+        ['GET', `${PAGE_ORIGIN}/api/users/me?fields=email`],
+      ]);
+      expect(world.server.requests[1].authorization).toBe(`Bearer ${world.server.latestToken}`);
+    });
+
+    it.each([API_BASE, `${API_BASE}/`])(
+      'sends every call under the path prefix of baseUrl %j',
+      async (baseUrl) => {
+        world.server.apiBase = API_BASE;
+        const { client } = await loggedInTab({ baseUrl });
+        world.clock.advance((LIFETIME_SECONDS + 1) * 1000);
+
+        expect((await client.apiFetch('/api/users/me')).status).toBe(200);
+        await client.logout();
+
+        expect(world.server.requests.map((call) => [call.method, call.url])).toEqual([
+          ['POST', `${API_BASE}/api/auth/login`],
+          ['POST', `${API_BASE}/api/auth/refresh`],
+          ['GET', `${API_BASE}/api/users/me`],
+          ['POST', `${API_BASE}/api/auth/logout`],
+        ]);
+        expect(world.server.requests[2].authorization).toBe(`Bearer ${world.server.latestToken}`);
+      },
+    );
+
+    it('sends to a baseUrl on another origin without a path', async () => {
+      world.server.apiBase = 'https://api.example.com';
+      const { client } = await loggedInTab({ baseUrl: 'https://api.example.com' });
+
+      expect(await client.me()).toEqual(USER);
+      expect(world.server.requests.at(-1)).toMatchObject({
+        url: 'https://api.example.com/api/users/me',
+        authorization: `Bearer ${world.server.latestToken}`,
+      });
+    });
+
+    it('refuses a baseUrl that is not http(s)', async () => {
+      const { client } = world.tab({ baseUrl: 'file:///srv/api' });
+      await expect(client.apiFetch('/api/users/me')).rejects.toThrow(TypeError);
+      expect(world.server.requests).toEqual([]);
+    });
+
+    it('outside a page and without a baseUrl, refuses to guess where the API is', async () => {
+      const { client } = world.tab();
+      delete page.location;
+      try {
+        await expect(client.login(USER.email, 'a long enough passphrase')).rejects.toThrow(TypeError);
+        await expect(client.apiFetch('/api/users/me')).rejects.toThrow(TypeError);
+      } finally {
+        page.location = { origin: PAGE_ORIGIN };
+      }
+      expect(world.server.requests).toEqual([]);
     });
   });
 

@@ -26,6 +26,8 @@ export const ENDPOINTS = {
   createNote: { method: 'POST', path: '/api/notes', body: 'CreateNoteDto', response: 'NoteDto' },
 } as const;
 
+const NOT_AN_API_PATH = 'the client only calls paths on the API, starting with "/api/"';
+
 /** The subset of `fetch` the client uses: the browser's own, or a fake in tests. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -51,7 +53,10 @@ export interface TimersLike {
 }
 
 export interface GatehouseClientOptions {
-  /** Where the API is: '' (the default) for the page's own origin, or e.g. 'https://api.example.com'. */
+  /**
+   * Where the API is: '' (the default) for the page's own origin, or e.g. 'https://api.example.com' or
+   * 'https://example.com/gatehouse' (the API's paths go under that prefix).
+   */
   baseUrl?: string;
   /** Refresh when the access token has less than this left (capped at a quarter of its lifetime). Default 30. */
   refreshLeewaySeconds?: number;
@@ -151,7 +156,19 @@ function sessionIdOf(token: string): string | null {
   }
 }
 
+/**
+ * A URL parser drops tabs and newlines and reads `\` as `/`, so `/\t/evil.example` is another origin: a path with a
+ * control character or a backslash is refused rather than guessed at.
+ */
+function hasControlOrBackslash(path: string): boolean {
+  return [...path].some((char) => {
+    const code = char.charCodeAt(0);
+    return char === '\\' || code < 0x20 || code === 0x7f;
+  });
+}
+
 interface BrowserGlobals {
+  location?: { origin: string };
   navigator?: { locks?: LockManagerLike };
   BroadcastChannel?: new (name: string) => ChannelLike;
 }
@@ -190,7 +207,7 @@ export class GatehouseClient {
   constructor(options: GatehouseClientOptions = {}) {
     const browser = globalThis as unknown as BrowserGlobals;
     const name = options.name ?? 'gatehouse';
-    this.#baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    this.#baseUrl = options.baseUrl ?? '';
     this.#leewayMs = (options.refreshLeewaySeconds ?? 30) * 1000;
     this.#autoRefresh = options.autoRefresh ?? false;
     this.#lockName = `${name}:refresh`;
@@ -341,15 +358,15 @@ export class GatehouseClient {
   }
 
   /**
-   * `fetch` for the API: `path` is relative to the API (`/api/...`). Attaches the access token, refreshing it
-   * first when it is about to expire; on a `401`, refreshes once and retries the request once. The answer to the
-   * retry is returned as it is, whatever it is: there is never a second retry. The body must be re-sendable
-   * (a string, `FormData`, `Blob`…, not a stream).
+   * `fetch` for the API: `path` is a path on the API (`/api/...`); anything else is a `TypeError`, and nothing is
+   * sent. Attaches the access token, refreshing it first when it is about to expire; on a `401`, refreshes once
+   * and retries the request once. The answer to the retry is returned as it is, whatever it is: there is never a
+   * second retry. The body must be re-sendable (a string, `FormData`, `Blob`…, not a stream).
    */
   async apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
-    if (!path.startsWith('/')) throw new TypeError('apiFetch takes a path on the API, starting with "/"');
+    const url = this.#url(path);
     const token = await this.#tokenForRequest();
-    const response = await this.#send(path, init, token);
+    const response = await this.#send(url, init, token);
     if (response.status !== 401 || token === null) return response;
     try {
       await this.#ensureFresh(token, 'unauthorized');
@@ -357,14 +374,15 @@ export class GatehouseClient {
       return response;
     }
     if (this.#token === null) return response;
-    return this.#send(path, init, this.#token);
+    return this.#send(url, init, this.#token);
   }
 
-  #send(path: string, init: RequestInit, token: string | null): Promise<Response> {
+  /** Sends to `url`, which `#url` has checked is on the API: only then may it carry the token. */
+  #send(url: string, init: RequestInit, token: string | null): Promise<Response> {
     const headers = new Headers(init.headers);
     if (token !== null) headers.set('Authorization', `Bearer ${token}`);
     else headers.delete('Authorization');
-    return this.#fetch(this.#url(path), { ...init, headers, credentials: init.credentials ?? 'include' });
+    return this.#fetch(url, { ...init, headers, credentials: init.credentials ?? 'include' });
   }
 
   async #tokenForRequest(): Promise<string | null> {
@@ -546,8 +564,36 @@ export class GatehouseClient {
 
   // ---- Plumbing -------------------------------------------------------------------------------------------
 
+  /**
+   * The absolute URL of `path` on the API, or a `TypeError`. The URL is resolved here, as the browser would, and
+   * must still be on the API's origin and under its `/api/`: the access token and the cookie are for the API only.
+   */
   #url(path: string): string {
-    return `${this.#baseUrl}${path}`;
+    if (!path.startsWith('/api/') || hasControlOrBackslash(path)) {
+      throw new TypeError(NOT_AN_API_PATH);
+    }
+    const base = this.#apiBase();
+    const prefix = base.pathname.replace(/\/+$/, '');
+    const url = new URL(`${prefix}${path}`, base.origin);
+    if (url.origin !== base.origin || !url.pathname.startsWith(`${prefix}/api/`)) {
+      throw new TypeError(NOT_AN_API_PATH);
+    }
+    return url.href;
+  }
+
+  /** The `baseUrl` option read against the page, each time: a page's origin exists only in a browser. */
+  #apiBase(): URL {
+    const pageOrigin = (globalThis as unknown as BrowserGlobals).location?.origin;
+    let base: URL;
+    try {
+      base = new URL(this.#baseUrl || '/', pageOrigin);
+    } catch {
+      throw new TypeError('the client needs a baseUrl when it does not run in a page');
+    }
+    if (!['http:', 'https:'].includes(base.protocol)) {
+      throw new TypeError('the client needs an http(s) baseUrl');
+    }
+    return base;
   }
 
   #timeoutSignal(): AbortSignal | undefined {
