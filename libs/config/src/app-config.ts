@@ -1,6 +1,7 @@
 export type SameSite = 'strict' | 'lax' | 'none';
 export type TrustProxy = boolean | number | string[];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type NodeEnv = 'development' | 'test' | 'production';
 
 /** A PEM given inline (`X`) or as a file path (`X_FILE`), as read from the environment. */
 export interface KeySource {
@@ -13,7 +14,7 @@ export interface KeySource {
  * Durations are whole seconds.
  */
 export abstract class AppConfig {
-  declare readonly nodeEnv: string;
+  declare readonly nodeEnv: NodeEnv;
   declare readonly production: boolean;
   declare readonly http: {
     readonly host: string;
@@ -21,6 +22,10 @@ export abstract class AppConfig {
     readonly trustProxy: TrustProxy;
     readonly corsOrigins: readonly string[];
     readonly bodyLimitBytes: number;
+    /** A request whose headers and body have not all arrived within this is dropped. */
+    readonly requestTimeout: number;
+    /** On SIGTERM, how long requests in flight may still finish before their connections are closed. */
+    readonly shutdownGrace: number;
   };
   declare readonly log: { readonly level: LogLevel };
   declare readonly database: {

@@ -1,5 +1,5 @@
 export { AppConfig } from './app-config';
-export type { KeySource, LogLevel, SameSite, TrustProxy } from './app-config';
+export type { KeySource, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config';
 export { ConfigError } from './config-error';
 export { ConfigModule } from './config.module';
 export { parseDuration } from './duration';

@@ -45,6 +45,44 @@ describe('loadConfig', () => {
     expect(config.database.migrationsRun).toBe(true);
     expect(config.http.trustProxy).toBe(false);
     expect(config.log.level).toBe('info');
+    expect(config.nodeEnv).toBe('development');
+    expect(config.production).toBe(false);
+    expect(config.http).toMatchObject({ requestTimeout: 30, shutdownGrace: 10 });
+    expect(config.throttle.redisUrl).toBeUndefined();
+  });
+
+  it('reads the request timeout and the shutdown grace as durations', () => {
+    const config = loadConfig({ REQUEST_TIMEOUT: '2s', SHUTDOWN_GRACE: '1m' });
+    expect(config.http).toMatchObject({ requestTimeout: 2, shutdownGrace: 60 });
+  });
+
+  it.each([
+    ['Production', 'production'],
+    ['PRODUCTION', 'production'],
+    [' test ', 'test'],
+    ['Development', 'development'],
+  ])('reads NODE_ENV=%p as %s', (text, nodeEnv) => {
+    // Production refuses to start without keys later on; here only the reading is checked.
+    const config = loadConfig({ NODE_ENV: text });
+    expect(config.nodeEnv).toBe(nodeEnv);
+    expect(config.production).toBe(nodeEnv === 'production');
+  });
+
+  it.each([
+    'redis://localhost:6379',
+    'redis://127.0.0.1',
+    'rediss://:secret@cache.example.com:6380/2',
+    'REDIS://localhost:6379',
+  ])('accepts REDIS_URL=%p', (url) => {
+    expect(loadConfig({ REDIS_URL: url }).throttle.redisUrl).toBe(url);
+  });
+
+  it.each([
+    'postgres://user:pass@127.0.0.1:5432/db',
+    'postgresql://db.example.com/gatehouse?sslmode=require',
+    'postgres:///gatehouse?host=/run/postgresql',
+  ])('accepts DATABASE_URL=%p', (url) => {
+    expect(loadConfig({ DATABASE_URL: url }).database.url).toBe(url);
   });
 
   it('reads durations in seconds or with a unit', () => {
@@ -64,6 +102,27 @@ describe('loadConfig', () => {
     ['PASSWORD_MIN_LENGTH', '7'],
     ['PASSWORD_MIN_LENGTH', '129'],
     ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'postgres:/typo'],
+    ['DATABASE_URL', 'postgres//localhost/db'],
+    ['DATABASE_URL', 'postgres://localhost:port/db'],
+    ['DATABASE_URL', 'postgres://localhost:99999/db'],
+    ['DATABASE_URL', 'localhost:5432'],
+    ['REDIS_URL', 'htp:/typo'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['REDIS_URL', 'redis:/localhost'],
+    ['REDIS_URL', 'redis://'],
+    ['REDIS_URL', 'redis://localhost:99999'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['NODE_ENV', 'prod'],
+    ['NODE_ENV', 'staging'],
+    ['NODE_ENV', 'production!'],
+    ['REQUEST_TIMEOUT', 'soon'],
+    ['REQUEST_TIMEOUT', '0'],
+    ['REQUEST_TIMEOUT', '30d'],
+    ['SHUTDOWN_GRACE', '-1'],
+    ['SHUTDOWN_GRACE', '0'],
+    ['SHUTDOWN_GRACE', '10ms'],
+    ['SHUTDOWN_GRACE', '30d'],
     ['LOG_LEVEL', 'loud'],
     ['DB_MIGRATIONS_RUN', 'maybe'],
     ['REFRESH_REUSE_GRACE_SECONDS', '-1'],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AppConfig, KeySource, LogLevel, SameSite, TrustProxy } from './app-config';
+import { AppConfig, KeySource, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
 
@@ -8,6 +8,9 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SAME_SITES: readonly SameSite[] = ['strict', 'lax', 'none'];
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
+/** The longest delay a Node.js timer honours (about 24.8 days); anything above fires at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 const PASSWORD_MAX_LENGTH = 128;
 
 /** Reads variables one by one, remembering every problem so a single start reports them all. */
@@ -43,18 +46,38 @@ class EnvReader {
     return this.fail(name, 'must be true or false', fallback);
   }
 
-  duration(name: string, fallback: number, min = 1): number {
+  duration(name: string, fallback: number, min = 1, max = Infinity): number {
     const text = this.raw(name);
     if (text === undefined) return fallback;
     const seconds = parseDuration(text);
-    if (seconds === undefined || seconds < min) {
+    if (seconds === undefined || seconds < min || seconds > max) {
+      const range = max === Infinity ? `of at least ${min}s` : `from ${min}s to ${max}s`;
       return this.fail(
         name,
-        `must be a duration of at least ${min}s, in seconds ("900") or as "15m", "12h", "7d"`,
+        `must be a duration ${range}, in seconds ("900") or as "15m", "12h", "7d"`,
         fallback,
       );
     }
     return seconds;
+  }
+
+  /** A URL that `new URL` accepts, with one of the given schemes and an authority (`scheme://`). */
+  url(name: string, schemes: readonly string[], requireHost: boolean): string | undefined {
+    const text = this.raw(name)?.trim();
+    if (text === undefined) return undefined;
+    const expected = `must be a ${schemes.map((scheme) => `${scheme}//`).join(' or ')} URL`;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return this.fail(name, expected, undefined);
+    }
+    // `postgres:/db` parses, but it has no host part: a typo, never what was meant.
+    if (!schemes.includes(url.protocol) || !text.slice(url.protocol.length).startsWith('//')) {
+      return this.fail(name, expected, undefined);
+    }
+    if (requireHost && url.hostname === '') return this.fail(name, `${expected} with a host`, undefined);
+    return text;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -131,15 +154,6 @@ function readOrigins(env: EnvReader): string[] {
   return origins;
 }
 
-function readDatabaseUrl(env: EnvReader): string | undefined {
-  const url = env.raw('DATABASE_URL')?.trim();
-  if (url === undefined) return undefined;
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    return env.fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL', undefined);
-  }
-  return url;
-}
-
 function readAdmin(env: EnvReader, minLength: number): AppConfig['admin'] {
   const email = env.raw('ADMIN_EMAIL')?.trim();
   const password = env.raw('ADMIN_PASSWORD');
@@ -164,7 +178,8 @@ function readAdmin(env: EnvReader, minLength: number): AppConfig['admin'] {
  */
 export function loadConfig(source: Env = process.env): AppConfig {
   const env = new EnvReader(source);
-  const nodeEnv = env.string('NODE_ENV', 'development');
+  // Case-folded, so that `Production` gets the production rules instead of silently getting development keys.
+  const nodeEnv = env.oneOf('NODE_ENV', NODE_ENVS, 'development');
   const minLength = env.integer('PASSWORD_MIN_LENGTH', 15, 8, PASSWORD_MAX_LENGTH);
   const accessTtl = env.duration('ACCESS_TOKEN_TTL', 15 * 60);
   const refreshTtl = env.duration('REFRESH_TOKEN_TTL', 7 * 86400);
@@ -195,10 +210,13 @@ export function loadConfig(source: Env = process.env): AppConfig {
       trustProxy: readTrustProxy(env),
       corsOrigins: readOrigins(env),
       bodyLimitBytes: 100 * 1024,
+      requestTimeout: env.duration('REQUEST_TIMEOUT', 30, 1, MAX_TIMER_SECONDS),
+      shutdownGrace: env.duration('SHUTDOWN_GRACE', 10, 1, MAX_TIMER_SECONDS),
     },
     log: { level: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
     database: {
-      url: readDatabaseUrl(env),
+      // A socket directory may stand in for the host (`postgres:///db?host=/run/postgresql`).
+      url: env.url('DATABASE_URL', ['postgres:', 'postgresql:'], false),
       dataDir: resolve(env.string('DATA_DIR', './data')),
       migrationsRun: env.boolean('DB_MIGRATIONS_RUN', true),
     },
@@ -235,7 +253,7 @@ export function loadConfig(source: Env = process.env): AppConfig {
         limit: env.integer('THROTTLE_REFRESH_LIMIT', 300, 1, 1_000_000),
         ttl: env.duration('THROTTLE_REFRESH_TTL', 60),
       },
-      redisUrl: env.raw('REDIS_URL')?.trim(),
+      redisUrl: env.url('REDIS_URL', ['redis:', 'rediss:'], true),
     },
     password: { minLength },
     admin: readAdmin(env, minLength),
