@@ -1,7 +1,19 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
+
+/** A TCP port that was free a moment ago, for a server process to listen on. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /** `main.ts` in a child process, as `npm start` runs it (compiled on the fly), with its output collected. */
 export class ServerProcess {

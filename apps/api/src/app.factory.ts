@@ -7,7 +7,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
-import { closeConnectionsOnShutdown } from './common/graceful-shutdown';
+import { drainConnectionsOnClose } from './common/graceful-shutdown';
+import { httpTimeouts } from './common/http-timeouts';
 import { serveDemoPage } from './demo/serve-demo';
 
 /**
@@ -21,6 +22,7 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
+    ...httpTimeouts(config.http.requestTimeout),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     bufferLogs: true,
@@ -30,7 +32,7 @@ export async function createApp(
   app.flushLogs();
   app.setGlobalPrefix('api', { exclude: [{ path: '.well-known/jwks.json', method: RequestMethod.GET }] });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  closeConnectionsOnShutdown(app.getHttpAdapter().getInstance());
+  drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
 
   await app.register(fastifyCookie);
   await app.register(helmet, {
