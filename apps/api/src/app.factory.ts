@@ -9,6 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { drainConnectionsOnClose } from './common/graceful-shutdown';
 import { httpTimeouts } from './common/http-timeouts';
+import { acceptJsonBodiesOnly } from './common/json-only';
 import { serveDemoPage } from './demo/serve-demo';
 
 /**
@@ -33,6 +34,7 @@ export async function createApp(
   app.setGlobalPrefix('api', { exclude: [{ path: '.well-known/jwks.json', method: RequestMethod.GET }] });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
+  acceptJsonBodiesOnly(app.getHttpAdapter().getInstance());
 
   await app.register(fastifyCookie);
   await app.register(helmet, {

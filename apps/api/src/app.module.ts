@@ -1,8 +1,8 @@
-import { AuthModule } from '@gatehouse/auth';
+import { AuthModule, InputValidationPipe } from '@gatehouse/auth';
 import { AppConfig, ConfigModule } from '@gatehouse/config';
 import { DatabaseModule } from '@gatehouse/database';
 import { UsersModule } from '@gatehouse/users';
-import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { DestinationStream } from 'pino';
@@ -38,10 +38,7 @@ export class AppModule {
         ...(options.extraModules ?? []),
       ],
       providers: [
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-        },
+        { provide: APP_PIPE, useValue: new InputValidationPipe() },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
     };

@@ -9,3 +9,4 @@ export { SameOriginGuard } from './guards/same-origin.guard';
 export { SecurityEvents } from './security-events';
 export { TokenService } from './tokens/token.service';
 export type { AuthUser } from './tokens/token-types';
+export { InputValidationPipe, Nullable } from './validation/input-validation';

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable } from './database-errors';
+import { isDatabaseUnavailable, refusedWrite } from './database-errors';
 
 export interface ErrorBody {
   statusCode: number;
@@ -34,8 +34,9 @@ function httpErrorBody(exception: HttpException): ErrorBody {
 
 /**
  * The one place errors become responses: Nest's shape for every error, including Fastify's own (bad JSON,
- * body too large), a 503 when the database is out of reach, and for anything unexpected a bare 500 whose
- * details go to the log under the request id, never to the client.
+ * body too large), a 503 when the database is out of reach, a 400 or 409 when it refuses the data it was
+ * given, and for anything unexpected a bare 500 whose details go to the log under the request id, never to the
+ * client.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -45,8 +46,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     let body: ErrorBody;
+    const refused = refusedWrite(exception);
     if (exception instanceof HttpException) {
       body = httpErrorBody(exception);
+    } else if (refused) {
+      body = { statusCode: refused.status, message: refused.message, error: reasonPhrase(refused.status) };
+      // Validation should have caught it first: the SQLSTATE says what slipped through.
+      this.log.warn(
+        { reqId: request.id, sqlState: refused.sqlState, err: summarize(exception) },
+        'database refused the data',
+      );
     } else if (isDatabaseUnavailable(exception)) {
       body = { statusCode: 503, message: 'the service is temporarily unavailable', error: reasonPhrase(503) };
       this.log.warn({ reqId: request.id, err: summarize(exception) }, 'database unavailable');

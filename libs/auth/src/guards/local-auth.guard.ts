@@ -1,10 +1,11 @@
-import { ExecutionContext, Injectable, ValidationPipe } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { FastifyRequest } from 'fastify';
 import { LoginDto } from '../dto/login.dto';
+import { InputValidationPipe } from '../validation/input-validation';
 
-// The same rules as the app's global pipe. Guards run before pipes, so the body is checked here first.
-const loginBody = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+// The app's global pipe. Guards run before pipes, so the body is checked here first.
+const loginBody = new InputValidationPipe();
 
 /** Validates the login body (400 for a malformed one), then checks the credentials with the local strategy. */
 @Injectable()
