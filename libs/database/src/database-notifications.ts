@@ -6,6 +6,10 @@ type Subscriber = { onMessage: (payload: string) => void; onReconnect: () => voi
 
 const FIRST_RETRY_MS = 250;
 const LAST_RETRY_MS = 5000;
+// A connection can die without a word (a NAT or firewall dropping it, a host gone): TCP keep-alive notices only
+// after many minutes. A no-op round trip every few seconds, with a deadline, notices within seconds.
+const PROBE_INTERVAL_MS = 3000;
+const PROBE_TIMEOUT_MS = 2000;
 
 /**
  * PostgreSQL LISTEN on a dedicated connection, outside the pool, re-established after a drop (with backoff).
@@ -19,6 +23,7 @@ export class DatabaseNotifications implements OnApplicationShutdown {
   private client?: Client;
   private retryMs = FIRST_RETRY_MS;
   private retryTimer?: NodeJS.Timeout;
+  private probeTimer?: NodeJS.Timeout;
   private stopped = false;
   private connectedBefore = false;
 
@@ -38,6 +43,7 @@ export class DatabaseNotifications implements OnApplicationShutdown {
   onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.probeTimer);
     const client = this.client;
     this.client = undefined;
     return client ? client.end().catch(() => undefined) : Promise.resolve();
@@ -48,6 +54,7 @@ export class DatabaseNotifications implements OnApplicationShutdown {
       connectionString: this.config.database.url,
       application_name: 'gatehouse-listener',
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     client.on('notification', (message) => {
       this.subscribers.get(message.channel)?.onMessage(message.payload ?? '');
@@ -67,6 +74,7 @@ export class DatabaseNotifications implements OnApplicationShutdown {
     }
     this.client = client;
     this.retryMs = FIRST_RETRY_MS;
+    this.probe(client);
     const reconnected = this.connectedBefore;
     this.connectedBefore = true;
     if (reconnected) {
@@ -75,8 +83,33 @@ export class DatabaseNotifications implements OnApplicationShutdown {
     }
   }
 
+  /** Replaces the connection when a no-op query on it gets no answer in time. */
+  private probe(client: Client): void {
+    clearInterval(this.probeTimer);
+    let inFlight = false;
+    this.probeTimer = setInterval(() => {
+      if (inFlight) return;
+      inFlight = true;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer to a probe')), PROBE_TIMEOUT_MS);
+      });
+      Promise.race([client.query('SELECT 1'), deadline])
+        .then(
+          () => undefined,
+          (error: unknown) => this.lost(client, error),
+        )
+        .finally(() => {
+          clearTimeout(timer);
+          inFlight = false;
+        });
+    }, PROBE_INTERVAL_MS);
+    this.probeTimer.unref();
+  }
+
   private lost(client: Client, error?: unknown): void {
     if (this.client !== undefined && this.client !== client) return;
+    if (this.client === client) clearInterval(this.probeTimer);
     this.client = undefined;
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
