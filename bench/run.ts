@@ -193,7 +193,10 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
   const publicUrl = `${server.url}/api/bench/public`;
   const guardedUrl = `${server.url}/api/bench/guarded`;
   const coldTokens = Array.from({ length: COLD_TOKENS }, () =>
-    bench.signer.signAccessToken({ id: me.userId, roles: ['user'] }, me.sessionId),
+    bench.signer.signAccessToken({ id: me.userId, roles: ['user'] }, me.sessionId, {
+      amr: ['pwd'],
+      authTime: new Date(),
+    }),
   );
   let nextCold = 0;
   const cold = (seconds: number) =>

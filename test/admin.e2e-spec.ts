@@ -15,7 +15,7 @@ import { expectNestError } from './support/expectations';
 
 const ADMIN_PASSWORD = 'the gatehouse administrator passphrase';
 const WRONG_PASSWORD = 'not the right passphrase at all';
-const USER_KEYS = ['createdAt', 'displayName', 'email', 'id', 'roles'];
+const USER_KEYS = ['createdAt', 'displayName', 'email', 'emailVerified', 'id', 'roles'];
 const ADMIN_USER_KEYS = [...USER_KEYS, 'disabled'].sort();
 
 interface AdminUser {

@@ -1,4 +1,13 @@
-import { LoggedIn, me, refresh, refreshCookie, signUp } from './support/auth-client';
+import {
+  LoggedIn,
+  me,
+  PASSWORD,
+  refresh,
+  refreshCookie,
+  register,
+  signUp,
+  uniqueEmail,
+} from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 import { TestApp } from './support/test-app';
 
@@ -66,6 +75,51 @@ describeEachDatabase('CSRF defence and CORS', (kind) => {
         await refresh(app, session.cookie).set('Origin', ALLOWED).set('Sec-Fetch-Site', 'cross-site'),
       );
       await expectAlive(session);
+    });
+  });
+
+  describe('login and registration from a foreign page (login CSRF)', () => {
+    const loginWith = (email: string, headers: Record<string, string>) =>
+      app.http().post('/api/auth/login').set(headers).send({ email, password: PASSWORD });
+    const registerWith = (email: string, headers: Record<string, string>) =>
+      app.http().post('/api/auth/register').set(headers).send({ email, password: PASSWORD });
+
+    it.each([
+      ['an unlisted Origin', { Origin: EVIL }],
+      ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
+      ['cross-site with a listed Origin', { Origin: ALLOWED, 'Sec-Fetch-Site': 'cross-site' }],
+    ])(
+      'refuses a login with %s (403), the right password included, and sets no cookie',
+      async (_name, headers) => {
+        const email = uniqueEmail('login-csrf');
+        await register(app, email);
+        const response = await loginWith(email, headers);
+        expectRefusedWithoutTouchingTheCookie(response);
+        expect(response.body.accessToken).toBeUndefined();
+        const sessions = await app.query(
+          'SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1',
+          [email],
+        );
+        expect(sessions).toHaveLength(0);
+      },
+    );
+
+    it.each([
+      ['an unlisted Origin', { Origin: EVIL }],
+      ['Sec-Fetch-Site: cross-site', { 'Sec-Fetch-Site': 'cross-site' }],
+    ])('refuses a registration with %s (403) and creates no user', async (_name, headers) => {
+      const email = uniqueEmail('register-csrf');
+      const response = await registerWith(email, headers);
+      expect(response.status).toBe(403);
+      expect(await app.query('SELECT id FROM users WHERE email = $1', [email])).toHaveLength(0);
+    });
+
+    it('allows login and registration from a listed Origin, the server’s own and no Origin at all', async () => {
+      const email = uniqueEmail('login-ok');
+      await registerWith(email, { Origin: ALLOWED, 'Sec-Fetch-Site': 'same-site' }).expect(201);
+      await loginWith(email, { Origin: ALLOWED }).expect(200);
+      await loginWith(email, { 'Sec-Fetch-Site': 'same-origin' }).expect(200);
+      await loginWith(email, {}).expect(200);
     });
   });
 

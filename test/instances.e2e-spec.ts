@@ -218,47 +218,6 @@ if (!serverUrl) {
       });
     });
 
-    describe('a LISTEN connection that dies silently', () => {
-      let c: TestApp;
-
-      beforeAll(async () => {
-        c = await TestApp.start('postgres', { throughProxy: true });
-      });
-      afterAll(async () => {
-        await c?.stop();
-      });
-
-      it('is noticed and replaced within seconds, not after TCP keep-alive’s minutes', async () => {
-        const admin = new Client({ connectionString: serverUrl });
-        await admin.connect();
-        try {
-          const database = (await c.query<{ name: string }>('SELECT current_database() AS name'))[0].name;
-          const listeners = async () =>
-            (
-              await admin.query<{ pid: number }>(
-                `SELECT pid FROM pg_stat_activity
-                  WHERE application_name = 'gatehouse-listener' AND datname = $1 AND query ILIKE 'LISTEN%'`,
-                [database],
-              )
-            ).rows.map((row) => row.pid);
-          const before = await listeners();
-          expect(before).toHaveLength(1);
-
-          // Every connection through the relay now hangs: no error, no close, no answer.
-          c.proxy!.freeze();
-          let fresh: number[] = [];
-          const deadline = Date.now() + 12_000;
-          while (Date.now() < deadline && fresh.length === 0) {
-            await sleep(250);
-            fresh = (await listeners()).filter((pid) => !before.includes(pid));
-          }
-          expect(fresh).toHaveLength(1);
-        } finally {
-          await admin.end();
-        }
-      }, 30_000);
-    });
-
     describe('a revocation made while B is stopped', () => {
       it('is known to B as soon as it has restarted', async () => {
         const revoked = await signUp(a);
@@ -421,5 +380,49 @@ if (!serverUrl) {
       for (const response of responses) await me(b, response.body.accessToken).expect(200);
       await refresh(b, cookies[0]!).expect(200);
     });
+  });
+
+  // Its own app, last: Passport's strategies are process-wide, so the newest app's are the ones every app uses.
+  describe('a LISTEN connection that dies silently [PostgreSQL]', () => {
+    let c: TestApp;
+
+    beforeAll(async () => {
+      c = await TestApp.start('postgres', { throughProxy: true });
+    });
+    afterAll(async () => {
+      await c?.stop();
+    });
+
+    it('is noticed and replaced within seconds, not after TCP keep-alive’s minutes', async () => {
+      const admin = new Client({ connectionString: serverUrl });
+      await admin.connect();
+      try {
+        const database = (await c.query<{ name: string }>('SELECT current_database() AS name'))[0].name;
+        const listeners = async () =>
+          (
+            await admin.query<{ pid: number }>(
+              `SELECT pid FROM pg_stat_activity
+                WHERE application_name = 'gatehouse-listener' AND datname = $1 AND query ILIKE 'LISTEN%'`,
+              [database],
+            )
+          ).rows.map((row) => row.pid);
+        const before = await listeners();
+        expect(before).toHaveLength(1);
+
+        // Every connection through the relay now hangs: no error, no close, no answer.
+        c.proxy!.freeze();
+        let fresh: number[] = [];
+        const deadline = Date.now() + 12_000;
+        while (Date.now() < deadline && fresh.length === 0) {
+          await sleep(250);
+          fresh = (await listeners()).filter((pid) => !before.includes(pid));
+        }
+        expect(fresh).toHaveLength(1);
+      } finally {
+        await admin.end();
+        // The frozen connections would otherwise hold the app's shutdown open.
+        await c.proxy!.cut();
+      }
+    }, 30_000);
   });
 }

@@ -17,7 +17,7 @@ import { TestApp } from './support/test-app';
 import { expectNestError } from './support/expectations';
 
 const NEW_PASSWORD = 'another long passphrase, changed on purpose';
-const USER_KEYS = ['createdAt', 'displayName', 'email', 'id', 'roles'];
+const USER_KEYS = ['createdAt', 'displayName', 'email', 'emailVerified', 'id', 'roles'];
 const SESSION_KEYS = ['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent'];
 
 describeEachDatabase('sessions, logout, password change and the current user', (kind) => {

@@ -88,6 +88,83 @@ describeEachDatabase('rate limits behind a trusted proxy', (kind) => {
   });
 });
 
+describeEachDatabase('password guesses behind a bearer token', (kind) => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await TestApp.start(kind, { env: { ...LIMITS, TRUST_PROXY: 'true' } });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  const loginFrom = (address: string, email: string, password = PASSWORD) =>
+    app.http().post('/api/auth/login').set('X-Forwarded-For', address).send({ email, password });
+
+  it('counts wrong current passwords against the account’s login limit, shared with login', async () => {
+    const email = uniqueEmail('oracle');
+    await register(app, email);
+    const session = await loginFrom(freshAddress(), email).expect(200);
+    const [before] = await app.query<{ password_hash: string }>(
+      'SELECT password_hash FROM users WHERE email = $1',
+      [email],
+    );
+    const changePassword = (currentPassword: string) =>
+      app
+        .http()
+        .post('/api/auth/password')
+        .set('X-Forwarded-For', freshAddress())
+        .set('Authorization', `Bearer ${session.body.accessToken}`)
+        .send({ currentPassword, newPassword: 'a brand new passphrase for this account' });
+
+    // The login above was the first attempt at this account; two wrong guesses reach the limit of 3.
+    await changePassword('a wrong guess at the password').expect(403);
+    await changePassword('another wrong guess at it').expect(403);
+    const throttled = await changePassword(PASSWORD);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(throttled.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(throttled.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    // The same counter stops logins to the account from any address, the right password included.
+    expect((await loginFrom(freshAddress(), email)).status).toBe(429);
+    const [after] = await app.query<{ password_hash: string }>(
+      'SELECT password_hash FROM users WHERE email = $1',
+      [email],
+    );
+    expect(after.password_hash).toBe(before.password_hash);
+  });
+});
+
+describeEachDatabase('public routes are throttled by default', (kind) => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await TestApp.start(kind, { env: { THROTTLE_PUBLIC_LIMIT: '3', THROTTLE_PUBLIC_TTL: '60' } });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  it('limits a public route without a limit of its own (logout) per address', async () => {
+    for (let i = 0; i < 3; i++) await app.http().post('/api/auth/logout').expect(204);
+    const response = await app.http().post('/api/auth/logout');
+    expect(response.status).toBe(429);
+    expect(response.headers['retry-after']).toMatch(/^\d+$/);
+    expect(response.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+  });
+
+  it('never limits the health probe', async () => {
+    for (let i = 0; i < 10; i++) await app.http().get('/api/health').expect(200);
+  });
+
+  it('leaves bearer routes to their own guard', async () => {
+    const session = await signUp(app);
+    for (let i = 0; i < 10; i++) {
+      await app.http().get('/api/users/me').set('Authorization', `Bearer ${session.accessToken}`).expect(200);
+    }
+  });
+});
+
 describeEachDatabase('rate limits without a trusted proxy', (kind) => {
   let app: TestApp;
 

@@ -112,6 +112,7 @@ export class TestApp {
       THROTTLE_LOGIN_LIMIT: '100000',
       THROTTLE_REGISTER_LIMIT: '100000',
       THROTTLE_REFRESH_LIMIT: '100000',
+      THROTTLE_PUBLIC_LIMIT: '100000',
       ...this.options.env,
     };
     if (this.kind === 'postgres') {

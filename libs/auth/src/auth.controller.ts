@@ -1,4 +1,4 @@
-import { User, UserDto, UsersService } from '@gatehouse/users';
+import { UserDto, UsersService } from '@gatehouse/users';
 import {
   Body,
   Controller,
@@ -22,10 +22,11 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthService, IssuedTokens } from './auth.service';
+import { AuthService } from './auth.service';
 import { RefreshCookie } from './cookies/refresh-cookie';
 import { ApiResponseCodes } from './decorators/api-errors.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
+import { ProvenSignIn, RefreshCookieClaims } from './decorators/request-properties';
 import { Public } from './decorators/public.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
@@ -34,12 +35,10 @@ import { TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { OptionalRefreshGuard, RefreshGuard } from './guards/refresh.guard';
 import { SameOriginGuard } from './guards/same-origin.guard';
-import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
+import { IssuedTokens, SignInProof } from './sign-in/sign-in.service';
 import { RateLimit } from './throttling/rate-limit.decorator';
 import { ClientInfo } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
-
-type AuthenticatedRequest<T> = FastifyRequest & { user: T };
 
 function clientOf(request: FastifyRequest): ClientInfo {
   return { ip: request.ip, userAgent: request.headers['user-agent'] };
@@ -57,8 +56,9 @@ export class AuthController {
   @Public()
   @Post('register')
   @RateLimit('register')
-  @UseGuards(AuthThrottlerGuard)
+  @UseGuards(SameOriginGuard)
   @ApiCreatedResponse({ type: UserDto, description: 'The new user' })
+  @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(400, 409, 429)
   async register(@Body() body: RegisterDto): Promise<UserDto> {
     const user = await this.users.create(body);
@@ -69,24 +69,28 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @RateLimit('login')
-  @UseGuards(AuthThrottlerGuard, LocalAuthGuard)
+  // A cross-site form must not log the victim in as someone else (login CSRF): refused before the password.
+  @UseGuards(SameOriginGuard, LocalAuthGuard)
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the HttpOnly refresh cookie too' })
   @ApiUnauthorizedResponse({ description: 'Unknown email or wrong password (one message for both)' })
-  @ApiForbiddenResponse({ description: 'Account disabled (answered only to the right password)' })
+  @ApiForbiddenResponse({
+    description: 'Account disabled (answered only to the right password), or a cross-site request',
+  })
   @ApiResponseCodes(400, 429)
   async login(
-    @Req() request: AuthenticatedRequest<User>,
+    @ProvenSignIn() proof: SignInProof,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    return this.send(reply, await this.auth.login(request.user, clientOf(request)));
+    return this.send(reply, await this.auth.login(proof, clientOf(request)));
   }
 
   @Public()
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @RateLimit('refresh')
-  @UseGuards(SameOriginGuard, AuthThrottlerGuard, RefreshGuard)
+  @UseGuards(SameOriginGuard, RefreshGuard)
   @ApiCookieAuth('refresh_token')
   @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the rotated refresh cookie' })
   @ApiUnauthorizedResponse({
@@ -95,10 +99,11 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(429, 503)
   async refresh(
-    @Req() request: AuthenticatedRequest<RefreshClaims>,
+    @RefreshCookieClaims() claims: RefreshClaims,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    const issued = await this.auth.refresh(request.user, clientOf(request));
+    const issued = await this.auth.refresh(claims, clientOf(request));
     if (!issued) {
       this.cookie.clear(reply);
       throw new UnauthorizedException('refresh token is no longer valid');
@@ -114,10 +119,10 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Session revoked (when the cookie was valid) and cookie cleared' })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   async logout(
-    @Req() request: AuthenticatedRequest<RefreshClaims | undefined>,
+    @RefreshCookieClaims() claims: RefreshClaims | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logout(request.user);
+    await this.auth.logout(claims);
     this.cookie.clear(reply);
   }
 
@@ -139,7 +144,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'Password changed; every other session revoked' })
   @ApiForbiddenResponse({ description: 'Current password is wrong' })
-  @ApiResponseCodes(400, 401)
+  @ApiResponseCodes(400, 401, 429)
   async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
     await this.auth.changePassword(user, body.currentPassword, body.newPassword);
   }

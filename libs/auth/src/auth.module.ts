@@ -1,7 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -23,20 +23,25 @@ import { RefreshToken } from './tokens/entities/refresh-token.entity';
 import { Session } from './tokens/entities/session.entity';
 import { SessionCleaner } from './tokens/session-cleaner';
 import { TokenService } from './tokens/token.service';
+import { SignInService } from './sign-in/sign-in.service';
 import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
+import { LoginAttempts } from './throttling/login-attempts';
 import { RateLimitStorageModule } from './throttling/rate-limit-storage.module';
+import { RetryAfterInterceptor } from './throttling/retry-after.interceptor';
 import { RateLimitStorage } from './throttling/throttler-storage';
 import { throttlerOptions } from './throttling/throttlers';
 import { TokenSigner } from './tokens/token-signer';
 
 /**
  * Everything about who is calling: login, tokens, sessions, revocation. Importing it protects every route of the
- * app (a global guard); `@Public()` opts a route out and `@Roles()` narrows it.
+ * app (a global guard); `@Public()` opts a route out and `@Roles()` narrows it. Every public route is rate
+ * limited unless it says `@NoRateLimit()`.
  */
 @Module({
   imports: [
     UsersModule,
     PassportModule,
+    RateLimitStorageModule,
     TypeOrmModule.forFeature([Session, RefreshToken]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
@@ -47,6 +52,8 @@ import { TokenSigner } from './tokens/token-signer';
   controllers: [AuthController, SessionsController, JwksController],
   providers: [
     AuthService,
+    SignInService,
+    LoginAttempts,
     KeyService,
     TokenSigner,
     TokenService,
@@ -55,12 +62,14 @@ import { TokenSigner } from './tokens/token-signer';
     RevocationSync,
     SecurityEvents,
     RefreshCookie,
-    AuthThrottlerGuard,
     LocalStrategy,
     AccessTokenStrategy,
     RefreshTokenStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    // After the bearer check: a route's limits then see who is calling. Public routes are throttled by default.
+    { provide: APP_GUARD, useClass: AuthThrottlerGuard },
+    { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
   ],
   exports: [TokenService, SecurityEvents, RevocationService],
 })

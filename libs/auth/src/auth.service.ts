@@ -1,38 +1,30 @@
-import { AppConfig } from '@gatehouse/config';
-import { User, UserDto, UsersService } from '@gatehouse/users';
+import { PasswordService, UsersService } from '@gatehouse/users';
 import {
   ForbiddenException,
   Injectable,
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { TokenResponseDto } from './dto/token-response.dto';
 import { SecurityEvents } from './security-events';
-import { ClientInfo, IssuedRefreshToken, RotationResult, TokenService } from './tokens/token.service';
-import { TokenSigner } from './tokens/token-signer';
+import { IssuedTokens, SignInProof, SignInService } from './sign-in/sign-in.service';
+import { LoginAttempts } from './throttling/login-attempts';
+import { ClientInfo, RotationResult, TokenService } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
-
-/** What a successful login or refresh produces: the JSON body and the refresh token for the cookie. */
-export interface IssuedTokens {
-  body: TokenResponseDto;
-  refresh: IssuedRefreshToken;
-}
 
 /** The auth use cases, between the HTTP layer and the token and user services. */
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly config: AppConfig,
     private readonly users: UsersService,
+    private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
-    private readonly signer: TokenSigner,
+    private readonly signIns: SignInService,
+    private readonly loginAttempts: LoginAttempts,
     private readonly events: SecurityEvents,
   ) {}
 
-  async login(user: User, client: ClientInfo): Promise<IssuedTokens> {
-    const { sessionId, refresh } = await this.tokens.startSession(user, client);
-    this.events.record('login.succeeded', { userId: user.id, sessionId, ip: client.ip });
-    return { body: this.tokenResponse(user, sessionId), refresh };
+  login(proof: SignInProof, client: ClientInfo): Promise<IssuedTokens> {
+    return this.signIns.signIn(proof, client);
   }
 
   /**
@@ -47,7 +39,7 @@ export class AuthService {
       throw new ServiceUnavailableException('the session store is unavailable; try again shortly');
     }
     if (result.outcome !== 'rotated' && result.outcome !== 'race') return undefined;
-    return { body: this.tokenResponse(result.user, result.sessionId), refresh: result.refresh };
+    return this.signIns.issue(result.user, result.sessionId, result.signIn, result.refresh);
   }
 
   async logout(claims: RefreshClaims | undefined): Promise<void> {
@@ -58,24 +50,29 @@ export class AuthService {
     await this.tokens.revokeUserSessions(caller.id, 'logout_all');
   }
 
-  /** Checks the current password, sets the new one, and ends every other session of the user. */
+  /**
+   * Checks the current password, then sets the new one and ends every other session of the user in one
+   * transaction. Each attempt counts against the account's login limit, so a stolen access token is no
+   * password oracle.
+   */
   async changePassword(caller: AuthUser, currentPassword: string, newPassword: string): Promise<void> {
+    this.passwords.assertAcceptable(newPassword, 'newPassword');
     const user = await this.users.findById(caller.id);
     if (!user) throw new NotFoundException('user not found');
+    await this.loginAttempts.count(user.email);
     if (!(await this.users.verifyPassword(user, currentPassword))) {
+      this.events.record('password.change_failed', { userId: user.id, sessionId: caller.sessionId });
       throw new ForbiddenException('current password is wrong');
     }
-    await this.users.changePassword(user, newPassword);
-    await this.tokens.revokeUserSessions(user.id, 'password_changed', caller.sessionId);
+    const passwordHash = await this.passwords.hash(newPassword);
+    // Under the version the current password was checked against: a change committed meanwhile wins.
+    const changed = await this.tokens.changeCredentials(
+      user.id,
+      'password_changed',
+      (db) => this.users.setPasswordHash(db, user.id, passwordHash, user.credentialsVersion),
+      caller.sessionId,
+    );
+    if (!changed) throw new ForbiddenException('current password is wrong');
     this.events.record('password.changed', { userId: user.id, sessionId: caller.sessionId });
-  }
-
-  private tokenResponse(user: User, sessionId: string): TokenResponseDto {
-    return {
-      accessToken: this.signer.signAccessToken(user, sessionId),
-      tokenType: 'Bearer',
-      expiresIn: this.config.tokens.accessTtl,
-      user: UserDto.from(user),
-    };
   }
 }

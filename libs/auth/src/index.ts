@@ -7,6 +7,7 @@ export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export { RolesGuard } from './guards/roles.guard';
 export { SameOriginGuard } from './guards/same-origin.guard';
 export { SecurityEvents } from './security-events';
+export { NoRateLimit } from './throttling/rate-limit.decorator';
 export { TokenService } from './tokens/token.service';
-export type { AuthUser } from './tokens/token-types';
+export type { AuthMethod, AuthUser } from './tokens/token-types';
 export { InputValidationPipe, Nullable } from './validation/input-validation';

@@ -4,11 +4,11 @@ import { Public } from './decorators/public.decorator';
 import { KeyService } from './keys/key.service';
 
 @ApiTags('auth')
-@Public()
 @Controller('.well-known')
 export class JwksController {
   constructor(private readonly keys: KeyService) {}
 
+  @Public()
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOkResponse({

@@ -8,8 +8,17 @@ export type SecurityEvent =
   | 'refresh.rejected'
   | 'session.revoked'
   | 'password.changed'
+  | 'password.change_failed'
   | 'account.disabled'
   | 'account.enabled';
+
+/** The events that may be an attack in progress. */
+const WARNINGS = new Set<SecurityEvent>([
+  'refresh.reuse_detected',
+  'login.failed',
+  'refresh.rejected',
+  'password.change_failed',
+]);
 
 /** Ids and reasons only: a security event never carries a password, a token or a cookie. */
 export interface SecurityEventFields {
@@ -27,7 +36,7 @@ export class SecurityEvents {
 
   record(event: SecurityEvent, fields: SecurityEventFields = {}): void {
     const entry = { securityEvent: event, ...fields };
-    if (event === 'refresh.reuse_detected' || event === 'login.failed' || event === 'refresh.rejected') {
+    if (WARNINGS.has(event)) {
       this.log.warn(entry, event);
     } else {
       this.log.log(entry, event);

@@ -11,6 +11,8 @@ export interface RegisterDto {
 export interface UserDto {
   id: string;
   email: string;
+  /** True once the user has proven they receive mail at this address */
+  emailVerified: boolean;
   displayName: string | null;
   roles: string[];
   createdAt: string;
@@ -57,7 +59,7 @@ export interface SessionDto {
 }
 
 export interface UpdateMeDto {
-  displayName: string;
+  displayName: string | null;
 }
 
 export interface CreateNoteDto {
@@ -87,6 +89,8 @@ export interface UpdateNoteDto {
 export interface AdminUserDto {
   id: string;
   email: string;
+  /** True once the user has proven they receive mail at this address */
+  emailVerified: boolean;
   displayName: string | null;
   roles: string[];
   createdAt: string;

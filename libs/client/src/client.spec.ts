@@ -12,6 +12,7 @@ import {
 const USER: UserDto = {
   id: '8a4f1b8e-4c56-4bd0-9a57-6f9f5b1c2d3e',
   email: 'ada@example.com',
+  emailVerified: false,
   displayName: 'Ada',
   roles: ['user'],
   createdAt: '2026-01-01T00:00:00.000Z',

@@ -64,6 +64,8 @@ export abstract class AppConfig {
     readonly login: { readonly limit: number; readonly ttl: number };
     readonly register: { readonly limit: number; readonly ttl: number };
     readonly refresh: { readonly limit: number; readonly ttl: number };
+    /** Every public route without a limit of its own, per client address. */
+    readonly public: { readonly limit: number; readonly ttl: number };
     readonly redisUrl?: string;
   };
   declare readonly password: { readonly minLength: number };

@@ -253,6 +253,10 @@ export function loadConfig(source: Env = process.env): AppConfig {
         limit: env.integer('THROTTLE_REFRESH_LIMIT', 300, 1, 1_000_000),
         ttl: env.duration('THROTTLE_REFRESH_TTL', 60),
       },
+      public: {
+        limit: env.integer('THROTTLE_PUBLIC_LIMIT', 1000, 1, 1_000_000),
+        ttl: env.duration('THROTTLE_PUBLIC_TTL', 60),
+      },
       redisUrl: env.url('REDIS_URL', ['redis:', 'rediss:'], true),
     },
     password: { minLength },

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { normalizeEmail } from './email';
 import { User } from './entities/user.entity';
 import { PasswordService } from './password.service';
@@ -65,8 +65,24 @@ export class UsersService {
   }
 
   /**
+   * A user from a raw `users` row (as `to_jsonb(u)` gives it), mapped through the entity's own column metadata,
+   * so a query outside TypeORM's finders can never lose a field the entity has.
+   */
+  fromRow(row: Record<string, unknown>): User {
+    const user = this.users.create();
+    for (const column of this.users.metadata.columns) {
+      if (!(column.databaseName in row)) throw new Error(`users row lacks ${column.databaseName}`);
+      const value = row[column.databaseName];
+      const isTime = column.type === 'timestamptz' && value !== null;
+      column.setEntityValue(user, isTime ? new Date(value as string) : value);
+    }
+    return user;
+  }
+
+  /**
    * Checks an email and password. Unknown emails cost one argon2 verification too, so timing does not tell
-   * them apart. Upgrades a hash made with weaker parameters on success.
+   * them apart. The user is read before the hash is checked, so the credentials version returned is one the
+   * password was valid under. Upgrades a hash made with weaker parameters on success.
    */
   async verifyCredentials(email: string, password: string): Promise<CredentialCheck> {
     const user = await this.findByEmail(email);
@@ -77,8 +93,13 @@ export class UsersService {
     if (!(await this.passwords.verify(user.passwordHash, password)))
       return { outcome: 'wrong_password', user };
     if (this.passwords.needsRehash(user.passwordHash)) {
-      user.passwordHash = await this.passwords.hash(password);
-      await this.users.update({ id: user.id }, { passwordHash: user.passwordHash });
+      const upgraded = await this.passwords.hash(password);
+      // Only over the very hash just verified: a password changed meanwhile is never written back.
+      await this.users.query(`UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [
+        user.id,
+        user.passwordHash,
+        upgraded,
+      ]);
     }
     return { outcome: 'verified', user };
   }
@@ -87,23 +108,46 @@ export class UsersService {
     return this.passwords.verify(user.passwordHash, password);
   }
 
-  /** Sets a new password after the policy accepts it. */
-  async changePassword(user: User, newPassword: string): Promise<void> {
-    this.passwords.assertAcceptable(newPassword, 'newPassword');
-    const passwordHash = await this.passwords.hash(newPassword);
-    await this.users.update({ id: user.id }, { passwordHash });
+  /**
+   * Sets a password hash and bumps the credentials version, in the caller's transaction. With
+   * `expectedVersion`, only if the credentials have not changed since they were read; false when nothing was
+   * written.
+   */
+  async setPasswordHash(
+    db: EntityManager,
+    id: string,
+    passwordHash: string,
+    expectedVersion?: number,
+  ): Promise<boolean> {
+    const [, updated] = await db.query<[unknown, number]>(
+      `UPDATE users SET password_hash = $2, credentials_version = credentials_version + 1, updated_at = now()
+        WHERE id = $1 AND ($3::integer IS NULL OR credentials_version = $3::integer)`,
+      [id, passwordHash, expectedVersion ?? null],
+    );
+    return updated === 1;
   }
 
-  async updateProfile(user: User, changes: { displayName?: string | null }): Promise<User> {
-    if (changes.displayName !== undefined) user.displayName = changes.displayName?.trim() || null;
-    return this.users.save(user);
+  /**
+   * Disables (bumping the credentials version: every sign-in in flight fails) or enables a user, in the
+   * caller's transaction when given one; false when there is no such user.
+   */
+  async setDisabled(id: string, disabled: boolean, db: EntityManager = this.users.manager): Promise<boolean> {
+    const [, updated] = await db.query<[unknown, number]>(
+      disabled
+        ? `UPDATE users SET disabled_at = COALESCE(disabled_at, now()),
+                credentials_version = credentials_version + 1, updated_at = now() WHERE id = $1`
+        : `UPDATE users SET disabled_at = NULL, updated_at = now() WHERE id = $1`,
+      [id],
+    );
+    return updated === 1;
   }
 
-  async setDisabled(id: string, disabled: boolean): Promise<User | null> {
-    const user = await this.findById(id);
-    if (!user) return null;
-    user.disabledAt = disabled ? (user.disabledAt ?? new Date()) : null;
-    return this.users.save(user);
+  /** Changes the profile fields only, never a column another operation owns; null when there is no such user. */
+  async updateProfile(id: string, changes: { displayName?: string | null }): Promise<User | null> {
+    if (changes.displayName !== undefined) {
+      await this.users.update({ id }, { displayName: changes.displayName?.trim() || null });
+    }
+    return this.findById(id);
   }
 
   list(limit: number, offset: number): Promise<[User[], number]> {

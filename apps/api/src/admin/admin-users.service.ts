@@ -15,17 +15,22 @@ export class AdminUsersService {
     return this.users.list(limit, offset);
   }
 
-  /** Blocks login and ends every session at once: the user's access tokens stop working immediately. */
+  /**
+   * Blocks login and ends every session, in one transaction: the user's access tokens stop working at once, and
+   * a sign-in in flight fails (disabling bumps the credentials version it was proven under).
+   */
   async disable(id: string, adminId: string): Promise<void> {
-    const user = await this.users.setDisabled(id, true);
-    if (!user) throw new NotFoundException('user not found');
-    await this.tokens.revokeUserSessions(id, 'account_disabled');
+    const found = await this.tokens.changeCredentials(id, 'account_disabled', (db) =>
+      this.users.setDisabled(id, true, db),
+    );
+    if (!found) throw new NotFoundException('user not found');
     this.events.record('account.disabled', { userId: id, adminId });
   }
 
   async enable(id: string, adminId: string): Promise<void> {
-    const user = await this.users.setDisabled(id, false);
-    if (!user) throw new NotFoundException('user not found');
+    if (!(await this.users.setDisabled(id, false))) {
+      throw new NotFoundException('user not found');
+    }
     this.events.record('account.enabled', { userId: id, adminId });
   }
 }

@@ -45,6 +45,11 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
+    // A client that hung up mid-request (its body cut short) is no fault of ours, and there is no one to answer.
+    if (reply.raw?.destroyed) {
+      this.log.debug({ reqId: request.id }, 'client closed the connection before the answer');
+      return;
+    }
     let body: ErrorBody;
     const refused = refusedWrite(exception);
     if (exception instanceof HttpException) {

@@ -1,14 +1,16 @@
-import { Public } from '@gatehouse/auth';
+import { NoRateLimit, Public } from '@gatehouse/auth';
 import { DatabasePing } from '@gatehouse/database';
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 
 @ApiTags('health')
-@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly database: DatabasePing) {}
 
+  @Public()
+  // Probes and load balancers poll this from a few addresses: it must answer them however often they ask.
+  @NoRateLimit()
   @Get()
   @ApiOkResponse({ schema: { example: { status: 'ok', database: 'up' } } })
   @ApiServiceUnavailableResponse({ description: 'The database does not answer' })

@@ -22,7 +22,8 @@ export class MeController {
   @ApiOkResponse({ type: UserDto })
   @ApiResponseCodes(400, 401)
   async update(@CurrentUser() caller: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
-    const user = await this.users.updateProfile(await this.load(caller), { displayName: body.displayName });
+    const user = await this.users.updateProfile(caller.id, { displayName: body.displayName });
+    if (!user) throw new UnauthorizedException();
     return UserDto.from(user);
   }
 

@@ -4,7 +4,7 @@ import { IsString, Matches, MaxLength } from 'class-validator';
 
 export class UpdateMeDto {
   /** `null` (like an empty name) clears it: the user object shows `displayName: null` then. */
-  @ApiProperty({ example: 'Ada Lovelace', maxLength: 100 })
+  @ApiProperty({ type: String, example: 'Ada Lovelace', maxLength: 100 })
   @Nullable()
   @IsString()
   @MaxLength(100)

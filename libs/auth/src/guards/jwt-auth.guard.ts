@@ -27,11 +27,7 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
+    if (this.reflector.get<boolean | undefined>(IS_PUBLIC, context.getHandler())) return true;
 
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const token = bearerToken(request);

@@ -1,6 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { FastifyRequest } from 'fastify';
+import { SIGN_IN_PROOF } from '../decorators/request-properties';
 import { LoginDto } from '../dto/login.dto';
 import { InputValidationPipe } from '../validation/input-validation';
 
@@ -14,6 +15,10 @@ export class LocalAuthGuard extends AuthGuard('local') {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     await loginBody.transform(request.body, { type: 'body', metatype: LoginDto });
     return (await super.canActivate(context)) as boolean;
+  }
+
+  override getAuthenticateOptions(): { property: string } {
+    return { property: SIGN_IN_PROOF };
   }
 
   override handleRequest<T>(error: unknown, user: T | false): T {

@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/com
 import { AuthGuard } from '@nestjs/passport';
 import { FastifyReply } from 'fastify';
 import { RefreshCookie } from '../cookies/refresh-cookie';
+import { REFRESH_CLAIMS } from '../decorators/request-properties';
 import { REFRESH_STRATEGY } from '../strategies/refresh-token.strategy';
 
 /**
@@ -12,6 +13,10 @@ import { REFRESH_STRATEGY } from '../strategies/refresh-token.strategy';
 export class RefreshGuard extends AuthGuard(REFRESH_STRATEGY) {
   constructor(private readonly cookie: RefreshCookie) {
     super();
+  }
+
+  override getAuthenticateOptions(): { property: string } {
+    return { property: REFRESH_CLAIMS };
   }
 
   override handleRequest<T>(error: unknown, claims: T | false, _info: unknown, context: ExecutionContext): T {
@@ -26,6 +31,10 @@ export class RefreshGuard extends AuthGuard(REFRESH_STRATEGY) {
 /** For logout: the verified refresh claims when the cookie is valid, nothing otherwise, and never a 401. */
 @Injectable()
 export class OptionalRefreshGuard extends AuthGuard(REFRESH_STRATEGY) {
+  override getAuthenticateOptions(): { property: string } {
+    return { property: REFRESH_CLAIMS };
+  }
+
   override handleRequest<T>(_error: unknown, claims: T | false): T {
     return (claims || undefined) as T;
   }

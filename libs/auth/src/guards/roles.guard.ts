@@ -3,19 +3,21 @@ import { Reflector } from '@nestjs/core';
 import { REQUIRED_ROLES } from '../decorators/roles.decorator';
 import { AuthUser } from '../tokens/token-types';
 
-/** Global, after JwtAuthGuard: a route marked @Roles(...) needs one of those roles in the access token. */
+/**
+ * Global, after JwtAuthGuard: every @Roles(...) list on the route and on its controller must be met by one role
+ * of the access token's.
+ */
 @Injectable()
 export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_ROLES, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!required || required.length === 0) return true;
+    const lists = [context.getClass(), context.getHandler()]
+      .map((target) => this.reflector.get<string[] | undefined>(REQUIRED_ROLES, target))
+      .filter((roles): roles is string[] => roles !== undefined && roles.length > 0);
+    if (lists.length === 0) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
-    if (user && required.some((role) => user.roles.includes(role))) return true;
+    if (user && lists.every((roles) => roles.some((role) => user.roles.includes(role)))) return true;
     throw new ForbiddenException('insufficient role');
   }
 }

@@ -17,7 +17,8 @@ const RELOAD_OVERLAP_MS = 60_000;
 export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(RevocationSync.name);
   private timer?: NodeJS.Timeout;
-  private lastReload?: Date;
+  /** When the last reload began, on this process's monotonic clock (ms). */
+  private lastReload?: number;
 
   constructor(
     private readonly tokens: TokenService,
@@ -45,11 +46,14 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async reload(everything: boolean): Promise<void> {
-    const startedAt = new Date();
-    const since =
-      everything || !this.lastReload ? undefined : new Date(this.lastReload.getTime() - RELOAD_OVERLAP_MS);
+    const startedAt = performance.now();
+    // Only an elapsed time leaves this process: the window itself is applied on the database's clock.
+    const lookBackSeconds =
+      everything || this.lastReload === undefined
+        ? undefined
+        : Math.ceil((startedAt - this.lastReload + RELOAD_OVERLAP_MS) / 1000);
     try {
-      await this.tokens.loadRecentRevocations(since);
+      await this.tokens.loadRecentRevocations(lookBackSeconds);
       this.lastReload = startedAt;
     } catch (error) {
       this.log.warn(

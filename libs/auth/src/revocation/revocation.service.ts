@@ -38,9 +38,9 @@ export class RevocationService implements OnModuleDestroy {
     return this.revoked.size;
   }
 
-  /** How far back a reload must look to rebuild this set: one access-token lifetime. */
-  get horizon(): Date {
-    return new Date(Date.now() - this.config.tokens.accessTtl * 1000 - CLOCK_SKEW_MS);
+  /** How far back a reload must look to rebuild this set: one access-token lifetime, in seconds. */
+  get horizonSeconds(): number {
+    return this.config.tokens.accessTtl + CLOCK_SKEW_MS / 1000;
   }
 
   onModuleDestroy(): void {

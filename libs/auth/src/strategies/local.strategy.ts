@@ -1,12 +1,14 @@
-import { User, UsersService } from '@gatehouse/users';
-import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { UsersService } from '@gatehouse/users';
+import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
 import { SecurityEvents } from '../security-events';
+import { INVALID_CREDENTIALS, SignInProof } from '../sign-in/sign-in.service';
 
-export const INVALID_CREDENTIALS = 'invalid email or password';
-
-/** Email and password login. Unknown email and wrong password get the same answer after the same work. */
+/**
+ * Email and password: proves who the user is, nothing more (whether they may sign in is the sign-in
+ * function's call). Unknown email and wrong password get the same answer after the same work.
+ */
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
   constructor(
@@ -16,18 +18,13 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
     super({ usernameField: 'email', passwordField: 'password', session: false });
   }
 
-  async validate(email: string, password: string): Promise<User> {
+  async validate(email: string, password: string): Promise<SignInProof> {
     const check = await this.users.verifyCredentials(email, password);
     if (check.outcome !== 'verified') {
       const userId = check.outcome === 'wrong_password' ? check.user.id : undefined;
       this.events.record('login.failed', { userId, reason: check.outcome });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    // Only someone who knows the password learns that the account is disabled.
-    if (check.user.disabledAt) {
-      this.events.record('login.failed', { userId: check.user.id, reason: 'account_disabled' });
-      throw new ForbiddenException('account is disabled');
-    }
-    return check.user;
+    return { userId: check.user.id, credentialsVersion: check.user.credentialsVersion, amr: ['pwd'] };
   }
 }

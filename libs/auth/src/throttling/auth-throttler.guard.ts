@@ -1,26 +1,36 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import {
   ThrottlerException,
-  ThrottlerGuard,
   ThrottlerLimitDetail,
+  ThrottlerGuard,
   ThrottlerRequest,
 } from '@nestjs/throttler';
 import { FastifyReply } from 'fastify';
+import { IS_PUBLIC } from '../decorators/public.decorator';
 import { RATE_LIMIT_GROUP, RateLimitGroup } from './rate-limit.decorator';
 
 /**
- * Applies only the throttlers of the route's @RateLimit group, before the credentials are even looked at, so a
- * throttled login is refused whatever its password. Answers 429 with a plain `Retry-After` in seconds.
+ * Global, so throttling is on by default: a route is counted by the throttlers of its @RateLimit group, and a
+ * @Public() route without one by the `public` group; only @NoRateLimit() opts out. Runs before the route's own
+ * guards, so a throttled login is refused whatever its password. Answers 429 with a plain `Retry-After`.
  */
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const group = this.reflector.getAllAndOverride<RateLimitGroup | undefined>(RATE_LIMIT_GROUP, [
-      request.context.getHandler(),
-      request.context.getClass(),
-    ]);
+    const group = this.groupOf(request.context);
     if (!group || !request.throttler.name?.startsWith(`${group}-`)) return true;
     return super.handleRequest(request);
+  }
+
+  private groupOf(context: ExecutionContext): RateLimitGroup | undefined {
+    const targets = [context.getHandler(), context.getClass()];
+    const group = this.reflector.getAllAndOverride<RateLimitGroup | 'none' | undefined>(
+      RATE_LIMIT_GROUP,
+      targets,
+    );
+    if (group === 'none') return undefined;
+    if (group) return group;
+    return this.reflector.get<boolean | undefined>(IS_PUBLIC, context.getHandler()) ? 'public' : undefined;
   }
 
   protected override throwThrottlingException(

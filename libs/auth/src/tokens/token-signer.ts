@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { sign } from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { KeyService } from '../keys/key.service';
-import { ACCESS_TOKEN_TYPE, REFRESH_ALGORITHM, REFRESH_TOKEN_TYPE } from './token-types';
+import { ACCESS_TOKEN_TYPE, REFRESH_ALGORITHM, REFRESH_TOKEN_TYPE, SignInFacts } from './token-types';
 
 export interface RefreshTokenClaims {
   userId: string;
@@ -22,10 +22,21 @@ export class TokenSigner {
     private readonly keys: KeyService,
   ) {}
 
-  signAccessToken(user: { id: string; roles: readonly string[] }, sessionId: string): string {
+  signAccessToken(
+    user: { id: string; roles: readonly string[] },
+    sessionId: string,
+    signIn: SignInFacts,
+  ): string {
     const { tokens } = this.config;
     const key = this.keys.signing;
-    return sign({ client_id: tokens.clientId, sid: sessionId, roles: [...user.roles] }, key.privateKey, {
+    const claims = {
+      client_id: tokens.clientId,
+      sid: sessionId,
+      roles: [...user.roles],
+      auth_time: Math.floor(signIn.authTime.getTime() / 1000),
+      amr: [...signIn.amr],
+    };
+    return sign(claims, key.privateKey, {
       algorithm: key.algorithm,
       keyid: key.kid,
       header: { alg: key.algorithm, typ: ACCESS_TOKEN_TYPE },

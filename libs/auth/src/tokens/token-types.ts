@@ -3,6 +3,19 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt';
 export const REFRESH_ALGORITHM = 'HS256';
 
+/**
+ * How a user proved who they are: RFC 8176 `amr` values. `pwd` password, `fed` a federated provider, `otp` an
+ * authenticator-app code, `hwk` a hardware-bound key (passkey), `user` user presence and verification, `mfa`
+ * more than one factor.
+ */
+export type AuthMethod = 'pwd' | 'fed' | 'otp' | 'hwk' | 'user' | 'mfa';
+
+/** What a session remembers of the sign-in that started it, and every access token of it carries. */
+export interface SignInFacts {
+  readonly amr: readonly AuthMethod[];
+  readonly authTime: Date;
+}
+
 /** Who is calling, as the bearer access token says: all a guarded route needs, with no database read. */
 export interface AuthUser {
   /** The user id (`sub`). */

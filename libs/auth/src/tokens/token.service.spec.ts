@@ -1,6 +1,6 @@
 import { AppConfig, loadConfig } from '@gatehouse/config';
 import { buildDataSourceOptions, runMigrations } from '@gatehouse/database';
-import { User } from '@gatehouse/users';
+import { PasswordService, User, UsersService } from '@gatehouse/users';
 import { decode } from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { RevocationService } from '../revocation/revocation.service';
 import { SecurityEvents } from '../security-events';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
-import { RotationResult, TokenService } from './token.service';
+import { ClientInfo, RotationResult, TokenService } from './token.service';
 import { TokenSigner } from './token-signer';
 import { RefreshClaims } from './token-types';
 
@@ -28,9 +28,11 @@ describe('TokenService', () => {
     const config: AppConfig = loadConfig({ DATA_DIR: dir, REFRESH_REUSE_GRACE_SECONDS: '1', ...env });
     const revocations = new RevocationService(config);
     const events = { record: (event: string) => recorded.push(event) } as unknown as SecurityEvents;
+    const users = new UsersService(dataSource.getRepository(User), new PasswordService(config));
     const service = new TokenService(
       dataSource,
       config,
+      users,
       new TokenSigner(config, new KeyService(config)),
       revocations,
       events,
@@ -45,6 +47,19 @@ describe('TokenService', () => {
       [id, `${id}@example.com`, disabled ? new Date() : null],
     );
     return Object.assign(new User(), { id, roles: ['user'] });
+  }
+
+  /** What the sign-in function does after its checks: a session for the user, in a transaction. */
+  function startSession(service: TokenService, user: User, client: ClientInfo) {
+    return dataSource.transaction((db) =>
+      service.startSession(db, {
+        userId: user.id,
+        credentialsVersion: 0,
+        signIn: { amr: ['pwd'], authTime: new Date() },
+        client,
+        now: new Date(),
+      }),
+    );
   }
 
   function claimsOf(token: string): RefreshClaims {
@@ -78,7 +93,7 @@ describe('TokenService', () => {
   it('starts a session with exactly one live token, stored by hash', async () => {
     const { service } = serviceWith();
     const user = await newUser();
-    const { sessionId, refresh } = await service.startSession(user, { ip: '127.0.0.1', userAgent: 'jest' });
+    const { sessionId, refresh } = await startSession(service, user, { ip: '127.0.0.1', userAgent: 'jest' });
     const rows = await dataSource.query<{ hash: string; rotated_at: Date | null }[]>(
       'SELECT hash, rotated_at FROM refresh_tokens WHERE session_id = $1',
       [sessionId],
@@ -91,7 +106,7 @@ describe('TokenService', () => {
 
   it('rotates the live token into a child of the same family', async () => {
     const { service } = serviceWith();
-    const { refresh } = await service.startSession(await newUser(), {});
+    const { refresh } = await startSession(service, await newUser(), {});
     const result = await service.rotate(claimsOf(refresh.token), {});
     expect(result.outcome).toBe('rotated');
     const child = claimsOf(issued(result));
@@ -106,7 +121,7 @@ describe('TokenService', () => {
 
   it('answers the parent within the grace window with the live token itself, byte for byte', async () => {
     const { service } = serviceWith();
-    const { refresh } = await service.startSession(await newUser(), {});
+    const { refresh } = await startSession(service, await newUser(), {});
     const live = issued(await service.rotate(claimsOf(refresh.token), {}));
     const race = await service.rotate(claimsOf(refresh.token), {});
     expect(race.outcome).toBe('race');
@@ -117,7 +132,7 @@ describe('TokenService', () => {
 
   it('calls the parent reuse once the window has passed, and revokes the family in the database and in memory', async () => {
     const { service, revocations } = serviceWith();
-    const { sessionId, refresh } = await service.startSession(await newUser(), {});
+    const { sessionId, refresh } = await startSession(service, await newUser(), {});
     const live = issued(await service.rotate(claimsOf(refresh.token), {}));
     await sleep(1100);
     expect((await service.rotate(claimsOf(refresh.token), {})).outcome).toBe('reuse');
@@ -133,7 +148,7 @@ describe('TokenService', () => {
 
   it('calls a grandparent reuse even inside the window', async () => {
     const { service } = serviceWith();
-    const { refresh } = await service.startSession(await newUser(), {});
+    const { refresh } = await startSession(service, await newUser(), {});
     const child = issued(await service.rotate(claimsOf(refresh.token), {}));
     issued(await service.rotate(claimsOf(child), {}));
     expect((await service.rotate(claimsOf(refresh.token), {})).outcome).toBe('reuse');
@@ -141,21 +156,21 @@ describe('TokenService', () => {
 
   it('has no grace window when it is set to 0', async () => {
     const { service } = serviceWith({ REFRESH_REUSE_GRACE_SECONDS: '0' });
-    const { refresh } = await service.startSession(await newUser(), {});
+    const { refresh } = await startSession(service, await newUser(), {});
     issued(await service.rotate(claimsOf(refresh.token), {}));
     expect((await service.rotate(claimsOf(refresh.token), {})).outcome).toBe('reuse');
   });
 
   it('refuses a token whose hash does not match the stored one', async () => {
     const { service } = serviceWith();
-    const { refresh } = await service.startSession(await newUser(), {});
+    const { refresh } = await startSession(service, await newUser(), {});
     const claims = { ...claimsOf(refresh.token), token: `${refresh.token}x` };
     expect(await service.rotate(claims, {})).toEqual({ outcome: 'rejected', reason: 'unknown' });
   });
 
   it('refuses a token that names another user', async () => {
     const { service } = serviceWith();
-    const { refresh } = await service.startSession(await newUser(), {});
+    const { refresh } = await startSession(service, await newUser(), {});
     const claims = { ...claimsOf(refresh.token), userId: randomUUID() };
     expect(await service.rotate(claims, {})).toEqual({ outcome: 'rejected', reason: 'unknown' });
   });
@@ -163,7 +178,7 @@ describe('TokenService', () => {
   it('refuses the tokens of a disabled user', async () => {
     const { service } = serviceWith();
     const user = await newUser();
-    const { refresh } = await service.startSession(user, {});
+    const { refresh } = await startSession(service, user, {});
     await dataSource.query('UPDATE users SET disabled_at = now() WHERE id = $1', [user.id]);
     expect(await service.rotate(claimsOf(refresh.token), {})).toEqual({
       outcome: 'rejected',
@@ -171,9 +186,24 @@ describe('TokenService', () => {
     });
   });
 
+  it('refuses a session started under credentials that have changed since, and keeps its sign-in facts', async () => {
+    const { service } = serviceWith();
+    const user = await newUser();
+    const { refresh } = await startSession(service, user, {});
+    const rotated = await service.rotate(claimsOf(refresh.token), {});
+    expect(rotated).toMatchObject({ outcome: 'rotated', signIn: { amr: ['pwd'] } });
+    await dataSource.query('UPDATE users SET credentials_version = credentials_version + 1 WHERE id = $1', [
+      user.id,
+    ]);
+    expect(await service.rotate(claimsOf(issued(rotated)), {})).toEqual({
+      outcome: 'rejected',
+      reason: 'credentials_changed',
+    });
+  });
+
   it('ends a session at SESSION_MAX_AGE however active it is', async () => {
     const { service } = serviceWith({ SESSION_MAX_AGE: '2' });
-    const { refresh } = await service.startSession(await newUser(), {});
+    const { refresh } = await startSession(service, await newUser(), {});
     const child = issued(await service.rotate(claimsOf(refresh.token), {}));
     expect(claimsOf(child).tokenId).toBeDefined();
     const expiry = (decode(child) as { exp: number }).exp;
@@ -185,7 +215,7 @@ describe('TokenService', () => {
   it('revokes one session of its owner only', async () => {
     const { service, revocations } = serviceWith();
     const owner = await newUser();
-    const { sessionId } = await service.startSession(owner, {});
+    const { sessionId } = await startSession(service, owner, {});
     expect(await service.revokeSession(sessionId, 'session_deleted', randomUUID())).toBe(false);
     expect(revocations.isRevoked(sessionId)).toBe(false);
     expect(await service.revokeSession(sessionId, 'session_deleted', owner.id)).toBe(true);
@@ -193,12 +223,19 @@ describe('TokenService', () => {
     expect(await service.liveSessions(owner.id)).toHaveLength(0);
   });
 
+  it('revokes any user’s session only through the explicit admin method', async () => {
+    const { service, revocations } = serviceWith();
+    const { sessionId } = await startSession(service, await newUser(), {});
+    expect(await service.revokeSessionAsAdmin(sessionId, 'session_deleted')).toBe(true);
+    expect(revocations.isRevoked(sessionId)).toBe(true);
+  });
+
   it('revokes every session of a user but the one kept', async () => {
     const { service, revocations } = serviceWith();
     const user = await newUser();
-    const kept = await service.startSession(user, {});
-    const other = await service.startSession(user, {});
-    const third = await service.startSession(user, {});
+    const kept = await startSession(service, user, {});
+    const other = await startSession(service, user, {});
+    const third = await startSession(service, user, {});
     const revoked = await service.revokeUserSessions(user.id, 'password_changed', kept.sessionId);
     expect(revoked.sort()).toEqual([other.sessionId, third.sessionId].sort());
     expect(revocations.isRevoked(kept.sessionId)).toBe(false);
@@ -208,7 +245,7 @@ describe('TokenService', () => {
   it('reloads recent revocations into a fresh in-memory set', async () => {
     const { service } = serviceWith();
     const user = await newUser();
-    const { sessionId } = await service.startSession(user, {});
+    const { sessionId } = await startSession(service, user, {});
     await service.revokeSession(sessionId, 'logout', user.id);
     const restarted = serviceWith();
     expect(restarted.revocations.isRevoked(sessionId)).toBe(false);

@@ -1,5 +1,5 @@
 import { AppConfig } from '@gatehouse/config';
-import { User } from '@gatehouse/users';
+import { User, UsersService } from '@gatehouse/users';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
@@ -9,7 +9,7 @@ import { RevocationService } from '../revocation/revocation.service';
 import { SecurityEvents } from '../security-events';
 import { RevocationReason, Session } from './entities/session.entity';
 import { TokenSigner } from './token-signer';
-import { RefreshClaims } from './token-types';
+import { AuthMethod, RefreshClaims, SignInFacts } from './token-types';
 
 /** Where a request came from, remembered on its session. */
 export interface ClientInfo {
@@ -23,24 +23,42 @@ export interface IssuedRefreshToken {
   expiresAt: Date;
 }
 
+/** A session to insert, for a user whose row the caller holds locked in the same transaction. */
+export interface SessionStart {
+  userId: string;
+  /** The user's credentials version that the proof was checked against. */
+  credentialsVersion: number;
+  signIn: SignInFacts;
+  client: ClientInfo;
+  /** The database's clock, read in the same transaction. */
+  now: Date;
+}
+
 export type RotationResult =
-  | { outcome: 'rotated' | 'race'; user: User; sessionId: string; refresh: IssuedRefreshToken }
-  | { outcome: 'rejected'; reason: 'unknown' | 'revoked' | 'expired' | 'disabled' }
+  | {
+      outcome: 'rotated' | 'race';
+      user: User;
+      sessionId: string;
+      signIn: SignInFacts;
+      refresh: IssuedRefreshToken;
+    }
+  | { outcome: 'rejected'; reason: 'unknown' | 'revoked' | 'expired' | 'disabled' | 'credentials_changed' }
   | { outcome: 'reuse' };
 
 interface RotationRow {
-  user_id: string;
-  email: string;
-  display_name: string | null;
-  roles: string[];
-  user_created_at: Date;
+  user_row: Record<string, unknown>;
   disabled_at: Date | null;
+  user_credentials_version: number;
+  session_credentials_version: number;
   session_created_at: Date;
   revoked_at: Date | null;
+  amr: AuthMethod[];
+  auth_time: Date;
   token_id: string;
   token_hash: string;
   token_expires_at: Date;
   token_rotated_at: Date | null;
+  now: Date;
 }
 
 interface LiveTokenRow {
@@ -53,15 +71,26 @@ interface LiveTokenRow {
 // The session and the presented token are both locked: every refresh of one family queues behind the one before
 // it. Both must be locked, not only the session: after waiting, PostgreSQL re-reads the rows a query locks, but
 // keeps the version it first saw of any other joined row, and a stale `rotated_at` would look rotatable.
+// The user row is not locked (a credentials change locks it, then the sessions: locking it here could deadlock);
+// a change that commits after this read revokes the session in its own transaction, which waits for this one.
+// The time is the database's clock: every instance compares the times it stores against one clock.
 const SELECT_FOR_ROTATION = `
-  SELECT u.id AS user_id, u.email, u.display_name, u.roles, u.created_at AS user_created_at, u.disabled_at,
-         s.created_at AS session_created_at, s.revoked_at,
-         t.id AS token_id, t.hash AS token_hash, t.expires_at AS token_expires_at, t.rotated_at AS token_rotated_at
+  SELECT to_jsonb(u) AS user_row, u.disabled_at, u.credentials_version AS user_credentials_version,
+         s.credentials_version AS session_credentials_version, s.created_at AS session_created_at,
+         s.revoked_at, s.amr, s.auth_time,
+         t.id AS token_id, t.hash AS token_hash, t.expires_at AS token_expires_at, t.rotated_at AS token_rotated_at,
+         clock_timestamp() AS now
     FROM sessions s
     JOIN users u ON u.id = s.user_id
     JOIN refresh_tokens t ON t.id = $2 AND t.session_id = s.id
    WHERE s.id = $1
      FOR UPDATE OF s, t`;
+
+/** A session revoked, and when, by the database's clock. */
+interface Revoked {
+  id: string;
+  at: Date;
+}
 
 const toSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -84,53 +113,57 @@ export class TokenService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly users: UsersService,
     private readonly signer: TokenSigner,
     private readonly revocations: RevocationService,
     private readonly events: SecurityEvents,
   ) {}
 
   /**
-   * Copies revocations made since `since` (by default, all that can still matter: one access-token lifetime)
-   * from the database into the in-memory set, so a restart or a missed notification forgets nothing.
+   * Copies revocations of the last `lookBackSeconds` (by default, all that can still matter: one access-token
+   * lifetime) from the database into the in-memory set, so a restart or a missed notification forgets nothing.
+   * The window is measured on the database's clock, the one `revoked_at` was written with.
    */
-  async loadRecentRevocations(since?: Date): Promise<number> {
-    const horizon = this.revocations.horizon;
-    const from = since && since > horizon ? since : horizon;
+  async loadRecentRevocations(lookBackSeconds = this.revocations.horizonSeconds): Promise<number> {
     const rows = await this.dataSource.query<{ id: string; revoked_at: Date }[]>(
-      'SELECT id, revoked_at FROM sessions WHERE revoked_at > $1',
-      [from],
+      `SELECT id, revoked_at FROM sessions WHERE revoked_at > now() - $1 * interval '1 second'`,
+      [Math.min(lookBackSeconds, this.revocations.horizonSeconds)],
     );
     for (const row of rows) this.revocations.add([row.id], new Date(row.revoked_at));
     return rows.length;
   }
 
-  /** Starts a session (a new family) for a user who just proved who they are. */
+  /**
+   * Inserts a session (a new family) and its first refresh token. Only the sign-in function calls this, inside
+   * the transaction in which it locked the user row and re-checked everything a sign-in depends on.
+   */
   async startSession(
-    user: User,
-    client: ClientInfo,
+    db: EntityManager,
+    start: SessionStart,
   ): Promise<{ sessionId: string; refresh: IssuedRefreshToken }> {
-    const now = new Date();
+    const { now, client } = start;
     const sessionId = randomUUID();
     const expiresAt = this.refreshExpiry(now, now);
-    return this.dataSource.transaction(async (db) => {
-      await db.insert(Session, {
-        id: sessionId,
-        userId: user.id,
-        userAgent: client.userAgent?.slice(0, 512) ?? null,
-        ip: client.ip?.slice(0, 64) ?? null,
-        createdAt: now,
-        lastUsedAt: now,
-        expiresAt,
-      });
-      const refresh = await this.insertToken(db, {
-        userId: user.id,
-        sessionId,
-        parentId: null,
-        now,
-        expiresAt,
-      });
-      return { sessionId, refresh };
+    await db.insert(Session, {
+      id: sessionId,
+      userId: start.userId,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip?.slice(0, 64) ?? null,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt,
+      credentialsVersion: start.credentialsVersion,
+      amr: [...start.signIn.amr],
+      authTime: start.signIn.authTime,
     });
+    const refresh = await this.insertToken(db, {
+      userId: start.userId,
+      sessionId,
+      parentId: null,
+      now,
+      expiresAt,
+    });
+    return { sessionId, refresh };
   }
 
   /**
@@ -139,29 +172,36 @@ export class TokenService {
    * token itself) or reuse, which revokes the whole family; that revocation is committed before the caller fails.
    */
   async rotate(claims: RefreshClaims, client: ClientInfo): Promise<RotationResult> {
-    const now = new Date();
+    let revokedAt: Date | undefined;
     const result = await this.dataSource.transaction(async (db): Promise<RotationResult> => {
       const [row] = await db.query<RotationRow[]>(SELECT_FOR_ROTATION, [claims.sessionId, claims.tokenId]);
-      if (!row || row.user_id !== claims.userId) return { outcome: 'rejected', reason: 'unknown' };
+      if (!row) return { outcome: 'rejected', reason: 'unknown' };
+      const user = this.users.fromRow(row.user_row);
+      if (user.id !== claims.userId) return { outcome: 'rejected', reason: 'unknown' };
       if (row.revoked_at) return { outcome: 'rejected', reason: 'revoked' };
       if (!hashMatches(row.token_hash, claims.token)) return { outcome: 'rejected', reason: 'unknown' };
+      // The same checks as a sign-in: a disabled user, or credentials changed since the session began.
       if (row.disabled_at) return { outcome: 'rejected', reason: 'disabled' };
+      if (row.session_credentials_version !== row.user_credentials_version) {
+        return { outcome: 'rejected', reason: 'credentials_changed' };
+      }
+      const now = new Date(row.now);
       if (new Date(row.token_expires_at) <= now || this.pastMaxAge(new Date(row.session_created_at), now)) {
         return { outcome: 'rejected', reason: 'expired' };
       }
-      const user = this.userFrom(row);
+      const signIn: SignInFacts = { amr: row.amr, authTime: new Date(row.auth_time) };
       if (!row.token_rotated_at) {
         const refresh = await this.rotateLiveToken(db, claims, row, now, client);
-        return { outcome: 'rotated', user, sessionId: claims.sessionId, refresh };
+        return { outcome: 'rotated', user, sessionId: claims.sessionId, signIn, refresh };
       }
       const live = await this.liveTokenWithinGrace(db, claims, new Date(row.token_rotated_at), now);
-      if (live) return { outcome: 'race', user, sessionId: claims.sessionId, refresh: live };
-      await this.markRevoked(db, [claims.sessionId], 'reuse_detected', now);
+      if (live) return { outcome: 'race', user, sessionId: claims.sessionId, signIn, refresh: live };
+      [revokedAt] = (await this.markRevoked(db, [claims.sessionId], 'reuse_detected')).map((r) => r.at);
       return { outcome: 'reuse' };
     });
 
     if (result.outcome === 'reuse') {
-      this.revocations.add([claims.sessionId], now);
+      if (revokedAt) this.revocations.add([claims.sessionId], revokedAt);
       this.events.record('refresh.reuse_detected', {
         userId: claims.userId,
         sessionId: claims.sessionId,
@@ -189,22 +229,14 @@ export class TokenService {
     return result;
   }
 
-  /** Revokes one session; false when no session of that user has that id. */
-  async revokeSession(sessionId: string, reason: RevocationReason, userId?: string): Promise<boolean> {
-    const now = new Date();
-    const found = await this.dataSource.transaction(async (db) => {
-      const rows = await db.query<{ id: string; user_id: string; revoked_at: Date | null }[]>(
-        'SELECT id, user_id, revoked_at FROM sessions WHERE id = $1 FOR UPDATE',
-        [sessionId],
-      );
-      const session = rows[0];
-      if (!session || (userId !== undefined && session.user_id !== userId)) return undefined;
-      if (!session.revoked_at) await this.markRevoked(db, [sessionId], reason, now);
-      return session;
-    });
-    if (!found) return false;
-    if (!found.revoked_at) this.afterRevocation([sessionId], found.user_id, reason, now);
-    return true;
+  /** Revokes one session of `userId`; false when that user has no session with that id. */
+  revokeSession(sessionId: string, reason: RevocationReason, userId: string): Promise<boolean> {
+    return this.revokeOne(sessionId, reason, userId);
+  }
+
+  /** Revokes any user's session, for an administrator's action: the caller has checked the right to it. */
+  revokeSessionAsAdmin(sessionId: string, reason: RevocationReason): Promise<boolean> {
+    return this.revokeOne(sessionId, reason, undefined);
   }
 
   /** Revokes every live session of a user, but `exceptSessionId`; returns the revoked ids. */
@@ -213,20 +245,40 @@ export class TokenService {
     reason: RevocationReason,
     exceptSessionId?: string,
   ): Promise<string[]> {
-    const now = new Date();
-    const ids = await this.dataSource.transaction(async (db) => {
-      const [rows] = await db.query<[{ id: string }[], number]>(
-        `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
-          WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid)
-          RETURNING id`,
-        [userId, now, reason, exceptSessionId ?? null],
-      );
-      const revoked = rows.map((row) => row.id);
-      await this.announce(db, revoked, now);
-      return revoked;
+    const revoked = await this.dataSource.transaction((db) =>
+      this.revokeUserSessionsIn(db, userId, reason, exceptSessionId),
+    );
+    this.afterRevocation(revoked, userId, reason);
+    return revoked.map((r) => r.id);
+  }
+
+  /**
+   * Applies a change to a user's credentials and revokes the sessions it voids, in one transaction, so a fault
+   * between the two can never leave the new credentials with the old sessions alive. `change` runs first and
+   * must bump the user's credentials version (UsersService's credential writes do); when it returns false
+   * (nothing was changed) nothing is revoked. `keepSessionId` (the caller's own session) survives, moved to the
+   * new version.
+   */
+  async changeCredentials(
+    userId: string,
+    reason: RevocationReason,
+    change: (db: EntityManager) => Promise<boolean>,
+    keepSessionId?: string,
+  ): Promise<boolean> {
+    const revoked = await this.dataSource.transaction(async (db) => {
+      if (!(await change(db))) return undefined;
+      if (keepSessionId) {
+        await db.query(
+          `UPDATE sessions SET credentials_version = (SELECT credentials_version FROM users WHERE id = $1)
+            WHERE id = $2 AND user_id = $1`,
+          [userId, keepSessionId],
+        );
+      }
+      return this.revokeUserSessionsIn(db, userId, reason, keepSessionId);
     });
-    if (ids.length > 0) this.afterRevocation(ids, userId, reason, now);
-    return ids;
+    if (!revoked) return false;
+    this.afterRevocation(revoked, userId, reason);
+    return true;
   }
 
   /** The user's sessions that can still be refreshed, most recently used first. */
@@ -334,35 +386,70 @@ export class TokenService {
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
-  private async markRevoked(
-    db: EntityManager,
-    ids: string[],
+  private async revokeOne(
+    sessionId: string,
     reason: RevocationReason,
-    now: Date,
-  ): Promise<void> {
-    const [rows] = await db.query<[{ id: string }[], number]>(
-      `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+    userId: string | undefined,
+  ): Promise<boolean> {
+    const found = await this.dataSource.transaction(async (db) => {
+      const [session] = await db.query<{ user_id: string; revoked_at: Date | null }[]>(
+        'SELECT user_id, revoked_at FROM sessions WHERE id = $1 FOR UPDATE',
+        [sessionId],
+      );
+      if (!session || (userId !== undefined && session.user_id !== userId)) return undefined;
+      const revoked = session.revoked_at ? [] : await this.markRevoked(db, [sessionId], reason);
+      return { userId: session.user_id, revoked };
+    });
+    if (!found) return false;
+    this.afterRevocation(found.revoked, found.userId, reason);
+    return true;
+  }
+
+  private async revokeUserSessionsIn(
+    db: EntityManager,
+    userId: string,
+    reason: RevocationReason,
+    exceptSessionId?: string,
+  ): Promise<Revoked[]> {
+    const [rows] = await db.query<[{ id: string; revoked_at: Date }[], number]>(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
+        WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)
+        RETURNING id, revoked_at`,
+      [userId, reason, exceptSessionId ?? null],
+    );
+    return this.announce(db, rows);
+  }
+
+  /** Marks sessions revoked at the database's `now()`, the one clock every instance compares against. */
+  private async markRevoked(db: EntityManager, ids: string[], reason: RevocationReason): Promise<Revoked[]> {
+    const [rows] = await db.query<[{ id: string; revoked_at: Date }[], number]>(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
         WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL
-        RETURNING id`,
-      [ids, now, reason],
+        RETURNING id, revoked_at`,
+      [ids, reason],
     );
-    await this.announce(
-      db,
-      rows.map((row) => row.id),
-      now,
-    );
+    return this.announce(db, rows);
   }
 
   /** Tells every other instance, in the same transaction: they hear of it only if it commits. */
-  private async announce(db: EntityManager, ids: string[], at: Date): Promise<void> {
-    for (const notice of revocationNotices(ids, at)) {
+  private async announce(db: EntityManager, rows: { id: string; revoked_at: Date }[]): Promise<Revoked[]> {
+    const revoked = rows.map((row) => ({ id: row.id, at: new Date(row.revoked_at) }));
+    const at = revoked[0]?.at;
+    if (!at) return revoked;
+    for (const notice of revocationNotices(
+      revoked.map((r) => r.id),
+      at,
+    )) {
       await db.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, notice]);
     }
+    return revoked;
   }
 
-  private afterRevocation(ids: string[], userId: string, reason: RevocationReason, now: Date): void {
-    this.revocations.add(ids, now);
-    for (const sessionId of ids) this.events.record('session.revoked', { userId, sessionId, reason });
+  private afterRevocation(revoked: Revoked[], userId: string, reason: RevocationReason): void {
+    for (const { id, at } of revoked) {
+      this.revocations.add([id], at);
+      this.events.record('session.revoked', { userId, sessionId: id, reason });
+    }
   }
 
   /** A refresh token lives REFRESH_TOKEN_TTL from now, but never past the session's SESSION_MAX_AGE. */
@@ -377,16 +464,5 @@ export class TokenService {
   private pastMaxAge(createdAt: Date, now: Date): boolean {
     const maxAge = this.config.tokens.sessionMaxAge;
     return maxAge !== undefined && now.getTime() >= createdAt.getTime() + maxAge * 1000;
-  }
-
-  private userFrom(row: RotationRow): User {
-    return Object.assign(new User(), {
-      id: row.user_id,
-      email: row.email,
-      displayName: row.display_name,
-      roles: row.roles,
-      createdAt: new Date(row.user_created_at),
-      disabledAt: row.disabled_at,
-    });
   }
 }

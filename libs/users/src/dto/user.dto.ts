@@ -9,6 +9,9 @@ export class UserDto {
   @ApiProperty({ example: 'ada@example.com' })
   email: string;
 
+  @ApiProperty({ description: 'True once the user has proven they receive mail at this address' })
+  emailVerified: boolean;
+
   @ApiProperty({ type: String, nullable: true, example: 'Ada' })
   displayName: string | null;
 
@@ -22,6 +25,7 @@ export class UserDto {
     return {
       id: user.id,
       email: user.email,
+      emailVerified: user.emailVerifiedAt !== null,
       displayName: user.displayName,
       roles: [...user.roles],
       createdAt: user.createdAt,

@@ -1,4 +1,5 @@
 import { User } from '@gatehouse/users';
+import { AuthMethod } from '../token-types';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
 export type RevocationReason =
@@ -40,4 +41,16 @@ export class Session {
 
   @Column({ name: 'revoked_reason', type: 'varchar', length: 32, nullable: true })
   revokedReason: RevocationReason | null;
+
+  /** The user's credentials version when the session began; a refresh under any other version fails. */
+  @Column({ name: 'credentials_version', type: 'integer', default: 0 })
+  credentialsVersion: number;
+
+  /** How the sign-in was proven (RFC 8176 values); a refresh never changes it. */
+  @Column({ type: 'text', array: true, default: () => "'{pwd}'" })
+  amr: AuthMethod[];
+
+  /** When the sign-in was proven; a refresh never advances it. */
+  @Column({ name: 'auth_time', type: 'timestamptz', default: () => 'now()' })
+  authTime: Date;
 }

@@ -1,0 +1,107 @@
+import { AppConfig } from '@gatehouse/config';
+import { User, UserDto, UsersService } from '@gatehouse/users';
+import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { TokenResponseDto } from '../dto/token-response.dto';
+import { SecurityEvents } from '../security-events';
+import { ClientInfo, IssuedRefreshToken, TokenService } from '../tokens/token.service';
+import { TokenSigner } from '../tokens/token-signer';
+import { AuthMethod, SignInFacts } from '../tokens/token-types';
+
+/** The answer to one sign-in attempt a user has passed, one way or another. */
+export const INVALID_CREDENTIALS = 'invalid email or password';
+
+/** What a way in has established about a user, for the sign-in function to turn into a session. */
+export interface SignInProof {
+  readonly userId: string;
+  /** The user's credentials version read before the proof was checked: a change since then voids it. */
+  readonly credentialsVersion: number;
+  /** How the user proved who they are (RFC 8176), e.g. `['pwd']`. */
+  readonly amr: readonly AuthMethod[];
+}
+
+/** What a successful sign-in or refresh produces: the JSON body and the refresh token for the cookie. */
+export interface IssuedTokens {
+  body: TokenResponseDto;
+  refresh: IssuedRefreshToken;
+}
+
+interface LockedUser {
+  user_row: Record<string, unknown>;
+  now: Date;
+}
+
+/**
+ * The one place a session starts, whatever the way in (password now; a provider, a passkey or a second factor
+ * later). In one transaction it locks the user row, re-checks what a sign-in depends on, and inserts the
+ * session: a password change or a disable committed meanwhile either waits for this transaction (and then
+ * revokes the session it made) or is seen by it (and the sign-in fails). A new way in that calls this cannot
+ * skip a check.
+ */
+@Injectable()
+export class SignInService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly tokens: TokenService,
+    private readonly signer: TokenSigner,
+    private readonly events: SecurityEvents,
+  ) {}
+
+  async signIn(proof: SignInProof, client: ClientInfo): Promise<IssuedTokens> {
+    const started = await this.dataSource.transaction(async (db) => {
+      // FOR SHARE: concurrent sign-ins of one user do not wait for each other, but a credentials change
+      // (an UPDATE of this row) waits for them, and they for it.
+      const [locked] = await db.query<LockedUser[]>(
+        'SELECT to_jsonb(u) AS user_row, clock_timestamp() AS now FROM users u WHERE u.id = $1 FOR SHARE',
+        [proof.userId],
+      );
+      if (!locked) throw this.refuse(proof, 'unknown_user', new UnauthorizedException(INVALID_CREDENTIALS));
+      const user = this.users.fromRow(locked.user_row);
+      // Only someone who has just proven who they are learns that the account is disabled.
+      if (user.disabledAt) {
+        throw this.refuse(proof, 'account_disabled', new ForbiddenException('account is disabled'));
+      }
+      if (user.credentialsVersion !== proof.credentialsVersion) {
+        throw this.refuse(proof, 'credentials_changed', new UnauthorizedException(INVALID_CREDENTIALS));
+      }
+      const now = new Date(locked.now);
+      const signIn: SignInFacts = { amr: [...proof.amr], authTime: now };
+      const session = await this.tokens.startSession(db, {
+        userId: user.id,
+        credentialsVersion: user.credentialsVersion,
+        signIn,
+        client,
+        now,
+      });
+      return { user, signIn, ...session };
+    });
+    this.events.record('login.succeeded', {
+      userId: started.user.id,
+      sessionId: started.sessionId,
+      amr: [...started.signIn.amr],
+      ip: client.ip,
+    });
+    return this.issue(started.user, started.sessionId, started.signIn, started.refresh);
+  }
+
+  /** The response of a sign-in or a refresh: an access token for the session, the user, the refresh token. */
+  issue(user: User, sessionId: string, signIn: SignInFacts, refresh: IssuedRefreshToken): IssuedTokens {
+    return {
+      body: {
+        accessToken: this.signer.signAccessToken(user, sessionId, signIn),
+        tokenType: 'Bearer',
+        expiresIn: this.config.tokens.accessTtl,
+        user: UserDto.from(user),
+      },
+      refresh,
+    };
+  }
+
+  private refuse(proof: SignInProof, reason: string, error: Error): Error {
+    this.events.record('login.failed', { userId: proof.userId, reason, amr: [...proof.amr] });
+    return error;
+  }
+}

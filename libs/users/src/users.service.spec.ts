@@ -1,0 +1,91 @@
+import { loadConfig } from '@gatehouse/config';
+import { hash } from '@node-rs/argon2';
+import { buildDataSourceOptions, runMigrations } from '@gatehouse/database';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { User } from './entities/user.entity';
+import { PasswordService } from './password.service';
+import { UsersService } from './users.service';
+
+// Writes name their columns: an operation that read the user earlier can never write back a stale column.
+describe('UsersService writes', () => {
+  let dir: string;
+  let dataSource: DataSource;
+  let users: UsersService;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-users-'));
+    const config = loadConfig({ DATA_DIR: dir, PASSWORD_MIN_LENGTH: '8' });
+    dataSource = await new DataSource(buildDataSourceOptions(config, [User])).initialize();
+    await runMigrations(dataSource);
+    users = new UsersService(dataSource.getRepository(User), new PasswordService(config));
+  }, 60_000);
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const row = (id: string) =>
+    dataSource.query<{ password_hash: string; credentials_version: number; disabled_at: Date | null }[]>(
+      'SELECT password_hash, credentials_version, disabled_at FROM users WHERE id = $1',
+      [id],
+    );
+  const newUser = (email: string) => users.create({ email, password: 'first passphrase of the user' });
+
+  it('changes the display name without undoing a password change made since the user was read', async () => {
+    const user = await newUser('profile@example.com');
+    const stale = await users.findById(user.id);
+    await users.setPasswordHash(dataSource.manager, user.id, 'changed-hash');
+    const updated = await users.updateProfile(stale!.id, { displayName: '  Ada  ' });
+    expect(updated).toMatchObject({
+      displayName: 'Ada',
+      passwordHash: 'changed-hash',
+      credentialsVersion: 1,
+    });
+    expect((await row(user.id))[0].password_hash).toBe('changed-hash');
+  });
+
+  it('disables without undoing a password change, and bumps the credentials version', async () => {
+    const user = await newUser('disable@example.com');
+    await users.setPasswordHash(dataSource.manager, user.id, 'changed-hash');
+    expect(await users.setDisabled(user.id, true)).toBe(true);
+    const [disabled] = await row(user.id);
+    expect(disabled).toMatchObject({ password_hash: 'changed-hash', credentials_version: 2 });
+    expect(disabled.disabled_at).not.toBeNull();
+    // Enabling lets the user in again; it voids no sign-in, so the version stays.
+    expect(await users.setDisabled(user.id, false)).toBe(true);
+    expect((await row(user.id))[0]).toMatchObject({ disabled_at: null, credentials_version: 2 });
+  });
+
+  it('sets a password only under the credentials version it was checked against', async () => {
+    const user = await newUser('version@example.com');
+    expect(await users.setPasswordHash(dataSource.manager, user.id, 'second', 0)).toBe(true);
+    expect(await users.setPasswordHash(dataSource.manager, user.id, 'third', 0)).toBe(false);
+    expect((await row(user.id))[0]).toMatchObject({ password_hash: 'second', credentials_version: 1 });
+  });
+
+  it('upgrades a weak hash at login only over the hash it verified', async () => {
+    const user = await newUser('rehash@example.com');
+    const weak = await hash('first passphrase of the user', { memoryCost: 1024, timeCost: 1 });
+    await dataSource.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, weak]);
+    const check = await users.verifyCredentials('rehash@example.com', 'first passphrase of the user');
+    expect(check.outcome).toBe('verified');
+    const [upgraded] = await row(user.id);
+    expect(upgraded.password_hash).not.toBe(weak);
+    expect(upgraded.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  });
+
+  it('maps a raw users row through the entity, every column included', async () => {
+    const user = await newUser('row@example.com');
+    const [{ user_row }] = await dataSource.query<{ user_row: Record<string, unknown> }[]>(
+      'SELECT to_jsonb(u) AS user_row FROM users u WHERE id = $1',
+      [user.id],
+    );
+    expect(users.fromRow(user_row)).toEqual(await users.findById(user.id));
+    delete user_row.email;
+    expect(() => users.fromRow(user_row)).toThrow(/email/);
+  });
+});
