@@ -29,11 +29,16 @@ export class NotesService {
     return note;
   }
 
+  /** Writes only the fields sent: a concurrent edit of another field is never undone by a stale copy. */
   async update(ownerId: string, id: string, changes: UpdateNoteDto): Promise<Note> {
-    const note = await this.get(ownerId, id);
-    if (changes.title !== undefined) note.title = changes.title;
-    if (changes.body !== undefined) note.body = changes.body;
-    return this.notes.save(note);
+    const fields: Partial<Pick<Note, 'title' | 'body'>> = {};
+    if (changes.title !== undefined) fields.title = changes.title;
+    if (changes.body !== undefined) fields.body = changes.body;
+    if (Object.keys(fields).length > 0) {
+      const { affected } = await this.notes.update({ id, ownerId }, fields);
+      if (!affected) throw new NotFoundException('note not found');
+    }
+    return this.get(ownerId, id);
   }
 
   async remove(ownerId: string, id: string): Promise<void> {
