@@ -27,6 +27,8 @@ export abstract class AppConfig {
     /** On SIGTERM, how long requests in flight may still finish before their connections are closed. */
     readonly shutdownGrace: number;
   };
+  /** PUBLIC_URL (where users reach Gatehouse) and APP_URL (the front end, where links point): origins. */
+  declare readonly urls: { readonly publicUrl: string; readonly appUrl: string };
   declare readonly log: { readonly level: LogLevel };
   declare readonly database: {
     /** Unset: the embedded PostgreSQL (PGlite) under `dataDir`. */
@@ -66,8 +68,26 @@ export abstract class AppConfig {
     readonly refresh: { readonly limit: number; readonly ttl: number };
     /** Every public route without a limit of its own, per client address. */
     readonly public: { readonly limit: number; readonly ttl: number };
+    /** Forgotten password, verification resend, email change: per client address and per email. */
+    readonly recovery: { readonly limit: number; readonly ttl: number };
     readonly redisUrl?: string;
   };
   declare readonly password: { readonly minLength: number };
+  declare readonly mail: {
+    /** SMTP_URL; unset: each message is written as an `.eml` file under `DATA_DIR/outbox/`. */
+    readonly smtpUrl?: string;
+    /** MAIL_FROM, the From header of every message. */
+    readonly from: string;
+    /** Seconds after its creation when an undelivered message is given up (MAIL_GIVE_UP). */
+    readonly giveUpAfter: number;
+  };
+  declare readonly recovery: {
+    /** Seconds a verification link lives (EMAIL_VERIFICATION_TTL). */
+    readonly verificationTtl: number;
+    /** Seconds a reset or email-change link lives (PASSWORD_RESET_TTL). */
+    readonly resetTtl: number;
+    /** REQUIRE_EMAIL_VERIFICATION: login and refresh refused until the address is verified. */
+    readonly requireVerification: boolean;
+  };
   declare readonly admin?: { readonly email: string; readonly password: string };
 }

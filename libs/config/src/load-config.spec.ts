@@ -62,8 +62,9 @@ describe('loadConfig', () => {
     [' test ', 'test'],
     ['Development', 'development'],
   ])('reads NODE_ENV=%p as %s', (text, nodeEnv) => {
-    // Production refuses to start without keys later on; here only the reading is checked.
-    const config = loadConfig({ NODE_ENV: text });
+    // Production wants its keys named; here only the reading of NODE_ENV is checked.
+    const keys = { ACCESS_TOKEN_PRIVATE_KEY: 'a PEM', REFRESH_TOKEN_SECRET: 'x'.repeat(40) };
+    const config = loadConfig({ NODE_ENV: text, ...keys });
     expect(config.nodeEnv).toBe(nodeEnv);
     expect(config.production).toBe(nodeEnv === 'production');
   });
@@ -174,5 +175,51 @@ describe('loadConfig', () => {
     expect(problemsOf({ ACCESS_TOKEN_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }).join()).toContain(
       'ACCESS_TOKEN_PRIVATE_KEY_FILE',
     );
+  });
+});
+
+describe('loadConfig: mail', () => {
+  it('defaults to files under DATA_DIR/outbox, the localhost sender and a day of retries', () => {
+    expect(loadConfig({}).mail).toEqual({
+      smtpUrl: undefined,
+      from: 'Gatehouse <no-reply@localhost>',
+      giveUpAfter: 86400,
+    });
+  });
+
+  it.each([
+    'smtp://user:pass@mail.example.com:587',
+    'smtps://user:pass@mail.example.com:465',
+    'smtp://127.0.0.1:2525?ignoreTLS=true',
+  ])('accepts SMTP_URL=%s', (smtpUrl) => {
+    expect(loadConfig({ SMTP_URL: smtpUrl }).mail.smtpUrl).toBe(smtpUrl);
+  });
+
+  it.each(['http://mail.example.com', 'mail.example.com:587', 'smtp:mail.example.com', 'smtp://'])(
+    'refuses SMTP_URL=%p naming it',
+    (smtpUrl) => {
+      expect(problemsOf({ SMTP_URL: smtpUrl }).join()).toContain('SMTP_URL');
+    },
+  );
+
+  it('refuses production without SMTP_URL, naming it', () => {
+    expect(problemsOf({ NODE_ENV: 'production' }).join()).toContain('SMTP_URL');
+    const withSmtp = problemsOf({ NODE_ENV: 'production', SMTP_URL: 'smtps://u:p@mail.example.com:465' });
+    expect(withSmtp.join()).not.toContain('SMTP_URL');
+  });
+
+  it('reads MAIL_FROM and MAIL_GIVE_UP', () => {
+    const config = loadConfig({ MAIL_FROM: 'Acme Accounts <accounts@acme.test>', MAIL_GIVE_UP: '2h' });
+    expect(config.mail).toMatchObject({ from: 'Acme Accounts <accounts@acme.test>', giveUpAfter: 7200 });
+    expect(loadConfig({ MAIL_FROM: 'accounts@acme.test' }).mail.from).toBe('accounts@acme.test');
+  });
+
+  it.each([
+    ['MAIL_FROM', 'not an address'],
+    ['MAIL_FROM', 'Acme <a@b.test>\r\nBcc: victim@example.com'],
+    ['MAIL_GIVE_UP', 'soon'],
+    ['MAIL_GIVE_UP', '10s'],
+  ])('refuses %s=%p naming it', (name, value) => {
+    expect(problemsOf({ [name]: value }).join()).toContain(name);
   });
 });

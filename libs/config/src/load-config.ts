@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import { AppConfig, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config';
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
+import { readMail } from './mail-config';
+import { readPublicUrls } from './public-urls';
+import { readRecovery } from './recovery-config';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SAME_SITES: readonly SameSite[] = ['strict', 'lax', 'none'];
@@ -9,6 +12,7 @@ const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
 /** The longest delay a Node.js timer honours (about 24.8 days); anything above fires at once. */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 const PASSWORD_MAX_LENGTH = 128;
+const MIN_REFRESH_SECRET_BYTES = 32;
 
 function readTrustProxy(env: EnvReader): TrustProxy {
   const text = env.raw('TRUST_PROXY')?.trim();
@@ -102,18 +106,21 @@ export function loadConfig(source: Env = process.env): AppConfig {
     );
   }
 
+  const production = nodeEnv === 'production';
+  const port = env.integer('PORT', 3000, 0, 65535);
   const config: AppConfig = {
     nodeEnv,
-    production: nodeEnv === 'production',
+    production,
     http: {
       host: env.string('HOST', '0.0.0.0'),
-      port: env.integer('PORT', 3000, 0, 65535),
+      port,
       trustProxy: readTrustProxy(env),
       corsOrigins: readOrigins(env),
       bodyLimitBytes: 100 * 1024,
       requestTimeout: env.duration('REQUEST_TIMEOUT', 30, 1, MAX_TIMER_SECONDS),
       shutdownGrace: env.duration('SHUTDOWN_GRACE', 10, 1, MAX_TIMER_SECONDS),
     },
+    urls: readPublicUrls(env, port, production),
     log: { level: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
     database: {
       // A socket directory may stand in for the host (`postgres:///db?host=/run/postgresql`).
@@ -158,9 +165,15 @@ export function loadConfig(source: Env = process.env): AppConfig {
         limit: env.integer('THROTTLE_PUBLIC_LIMIT', 1000, 1, 1_000_000),
         ttl: env.duration('THROTTLE_PUBLIC_TTL', 60),
       },
+      recovery: {
+        limit: env.integer('THROTTLE_RECOVERY_LIMIT', 5, 1, 1_000_000),
+        ttl: env.duration('THROTTLE_RECOVERY_TTL', 900),
+      },
       redisUrl: env.url('REDIS_URL', ['redis:', 'rediss:'], true),
     },
     password: { minLength },
+    mail: readMail(env, nodeEnv === 'production'),
+    recovery: readRecovery(env),
     admin: readAdmin(env, minLength),
   };
 
@@ -168,6 +181,23 @@ export function loadConfig(source: Env = process.env): AppConfig {
     env.fail(
       'SESSION_RETENTION',
       'must be at least ACCESS_TOKEN_TTL: revocations are rebuilt from those rows',
+      undefined,
+    );
+  }
+  // Said here too, not only when the keys are loaded, so one start names every setting production lacks.
+  if (production) {
+    for (const [name, source] of [
+      ['ACCESS_TOKEN_PRIVATE_KEY', config.keys.accessPrivateKey],
+      ['REFRESH_TOKEN_SECRET', config.keys.refreshSecret],
+    ] as const) {
+      if (!source) env.fail(name, `(or ${name}_FILE) must be set when NODE_ENV=production`, undefined);
+    }
+  }
+  const secret = config.keys.refreshSecret;
+  if (secret && Buffer.byteLength(secret.pem.trim(), 'utf8') < MIN_REFRESH_SECRET_BYTES) {
+    env.fail(
+      secret.variable,
+      `is too weak: use at least ${MIN_REFRESH_SECRET_BYTES} random characters`,
       undefined,
     );
   }
