@@ -63,7 +63,11 @@ describe('loadConfig', () => {
     ['Development', 'development'],
   ])('reads NODE_ENV=%p as %s', (text, nodeEnv) => {
     // Production wants its keys named; here only the reading of NODE_ENV is checked.
-    const keys = { ACCESS_TOKEN_PRIVATE_KEY: 'a PEM', REFRESH_TOKEN_SECRET: 'x'.repeat(40) };
+    const keys = {
+      ACCESS_TOKEN_PRIVATE_KEY: 'a PEM',
+      REFRESH_TOKEN_SECRET: 'x'.repeat(40),
+      SMTP_URL: 'smtp://mail.example.com',
+    };
     const config = loadConfig({ NODE_ENV: text, ...keys });
     expect(config.nodeEnv).toBe(nodeEnv);
     expect(config.production).toBe(nodeEnv === 'production');

@@ -1,0 +1,28 @@
+import { EnvReader } from './env-reader';
+
+const DEFAULT_FROM = 'Gatehouse <no-reply@localhost>';
+// `Name <address>` or a bare address; no line breaks, which would let a value add headers of its own.
+const FROM_PATTERN = /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
+/**
+ * SMTP_URL (`smtp://user:pass@host:587`, STARTTLS when offered, or `smtps://…:465`; unset: `.eml` files under
+ * DATA_DIR/outbox, refused in production), MAIL_FROM, and MAIL_GIVE_UP: how long an undelivered message is retried.
+ */
+export function readMail(
+  env: EnvReader,
+  production: boolean,
+): { smtpUrl?: string; from: string; giveUpAfter: number } {
+  const smtpUrl = env.url('SMTP_URL', ['smtp:', 'smtps:'], true);
+  if (production && env.raw('SMTP_URL') === undefined) {
+    env.fail('SMTP_URL', 'must be set with NODE_ENV=production (mail cannot be left in files)', undefined);
+  }
+  const from = env.string('MAIL_FROM', DEFAULT_FROM);
+  if (!FROM_PATTERN.test(from)) {
+    env.fail(
+      'MAIL_FROM',
+      'must be an address, or a name and an address: Gatehouse <no-reply@example.com>',
+      undefined,
+    );
+  }
+  return { smtpUrl, from, giveUpAfter: env.duration('MAIL_GIVE_UP', 24 * 3600, 60) };
+}
