@@ -95,6 +95,8 @@ function makeBench(adminUrl: string): Bench {
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
+    // Production needs a mail server; the benchmarks send no mail worth delivering.
+    SMTP_URL: 'smtp://127.0.0.1:9',
     HOST: '127.0.0.1',
     PORT: '0',
     THROTTLE_LOGIN_LIMIT: '1000000',

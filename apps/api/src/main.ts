@@ -15,7 +15,13 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A configuration mistake is the operator's to fix: say what is wrong, not where in the code.
-  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  // One line, every wrong setting named on it: what a log collector or a failing deploy shows in full.
+  const message =
+    error instanceof ConfigError
+      ? `invalid configuration: ${error.problems.join('; ')}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
   process.stderr.write(`Gatehouse failed to start: ${message}\n`);
   process.exit(1);
 });
