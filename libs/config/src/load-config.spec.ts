@@ -199,12 +199,16 @@ describe('loadConfig: mail', () => {
     expect(loadConfig({ SMTP_URL: smtpUrl }).mail.smtpUrl).toBe(smtpUrl);
   });
 
-  it.each(['http://mail.example.com', 'mail.example.com:587', 'smtp:mail.example.com', 'smtp://'])(
-    'refuses SMTP_URL=%p naming it',
-    (smtpUrl) => {
-      expect(problemsOf({ SMTP_URL: smtpUrl }).join()).toContain('SMTP_URL');
-    },
-  );
+  it.each([
+    'http://mail.example.com',
+    'mail.example.com:587',
+    'smtp:mail.example.com',
+    'smtp://',
+    'smtp://mail.example.com?logger=true',
+    'smtp://mail.example.com?ignoreTLS=true&debug=true',
+  ])('refuses SMTP_URL=%p naming it', (smtpUrl) => {
+    expect(problemsOf({ SMTP_URL: smtpUrl }).join()).toContain('SMTP_URL');
+  });
 
   it('refuses production without SMTP_URL, naming it', () => {
     expect(problemsOf({ NODE_ENV: 'production' }).join()).toContain('SMTP_URL');

@@ -16,6 +16,10 @@ export function readMail(
   if (production && env.raw('SMTP_URL') === undefined) {
     env.fail('SMTP_URL', 'must be set with NODE_ENV=production (mail cannot be left in files)', undefined);
   }
+  // nodemailer reads options from the URL's query; its logger and debug output would carry message bodies.
+  if (smtpUrl !== undefined && /[?&](logger|debug)=/i.test(smtpUrl)) {
+    env.fail('SMTP_URL', 'must not set logger or debug (nodemailer would log the messages)', undefined);
+  }
   const from = env.string('MAIL_FROM', DEFAULT_FROM);
   if (!FROM_PATTERN.test(from)) {
     env.fail(
