@@ -1,6 +1,7 @@
 import { AuthModule, InputValidationPipe } from '@gatehouse/auth';
 import { AppConfig, ConfigModule } from '@gatehouse/config';
 import { DatabaseModule } from '@gatehouse/database';
+import { MailModule } from '@gatehouse/mail';
 import { UsersModule } from '@gatehouse/users';
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
@@ -29,6 +30,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggingParams(config, options.logDestination)),
         DatabaseModule,
+        MailModule,
         UsersModule,
         AuthModule,
         HealthModule,

@@ -2,6 +2,7 @@ import { CreateUsers1764000000000 } from './1764000000000-create-users';
 import { CreateSessions1764000000001 } from './1764000000001-create-sessions';
 import { CreateNotes1764000000002 } from './1764000000002-create-notes';
 import { CredentialsVersionAndSignIn1764000000003 } from './1764000000003-credentials-version-and-sign-in';
+import { CreateMailOutbox1764000000004 } from './1764000000004-create-mail-outbox';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateSessions1764000000001,
   CreateNotes1764000000002,
   CredentialsVersionAndSignIn1764000000003,
+  CreateMailOutbox1764000000004,
 ];

@@ -1,0 +1,12 @@
+import { retryDelaySeconds } from './retry-delay';
+
+describe('retryDelaySeconds', () => {
+  it('starts at 5 s and doubles', () => {
+    expect([1, 2, 3, 4, 5, 6].map(retryDelaySeconds)).toEqual([5, 10, 20, 40, 80, 160]);
+  });
+
+  it('stays at 5 minutes however many attempts failed', () => {
+    expect(retryDelaySeconds(7)).toBe(300);
+    expect(retryDelaySeconds(1000)).toBe(300);
+  });
+});
