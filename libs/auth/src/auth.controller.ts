@@ -1,4 +1,4 @@
-import { UserDto, UsersService } from '@gatehouse/users';
+import { UserDto } from '@gatehouse/users';
 import {
   Body,
   Controller,
@@ -23,6 +23,7 @@ import {
 } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService } from './auth.service';
+import { RecoveryService } from './recovery/recovery.service';
 import { RefreshCookie } from './cookies/refresh-cookie';
 import { ApiResponseCodes } from './decorators/api-errors.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
@@ -49,7 +50,7 @@ function clientOf(request: FastifyRequest): ClientInfo {
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
-    private readonly users: UsersService,
+    private readonly recovery: RecoveryService,
     private readonly cookie: RefreshCookie,
   ) {}
 
@@ -61,8 +62,8 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(400, 409, 429)
   async register(@Body() body: RegisterDto): Promise<UserDto> {
-    const user = await this.users.create(body);
-    return UserDto.from(user);
+    // The user and the verification email are stored together: neither exists without the other.
+    return UserDto.from(await this.recovery.register(body));
   }
 
   @Public()

@@ -1,4 +1,5 @@
 import { AppConfig } from '@gatehouse/config';
+import { MailModule } from '@gatehouse/mail';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
@@ -12,6 +13,10 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JwksController } from './jwks.controller';
 import { KeyService } from './keys/key.service';
+import { EmailTokens } from './recovery/email-tokens';
+import { EmailToken } from './recovery/entities/email-token.entity';
+import { RecoveryController } from './recovery/recovery.controller';
+import { RecoveryService } from './recovery/recovery.service';
 import { RevocationSync } from './revocation/revocation-sync';
 import { RevocationService } from './revocation/revocation.service';
 import { SecurityEvents } from './security-events';
@@ -25,7 +30,7 @@ import { SessionCleaner } from './tokens/session-cleaner';
 import { TokenService } from './tokens/token.service';
 import { SignInService } from './sign-in/sign-in.service';
 import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
-import { LoginAttempts } from './throttling/login-attempts';
+import { AccountAttempts } from './throttling/account-attempts';
 import { RateLimitStorageModule } from './throttling/rate-limit-storage.module';
 import { RetryAfterInterceptor } from './throttling/retry-after.interceptor';
 import { RateLimitStorage } from './throttling/throttler-storage';
@@ -40,20 +45,23 @@ import { TokenSigner } from './tokens/token-signer';
 @Module({
   imports: [
     UsersModule,
+    MailModule,
     PassportModule,
     RateLimitStorageModule,
-    TypeOrmModule.forFeature([Session, RefreshToken]),
+    TypeOrmModule.forFeature([Session, RefreshToken, EmailToken]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
       inject: [AppConfig, RateLimitStorage],
       useFactory: throttlerOptions,
     }),
   ],
-  controllers: [AuthController, SessionsController, JwksController],
+  controllers: [AuthController, RecoveryController, SessionsController, JwksController],
   providers: [
     AuthService,
     SignInService,
-    LoginAttempts,
+    RecoveryService,
+    EmailTokens,
+    AccountAttempts,
     KeyService,
     TokenSigner,
     TokenService,

@@ -6,8 +6,8 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { SecurityEvents } from './security-events';
-import { IssuedTokens, SignInProof, SignInService } from './sign-in/sign-in.service';
-import { LoginAttempts } from './throttling/login-attempts';
+import { EMAIL_NOT_VERIFIED, IssuedTokens, SignInProof, SignInService } from './sign-in/sign-in.service';
+import { AccountAttempts } from './throttling/account-attempts';
 import { ClientInfo, RotationResult, TokenService } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
 
@@ -19,7 +19,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
     private readonly signIns: SignInService,
-    private readonly loginAttempts: LoginAttempts,
+    private readonly attempts: AccountAttempts,
     private readonly events: SecurityEvents,
   ) {}
 
@@ -37,6 +37,10 @@ export class AuthService {
       result = await this.tokens.rotate(claims, client);
     } catch {
       throw new ServiceUnavailableException('the session store is unavailable; try again shortly');
+    }
+    // Not a dead session: it may refresh again once the address is verified, so the cookie stays.
+    if (result.outcome === 'rejected' && result.reason === 'email_unverified') {
+      throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     }
     if (result.outcome !== 'rotated' && result.outcome !== 'race') return undefined;
     return this.signIns.issue(result.user, result.sessionId, result.signIn, result.refresh);
@@ -59,7 +63,7 @@ export class AuthService {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
     const user = await this.users.findById(caller.id);
     if (!user) throw new NotFoundException('user not found');
-    await this.loginAttempts.count(user.email);
+    await this.attempts.countLogin(user.email);
     if (!(await this.users.verifyPassword(user, currentPassword))) {
       this.events.record('password.change_failed', { userId: user.id, sessionId: caller.sessionId });
       throw new ForbiddenException('current password is wrong');

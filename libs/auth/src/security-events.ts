@@ -9,6 +9,9 @@ export type SecurityEvent =
   | 'session.revoked'
   | 'password.changed'
   | 'password.change_failed'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'email.verified'
   | 'account.disabled'
   | 'account.enabled';
 

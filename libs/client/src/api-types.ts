@@ -46,6 +46,30 @@ export interface ChangePasswordDto {
   newPassword: string;
 }
 
+export interface EmailTokenDto {
+  /** The token from the link (after `#…=`) */
+  token: string;
+}
+
+export interface AcceptedDto {
+  status: string;
+}
+
+export interface ForgotPasswordDto {
+  email: string;
+}
+
+export interface ResetPasswordDto {
+  /** The token from the link (after `#…=`) */
+  token: string;
+  /** the new password: the same policy as at registration */
+  newPassword: string;
+  /** A code from the authenticator app, when the second factor is on */
+  code?: string;
+  /** A recovery code, instead of `code` */
+  recoveryCode?: string;
+}
+
 export interface SessionDto {
   id: string;
   createdAt: string;

@@ -1,4 +1,5 @@
 import type {
+  AcceptedDto,
   CreateNoteDto,
   ErrorDto,
   NoteDto,
@@ -22,6 +23,25 @@ export const ENDPOINTS = {
   sessions: { method: 'GET', path: '/api/auth/sessions', body: null, response: 'SessionDto[]' },
   revokeSession: { method: 'DELETE', path: '/api/auth/sessions/{id}', body: null, response: null },
   me: { method: 'GET', path: '/api/users/me', body: null, response: 'UserDto' },
+  verifyEmail: { method: 'POST', path: '/api/auth/verify-email', body: 'EmailTokenDto', response: null },
+  resendVerification: {
+    method: 'POST',
+    path: '/api/auth/verify-email/resend',
+    body: null,
+    response: 'AcceptedDto',
+  },
+  forgotPassword: {
+    method: 'POST',
+    path: '/api/auth/password/forgot',
+    body: 'ForgotPasswordDto',
+    response: 'AcceptedDto',
+  },
+  resetPassword: {
+    method: 'POST',
+    path: '/api/auth/password/reset',
+    body: 'ResetPasswordDto',
+    response: null,
+  },
   listNotes: { method: 'GET', path: '/api/notes', body: null, response: 'NotePageDto' },
   createNote: { method: 'POST', path: '/api/notes', body: 'CreateNoteDto', response: 'NoteDto' },
 } as const;
@@ -254,15 +274,40 @@ export class GatehouseClient {
 
   // ---- Authentication -------------------------------------------------------------------------------------
 
-  async register(input: RegisterDto): Promise<UserDto> {
-    const { method, path } = ENDPOINTS.register;
-    const response = await this.#fetch(this.#url(path), {
-      method,
+  register(input: RegisterDto): Promise<UserDto> {
+    return this.#withoutToken<UserDto>(ENDPOINTS.register, input);
+  }
+
+  /** Uses a `#verify-email=` link's token: the user's address is verified. */
+  async verifyEmail(token: string): Promise<void> {
+    await this.#withoutToken<void>(ENDPOINTS.verifyEmail, { token });
+  }
+
+  /** Sends the signed-in user a fresh verification link (earlier ones stop working). */
+  async resendVerification(): Promise<void> {
+    const { method, path } = ENDPOINTS.resendVerification;
+    await this.request<AcceptedDto>(method, path);
+  }
+
+  /** Asks for a reset link; the answer is the same whether or not the account exists. */
+  async forgotPassword(email: string): Promise<void> {
+    await this.#withoutToken<AcceptedDto>(ENDPOINTS.forgotPassword, { email });
+  }
+
+  /** Uses a `#reset-password=` link's token to set a new password. Every session ends; log in again after. */
+  async resetPassword(token: string, newPassword: string): Promise<void> {
+    await this.#withoutToken<void>(ENDPOINTS.resetPassword, { token, newPassword });
+  }
+
+  /** A JSON call that needs no access token (and so never waits for, or starts, a refresh). */
+  async #withoutToken<T>(endpoint: { method: string; path: string }, body: unknown): Promise<T> {
+    const response = await this.#fetch(this.#url(endpoint.path), {
+      method: endpoint.method,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(input),
+      body: JSON.stringify(body),
       credentials: 'include',
     });
-    return this.#read<UserDto>(response);
+    return this.#read<T>(response);
   }
 
   /** Logs in: a new session in every tab of this browser. */

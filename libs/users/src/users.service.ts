@@ -34,21 +34,28 @@ export class UsersService {
     private readonly passwords: PasswordService,
   ) {}
 
-  /** Creates a user after the password policy accepts the password; 409 when the email is taken. */
-  async create(input: NewUser): Promise<User> {
+  /**
+   * Creates a user after the password policy accepts the password; 409 when the email is taken. `alongside`
+   * runs in the same transaction as the insert (e.g. to queue the verification email): both happen or neither.
+   */
+  async create(input: NewUser, alongside?: (db: EntityManager, user: User) => Promise<void>): Promise<User> {
     this.passwords.assertAcceptable(input.password);
     const email = normalizeEmail(input.email);
     if (await this.users.existsBy({ email })) throw new ConflictException('email is already registered');
     const passwordHash = await this.passwords.hash(input.password);
     try {
-      return await this.users.save(
-        this.users.create({
-          email,
-          passwordHash,
-          displayName: input.displayName?.trim() || null,
-          roles: input.roles ?? ['user'],
-        }),
-      );
+      return await this.users.manager.transaction(async (db) => {
+        const user = await db.getRepository(User).save(
+          this.users.create({
+            email,
+            passwordHash,
+            displayName: input.displayName?.trim() || null,
+            roles: input.roles ?? ['user'],
+          }),
+        );
+        await alongside?.(db, user);
+        return user;
+      });
     } catch (error) {
       // Two registrations of one email racing past the check above: the unique index decides.
       if (isUniqueViolation(error)) throw new ConflictException('email is already registered');
@@ -143,6 +150,16 @@ export class UsersService {
   }
 
   /** Changes the profile fields only, never a column another operation owns; null when there is no such user. */
+  /** Marks the address verified, only if it is still the user's address (a link names the one it went to). */
+  async markEmailVerified(db: EntityManager, id: string, email: string): Promise<boolean> {
+    const [, updated] = await db.query<[unknown, number]>(
+      `UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()
+        WHERE id = $1 AND email = $2`,
+      [id, email],
+    );
+    return updated === 1;
+  }
+
   async updateProfile(id: string, changes: { displayName?: string | null }): Promise<User | null> {
     if (changes.displayName !== undefined) {
       await this.users.update({ id }, { displayName: changes.displayName?.trim() || null });

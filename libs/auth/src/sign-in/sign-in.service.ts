@@ -11,6 +11,7 @@ import { AuthMethod, SignInFacts } from '../tokens/token-types';
 
 /** The answer to one sign-in attempt a user has passed, one way or another. */
 export const INVALID_CREDENTIALS = 'invalid email or password';
+export const EMAIL_NOT_VERIFIED = 'email not verified';
 
 /** What a way in has established about a user, for the sign-in function to turn into a session. */
 export interface SignInProof {
@@ -63,6 +64,9 @@ export class SignInService {
       // Only someone who has just proven who they are learns that the account is disabled.
       if (user.disabledAt) {
         throw this.refuse(proof, 'account_disabled', new ForbiddenException('account is disabled'));
+      }
+      if (this.config.recovery.requireVerification && !user.emailVerifiedAt) {
+        throw this.refuse(proof, 'email_unverified', new ForbiddenException(EMAIL_NOT_VERIFIED));
       }
       if (user.credentialsVersion !== proof.credentialsVersion) {
         throw this.refuse(proof, 'credentials_changed', new UnauthorizedException(INVALID_CREDENTIALS));

@@ -42,7 +42,10 @@ export type RotationResult =
       signIn: SignInFacts;
       refresh: IssuedRefreshToken;
     }
-  | { outcome: 'rejected'; reason: 'unknown' | 'revoked' | 'expired' | 'disabled' | 'credentials_changed' }
+  | {
+      outcome: 'rejected';
+      reason: 'unknown' | 'revoked' | 'expired' | 'disabled' | 'credentials_changed' | 'email_unverified';
+    }
   | { outcome: 'reuse' };
 
 interface RotationRow {
@@ -184,6 +187,9 @@ export class TokenService {
       if (row.disabled_at) return { outcome: 'rejected', reason: 'disabled' };
       if (row.session_credentials_version !== row.user_credentials_version) {
         return { outcome: 'rejected', reason: 'credentials_changed' };
+      }
+      if (this.config.recovery.requireVerification && !user.emailVerifiedAt) {
+        return { outcome: 'rejected', reason: 'email_unverified' };
       }
       const now = new Date(row.now);
       if (new Date(row.token_expires_at) <= now || this.pastMaxAge(new Date(row.session_created_at), now)) {

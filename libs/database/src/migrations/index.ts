@@ -3,6 +3,7 @@ import { CreateSessions1764000000001 } from './1764000000001-create-sessions';
 import { CreateNotes1764000000002 } from './1764000000002-create-notes';
 import { CredentialsVersionAndSignIn1764000000003 } from './1764000000003-credentials-version-and-sign-in';
 import { CreateMailOutbox1764000000004 } from './1764000000004-create-mail-outbox';
+import { CreateEmailTokens1764000000005 } from './1764000000005-create-email-tokens';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateNotes1764000000002,
   CredentialsVersionAndSignIn1764000000003,
   CreateMailOutbox1764000000004,
+  CreateEmailTokens1764000000005,
 ];

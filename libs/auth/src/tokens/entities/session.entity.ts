@@ -3,7 +3,13 @@ import { AuthMethod } from '../token-types';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
 export type RevocationReason =
-  'logout' | 'logout_all' | 'session_deleted' | 'password_changed' | 'account_disabled' | 'reuse_detected';
+  | 'logout'
+  | 'logout_all'
+  | 'session_deleted'
+  | 'password_changed'
+  | 'password_reset'
+  | 'account_disabled'
+  | 'reuse_detected';
 
 /** A login: one refresh-token family. Its id is the `sid` claim of every token of the family. */
 @Entity({ name: 'sessions' })

@@ -1,0 +1,66 @@
+import type { OutgoingMail } from '@gatehouse/mail';
+
+/** The front end's fragment for each kind of link: a fragment never reaches a server, a log or a Referer. */
+export type LinkKind = 'verify-email' | 'reset-password' | 'confirm-email';
+
+export function linkTo(appUrl: string, kind: LinkKind, token: string): string {
+  return `${appUrl}/#${kind}=${token}`;
+}
+
+const hours = (seconds: number): string =>
+  seconds >= 3600 && seconds % 3600 === 0
+    ? `${seconds / 3600} hour(s)`
+    : `${Math.round(seconds / 60)} minutes`;
+
+/** The messages of the recovery flows, plain text with the link on a line of its own. */
+export const recoveryMessages = {
+  verifyEmail(to: string, link: string, ttlSeconds: number, expiresAt: Date): OutgoingMail {
+    return {
+      to,
+      purpose: 'verify_email',
+      expiresAt,
+      subject: 'Confirm your email address',
+      text: [
+        'Please confirm that this is your email address by opening this link:',
+        '',
+        link,
+        '',
+        `The link works once and expires in ${hours(ttlSeconds)}.`,
+        'If you did not create an account, you can ignore this message.',
+        '',
+      ].join('\n'),
+    };
+  },
+
+  resetPassword(to: string, link: string, ttlSeconds: number, expiresAt: Date): OutgoingMail {
+    return {
+      to,
+      purpose: 'password_reset',
+      expiresAt,
+      subject: 'Reset your password',
+      text: [
+        'Someone (we hope you) asked to reset the password of your account. To choose a new one, open this link:',
+        '',
+        link,
+        '',
+        `The link works once and expires in ${hours(ttlSeconds)}. Asking again makes this link stop working.`,
+        'If you did not ask, you can ignore this message: your password stays as it is.',
+        '',
+      ].join('\n'),
+    };
+  },
+
+  passwordWasReset(to: string): OutgoingMail {
+    return {
+      to,
+      purpose: 'password_reset_notice',
+      subject: 'Your password was changed',
+      text: [
+        'The password of your account was just reset, and every device signed in to it was signed out.',
+        '',
+        'If this was not you, reset your password again at once and check the email address of your account.',
+        '',
+      ].join('\n'),
+    };
+  },
+};
