@@ -27,10 +27,21 @@ const ui = {
   signedIn: element('signed-in'),
   loginForm: element<HTMLFormElement>('login-form'),
   registerForm: element<HTMLFormElement>('register-form'),
+  forgotForm: element<HTMLFormElement>('forgot-form'),
+  forgotOutcome: element('forgot-outcome'),
+  verifyPanel: element('verify-panel'),
+  verifyButton: element<HTMLButtonElement>('verify-button'),
+  verifyOutcome: element('verify-outcome'),
+  resetPanel: element('reset-panel'),
+  resetForm: element<HTMLFormElement>('reset-form'),
+  resetOutcome: element('reset-outcome'),
   countdown: element('countdown'),
   expiresAt: element('expires-at'),
   whoamiButton: element<HTMLButtonElement>('whoami-button'),
   whoami: element('whoami'),
+  unverified: element('unverified'),
+  resendButton: element<HTMLButtonElement>('resend-button'),
+  resendOutcome: element('resend-outcome'),
   noteForm: element<HTMLFormElement>('note-form'),
   notesCount: element('notes-count'),
   notes: element('notes'),
@@ -126,6 +137,8 @@ function render(): void {
     : 'Not logged in';
   if (user === null) {
     ui.whoami.replaceChildren();
+    ui.unverified.hidden = true;
+    ui.resendOutcome.textContent = '';
     ui.notes.replaceChildren();
     ui.notesCount.textContent = '';
     ui.sessionsBody.replaceChildren();
@@ -148,12 +161,14 @@ function tick(): void {
 function renderUser(user: UserDto): void {
   const facts: [string, string][] = [
     ['Email', user.email],
+    ['Email verified', user.emailVerified ? 'Yes' : 'Not yet'],
     ['Display name', user.displayName ?? '—'],
     ['Roles', user.roles.join(', ')],
     ['User id', user.id],
     ['Member since', dateTimeFormat.format(new Date(user.createdAt))],
   ];
   ui.whoami.replaceChildren(...facts.flatMap(([term, value]) => [make('dt', term), make('dd', value)]));
+  ui.unverified.hidden = user.emailVerified;
 }
 
 function renderNotes(items: NoteDto[], total: number): void {
@@ -301,6 +316,105 @@ ui.noteForm.addEventListener('submit', (event) => {
 ui.sessionsButton.addEventListener('click', () => void act(ui.sessionsButton, loadSessions));
 ui.logoutButton.addEventListener('click', () => void act(ui.logoutButton, () => client.logout()));
 ui.logoutAllButton.addEventListener('click', () => void act(ui.logoutAllButton, () => client.logoutAll()));
+
+ui.resendButton.addEventListener('click', () => {
+  void act(ui.resendButton, async () => {
+    ui.resendOutcome.textContent = '';
+    await client.resendVerification();
+    ui.resendOutcome.textContent = 'A new link is on its way. Links sent before it no longer work.';
+  });
+});
+
+/** What the server answers to a forgotten password never says whether the account exists; neither does the page. */
+const FORGOT_SENT = 'If an account exists for that address, a link is on its way.';
+
+ui.forgotForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const { email } = fieldsOf(ui.forgotForm);
+  void act(submitButton(ui.forgotForm), async () => {
+    ui.forgotOutcome.textContent = '';
+    try {
+      await client.forgotPassword(email);
+    } catch (error) {
+      // Only a malformed address or the rate limit is worth the user's attention; nothing else may hint either way.
+      if (!(error instanceof ApiError) || error.status === 400 || error.status === 429) throw error;
+    }
+    ui.forgotOutcome.textContent = FORGOT_SENT;
+    ui.forgotForm.reset();
+  });
+});
+
+// ---- Links from emails ----------------------------------------------------------------------------------------
+
+type EmailLink = { kind: 'verify-email' | 'reset-password'; token: string };
+
+const LINK_FRAGMENT = /^#(verify-email|reset-password)=(.*)$/;
+
+/** The token of the link being handled: kept in memory only, once it has left the address bar. */
+let pendingLink: EmailLink | null = null;
+
+/**
+ * Takes a `#verify-email=` or `#reset-password=` token out of the address and clears the fragment at once, so the
+ * token is not left in the history. Nothing is sent yet: a link that is merely opened (by a mail scanner, say)
+ * must not use the token up.
+ */
+function takeLinkFromAddress(): EmailLink | null {
+  const match = LINK_FRAGMENT.exec(location.hash);
+  if (!match) return null;
+  history.replaceState(null, '', location.pathname + location.search);
+  return { kind: match[1] as EmailLink['kind'], token: match[2] };
+}
+
+function showLinkPanel(link: EmailLink): void {
+  pendingLink = link;
+  clearError();
+  ui.verifyPanel.hidden = link.kind !== 'verify-email';
+  ui.verifyButton.hidden = false;
+  ui.verifyOutcome.textContent = '';
+  ui.resetPanel.hidden = link.kind !== 'reset-password';
+  ui.resetForm.hidden = false;
+  ui.resetForm.reset();
+  ui.resetOutcome.textContent = '';
+}
+
+function handleLinkInAddress(): void {
+  const link = takeLinkFromAddress();
+  if (link) showLinkPanel(link);
+}
+
+ui.verifyButton.addEventListener('click', () => {
+  const link = pendingLink;
+  if (link?.kind !== 'verify-email') return;
+  void act(ui.verifyButton, async () => {
+    await client.verifyEmail(link.token);
+    pendingLink = null;
+    ui.verifyButton.hidden = true;
+    ui.verifyOutcome.textContent = 'Your address is verified.';
+    if (client.isLoggedIn) renderUser(await client.me());
+  });
+});
+
+ui.resetForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const link = pendingLink;
+  if (link?.kind !== 'reset-password') return;
+  const { newPassword } = fieldsOf(ui.resetForm);
+  // A refusal (a password the policy rejects, a used link) leaves the form as it is, to try again.
+  void act(submitButton(ui.resetForm), async () => {
+    await client.resetPassword(link.token, newPassword);
+    pendingLink = null;
+    ui.resetForm.reset();
+    ui.resetForm.hidden = true;
+    ui.resetOutcome.textContent = 'Your password was changed: log in with it.';
+    // The reset ended every session, this browser's too: say so in every tab rather than wait for a 401.
+    // logout() clears this page's state even when the server is not reached; the session is over there already.
+    if (client.isLoggedIn) await client.logout().catch(() => undefined);
+  });
+});
+
+// A link opened in a tab that already shows the page changes only the fragment: the page does not load again.
+window.addEventListener('hashchange', handleLinkInAddress);
+handleLinkInAddress();
 
 client.subscribe((event) => {
   logActivity(describe(event));
