@@ -201,4 +201,31 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
     expect((await me(app, session.accessToken).expect(200)).body.emailVerified).toBe(true);
     expect(unexpected(problems)).toEqual([]);
   });
+
+  it('moves the account to a new address from the emailed link, only when the button is pressed', async () => {
+    const email = uniqueEmail('page-old');
+    const newEmail = uniqueEmail('page-new');
+    await register(app, email);
+    const session = await login(app, email);
+    await app
+      .http()
+      .post('/api/users/me/email')
+      .set('Authorization', `Bearer ${session.accessToken}`)
+      .send({ newEmail, currentPassword: PASSWORD })
+      .expect(202);
+    const link = linkIn(await mailTo(newEmail, subject(/new email/i)), 'confirm-email');
+
+    const page = await open(await device(), link);
+    const problems = watchProblems(page);
+    const use = page.getByRole('button', { name: 'Use this address for my account' });
+    await use.waitFor();
+    expect(page.url()).toBe(`${origin}/`);
+    await page.waitForTimeout(500);
+    expect((await me(app, session.accessToken).expect(200)).body.email).toBe(email);
+
+    await use.click();
+    await page.getByText('Your account now uses this address.').waitFor();
+    await login(app, newEmail);
+    expect(unexpected(problems)).toEqual([]);
+  });
 });

@@ -194,6 +194,85 @@ describeEachDatabase('email verification and password reset', (kind) => {
     });
   });
 
+  describe('email change', () => {
+    const requestChange = (accessToken: string, body: Record<string, unknown>) =>
+      app.http().post('/api/users/me/email').set('Authorization', `Bearer ${accessToken}`).send(body);
+    const confirm = (token: unknown) => app.http().post('/api/auth/confirm-email').send({ token });
+
+    it('mails the new address a link and the old one a notice; the link moves the account and ends other sessions', async () => {
+      const email = uniqueEmail('old');
+      const newEmail = uniqueEmail('new');
+      await register(app, email);
+      const asking = await login(app, email);
+      const other = await login(app, email);
+      const answer = await requestChange(asking.accessToken, { newEmail, currentPassword: PASSWORD });
+      expect(answer.status).toBe(202);
+      // Nothing changes yet.
+      expect((await me(app, asking.accessToken)).body.email).toBe(email);
+      const notice = await mailTo(email, /change of your email/i);
+      expect(notice.text).not.toMatch(/#confirm-email=/);
+      expect(notice.text).not.toContain(newEmail);
+      const token = tokenIn(await mailTo(newEmail, /confirm your new/i), 'confirm-email');
+
+      await confirm(token).expect(204);
+      const current = await me(app, asking.accessToken).expect(200);
+      expect(current.body).toMatchObject({ email: newEmail, emailVerified: true });
+      await me(app, other.accessToken).expect(401);
+      await refresh(app, other.cookie).expect(401);
+      await refresh(app, asking.cookie).expect(200);
+      await app.http().post('/api/auth/login').send({ email, password: PASSWORD }).expect(401);
+      await login(app, newEmail);
+      await confirm(token).expect(400);
+    });
+
+    it('refuses a wrong password (403), a taken address (409) and a bad body (400), and sends nothing', async () => {
+      const email = uniqueEmail('refusals');
+      const taken = uniqueEmail('taken');
+      await register(app, email);
+      await register(app, taken);
+      const session = await login(app, email);
+      // Their verification messages first: from then on, nothing more may arrive.
+      await mailTo(email, /confirm your email/i);
+      await mailTo(taken, /confirm your email/i);
+      const before = mailbox.messages.length;
+      await requestChange(session.accessToken, {
+        newEmail: uniqueEmail('x'),
+        currentPassword: 'not the password at all',
+      }).expect(403);
+      await requestChange(session.accessToken, { newEmail: taken, currentPassword: PASSWORD }).expect(409);
+      await requestChange(session.accessToken, {
+        newEmail: taken.toUpperCase(),
+        currentPassword: PASSWORD,
+      }).expect(409);
+      for (const body of [
+        { newEmail: 'nope', currentPassword: PASSWORD },
+        { newEmail: null, currentPassword: PASSWORD },
+        {},
+      ]) {
+        expectNestError((await requestChange(session.accessToken, body).expect(400)).body, 400);
+      }
+      await app
+        .http()
+        .post('/api/users/me/email')
+        .send({ newEmail: uniqueEmail('y'), currentPassword: PASSWORD })
+        .expect(401);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(mailbox.messages.length).toBe(before);
+    });
+
+    it('answers 409 when the address was taken meanwhile, and the account keeps its address', async () => {
+      const email = uniqueEmail('slow');
+      const newEmail = uniqueEmail('contested');
+      await register(app, email);
+      const session = await login(app, email);
+      await requestChange(session.accessToken, { newEmail, currentPassword: PASSWORD }).expect(202);
+      const token = tokenIn(await mailTo(newEmail, /confirm your new/i), 'confirm-email');
+      await register(app, newEmail);
+      expectNestError((await confirm(token).expect(409)).body, 409);
+      expect((await me(app, session.accessToken).expect(200)).body.email).toBe(email);
+    });
+  });
+
   it('never writes a link or a token to the log', async () => {
     const email = uniqueEmail('logs');
     await register(app, email);

@@ -15,7 +15,7 @@ import { JwksController } from './jwks.controller';
 import { KeyService } from './keys/key.service';
 import { EmailTokens } from './recovery/email-tokens';
 import { EmailToken } from './recovery/entities/email-token.entity';
-import { RecoveryController } from './recovery/recovery.controller';
+import { EmailChangeController, RecoveryController } from './recovery/recovery.controller';
 import { RecoveryService } from './recovery/recovery.service';
 import { RevocationSync } from './revocation/revocation-sync';
 import { RevocationService } from './revocation/revocation.service';
@@ -55,7 +55,13 @@ import { TokenSigner } from './tokens/token-signer';
       useFactory: throttlerOptions,
     }),
   ],
-  controllers: [AuthController, RecoveryController, SessionsController, JwksController],
+  controllers: [
+    AuthController,
+    RecoveryController,
+    EmailChangeController,
+    SessionsController,
+    JwksController,
+  ],
   providers: [
     AuthService,
     SignInService,

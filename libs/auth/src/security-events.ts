@@ -12,6 +12,8 @@ export type SecurityEvent =
   | 'password.reset_requested'
   | 'password.reset'
   | 'email.verified'
+  | 'email.change_requested'
+  | 'email.changed'
   | 'account.disabled'
   | 'account.enabled';
 

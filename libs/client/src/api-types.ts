@@ -70,6 +70,12 @@ export interface ResetPasswordDto {
   recoveryCode?: string;
 }
 
+export interface ChangeEmailDto {
+  newEmail: string;
+  /** the password in use now */
+  currentPassword: string;
+}
+
 export interface SessionDto {
   id: string;
   createdAt: string;

@@ -36,6 +36,13 @@ export const ENDPOINTS = {
     body: 'ForgotPasswordDto',
     response: 'AcceptedDto',
   },
+  changeEmail: {
+    method: 'POST',
+    path: '/api/users/me/email',
+    body: 'ChangeEmailDto',
+    response: 'AcceptedDto',
+  },
+  confirmEmail: { method: 'POST', path: '/api/auth/confirm-email', body: 'EmailTokenDto', response: null },
   resetPassword: {
     method: 'POST',
     path: '/api/auth/password/reset',
@@ -297,6 +304,17 @@ export class GatehouseClient {
   /** Uses a `#reset-password=` link's token to set a new password. Every session ends; log in again after. */
   async resetPassword(token: string, newPassword: string): Promise<void> {
     await this.#withoutToken<void>(ENDPOINTS.resetPassword, { token, newPassword });
+  }
+
+  /** Asks to move the account to `newEmail`: a link goes there; nothing changes until it is used. */
+  async changeEmail(newEmail: string, currentPassword: string): Promise<void> {
+    const { method, path } = ENDPOINTS.changeEmail;
+    await this.request<AcceptedDto>(method, path, { newEmail, currentPassword });
+  }
+
+  /** Uses a `#confirm-email=` link's token: the account moves to the new address; other sessions end. */
+  async confirmEmail(token: string): Promise<void> {
+    await this.#withoutToken<void>(ENDPOINTS.confirmEmail, { token });
   }
 
   /** A JSON call that needs no access token (and so never waits for, or starts, a refresh). */

@@ -149,6 +149,30 @@ export class UsersService {
     return updated === 1;
   }
 
+  /**
+   * Moves the user to a new address, verified (the link to it proved it), bumping the credentials version, in
+   * the caller's transaction; 409 when another user has taken the address meanwhile.
+   */
+  async changeEmail(db: EntityManager, id: string, newEmail: string): Promise<boolean> {
+    try {
+      const [, updated] = await db.query<[unknown, number]>(
+        `UPDATE users SET email = $2, email_verified_at = now(), credentials_version = credentials_version + 1,
+                updated_at = now()
+          WHERE id = $1`,
+        [id, normalizeEmail(newEmail)],
+      );
+      return updated === 1;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('email is already registered');
+      throw error;
+    }
+  }
+
+  /** Whether an address belongs to an account already. */
+  isEmailTaken(email: string): Promise<boolean> {
+    return this.users.existsBy({ email: normalizeEmail(email) });
+  }
+
   /** Changes the profile fields only, never a column another operation owns; null when there is no such user. */
   /** Marks the address verified, only if it is still the user's address (a link names the one it went to). */
   async markEmailVerified(db: EntityManager, id: string, email: string): Promise<boolean> {

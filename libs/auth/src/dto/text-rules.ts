@@ -14,7 +14,7 @@ export const EmailField = () =>
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeEmail(value) : value)),
     IsString(),
     MaxLength(EMAIL_MAX_LENGTH),
-    IsEmail({}, { message: 'email must be an email address' }),
+    IsEmail({}, { message: '$property must be an email address' }),
   );
 
 /** A password as typed: never trimmed or changed here; the password policy judges it. */

@@ -7,7 +7,20 @@ import { EmailTokenPurpose } from './entities/email-token.entity';
 export interface ConsumedToken {
   userId: string;
   email: string;
+  sessionId: string | null;
 }
+
+interface TokenRow {
+  user_id: string;
+  email: string;
+  session_id: string | null;
+}
+
+const consumedFrom = (row: TokenRow): ConsumedToken => ({
+  userId: row.user_id,
+  email: row.email,
+  sessionId: row.session_id,
+});
 
 const hashOf = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
@@ -23,7 +36,13 @@ export class EmailTokens {
   /** Issues a link, in the caller's transaction; the user's earlier live links of that purpose stop working. */
   async issue(
     db: EntityManager,
-    input: { userId: string; purpose: EmailTokenPurpose; email: string; ttlSeconds: number },
+    input: {
+      userId: string;
+      purpose: EmailTokenPurpose;
+      email: string;
+      ttlSeconds: number;
+      sessionId?: string;
+    },
   ): Promise<{ token: string; expiresAt: Date }> {
     await db.query(
       `UPDATE email_tokens SET consumed_at = now() WHERE user_id = $1 AND purpose = $2 AND consumed_at IS NULL`,
@@ -31,9 +50,9 @@ export class EmailTokens {
     );
     const token = randomBytes(32).toString('base64url');
     const [row] = await db.query<{ expires_at: Date }[]>(
-      `INSERT INTO email_tokens (user_id, purpose, token_hash, email, expires_at)
-       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 second') RETURNING expires_at`,
-      [input.userId, input.purpose, hashOf(token), input.email, input.ttlSeconds],
+      `INSERT INTO email_tokens (user_id, purpose, token_hash, email, session_id, expires_at)
+       VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 second') RETURNING expires_at`,
+      [input.userId, input.purpose, hashOf(token), input.email, input.sessionId ?? null, input.ttlSeconds],
     );
     return { token, expiresAt: new Date(row.expires_at) };
   }
@@ -45,12 +64,12 @@ export class EmailTokens {
     purpose: EmailTokenPurpose,
   ): Promise<ConsumedToken | undefined> {
     if (!TOKEN_SHAPE.test(token)) return undefined;
-    const [row] = await db.query<{ user_id: string; email: string }[]>(
-      `SELECT user_id, email FROM email_tokens
+    const [row] = await db.query<TokenRow[]>(
+      `SELECT user_id, email, session_id FROM email_tokens
         WHERE token_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > now()`,
       [hashOf(token), purpose],
     );
-    return row && { userId: row.user_id, email: row.email };
+    return row && consumedFrom(row);
   }
 
   /** Uses the token up, atomically; undefined when it is unknown, used, expired or of another purpose. */
@@ -60,13 +79,12 @@ export class EmailTokens {
     purpose: EmailTokenPurpose,
   ): Promise<ConsumedToken | undefined> {
     if (!TOKEN_SHAPE.test(token)) return undefined;
-    const [rows] = await db.query<[{ user_id: string; email: string }[], number]>(
+    const [rows] = await db.query<[TokenRow[], number]>(
       `UPDATE email_tokens SET consumed_at = now()
         WHERE token_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > now()
-        RETURNING user_id, email`,
+        RETURNING user_id, email, session_id`,
       [hashOf(token), purpose],
     );
-    const row = rows[0];
-    return row && { userId: row.user_id, email: row.email };
+    return rows[0] && consumedFrom(rows[0]);
   }
 }

@@ -63,4 +63,43 @@ export const recoveryMessages = {
       ].join('\n'),
     };
   },
+
+  confirmNewEmail(to: string, link: string, ttlSeconds: number, expiresAt: Date): OutgoingMail {
+    return {
+      to,
+      purpose: 'email_change',
+      expiresAt,
+      subject: 'Confirm your new email address',
+      text: [
+        'To make this the email address of your account, open this link:',
+        '',
+        link,
+        '',
+        `The link works once and expires in ${hours(ttlSeconds)}. Until then your account keeps its old address.`,
+        'If you did not ask for this, you can ignore this message.',
+        '',
+      ].join('\n'),
+    };
+  },
+
+  emailChangeRequested(to: string, newEmail: string): OutgoingMail {
+    return {
+      to,
+      purpose: 'email_change_notice',
+      subject: 'A change of your email address was requested',
+      text: [
+        `Someone signed in to your account asked to change its email address to ${masked(newEmail)}.`,
+        'Nothing changes until the link sent to that address is opened.',
+        '',
+        'If this was not you, change your password now: whoever asked knows it.',
+        '',
+      ].join('\n'),
+    };
+  },
 };
+
+/** `a***@example.com`: enough for the owner to recognise, not a gift to whoever reads the old mailbox. */
+function masked(email: string): string {
+  const at = email.lastIndexOf('@');
+  return at <= 0 ? '***' : `${email[0]}***${email.slice(at)}`;
+}

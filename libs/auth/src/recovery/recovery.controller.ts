@@ -4,6 +4,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -12,7 +13,13 @@ import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { RateLimit } from '../throttling/rate-limit.decorator';
 import { AuthUser } from '../tokens/token-types';
-import { AcceptedDto, EmailTokenDto, ForgotPasswordDto, ResetPasswordDto } from './dto/recovery.dto';
+import {
+  AcceptedDto,
+  ChangeEmailDto,
+  EmailTokenDto,
+  ForgotPasswordDto,
+  ResetPasswordDto,
+} from './dto/recovery.dto';
 import { RecoveryService } from './recovery.service';
 
 const ACCEPTED: AcceptedDto = { status: 'accepted' };
@@ -78,5 +85,41 @@ export class RecoveryController {
   @ApiResponseCodes(429)
   async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
     await this.recovery.resetPassword(body.token, body.newPassword);
+  }
+
+  @Public()
+  @Post('confirm-email')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse({
+    description: 'The new address is the user’s, verified; every other session of the user revoked',
+  })
+  @ApiBadRequestResponse({ description: 'Unknown, used, expired or another purpose’s token' })
+  @ApiConflictResponse({ description: 'The address was taken meanwhile (the link stays usable)' })
+  @ApiResponseCodes(429)
+  async confirmEmail(@Body() body: EmailTokenDto): Promise<void> {
+    await this.recovery.confirmEmailChange(body.token);
+  }
+}
+
+/** Changing the address of the caller's account: a link to the new address, confirmed by `confirm-email`. */
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users/me/email')
+export class EmailChangeController {
+  constructor(private readonly recovery: RecoveryService) {}
+
+  @Post()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @RateLimit('recovery')
+  @ApiAcceptedResponse({
+    type: AcceptedDto,
+    description: 'A link to the new address and a notice to the old one; nothing changes yet',
+  })
+  @ApiForbiddenResponse({ description: 'Current password is wrong' })
+  @ApiConflictResponse({ description: 'The address belongs to an account already' })
+  @ApiResponseCodes(400, 401, 429)
+  async requestChange(@CurrentUser() caller: AuthUser, @Body() body: ChangeEmailDto): Promise<AcceptedDto> {
+    await this.recovery.requestEmailChange(caller, body.newEmail, body.currentPassword);
+    return ACCEPTED;
   }
 }

@@ -1,7 +1,13 @@
 import { AppConfig } from '@gatehouse/config';
 import { MailService } from '@gatehouse/mail';
 import { NewUser, normalizeEmail, PasswordService, User, UsersService } from '@gatehouse/users';
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -102,6 +108,61 @@ export class RecoveryService {
     });
     if (!reset) throw new BadRequestException(BAD_LINK);
     this.events.record('password.reset', { userId: pending.userId });
+  }
+
+  /**
+   * Asks to move the caller to a new address: the current password is checked (counted like a login attempt),
+   * a link goes to the new address and a notice to the old one; nothing changes until the link is used.
+   */
+  async requestEmailChange(caller: AuthUser, newEmail: string, currentPassword: string): Promise<void> {
+    const user = await this.users.findById(caller.id);
+    if (!user) throw new NotFoundException('user not found');
+    await this.attempts.countRecovery(user.email);
+    await this.attempts.countLogin(user.email);
+    if (!(await this.users.verifyPassword(user, currentPassword))) {
+      this.events.record('password.change_failed', { userId: user.id, sessionId: caller.sessionId });
+      throw new ForbiddenException('current password is wrong');
+    }
+    const target = normalizeEmail(newEmail);
+    if (target === user.email || (await this.users.isEmailTaken(target))) {
+      throw new ConflictException('email is already registered');
+    }
+    const ttl = this.config.recovery.resetTtl;
+    await this.dataSource.transaction(async (db) => {
+      const { token, expiresAt } = await this.links.issue(db, {
+        userId: user.id,
+        purpose: 'email_change',
+        email: target,
+        ttlSeconds: ttl,
+        sessionId: caller.sessionId,
+      });
+      const link = linkTo(this.config.urls.appUrl, 'confirm-email', token);
+      await this.mail.queue(db, recoveryMessages.confirmNewEmail(target, link, ttl, expiresAt));
+      await this.mail.queue(db, recoveryMessages.emailChangeRequested(user.email, target));
+    });
+    this.events.record('email.change_requested', { userId: user.id, sessionId: caller.sessionId });
+  }
+
+  /**
+   * Uses an email-change link: the user's address becomes the new one, verified, and every session but the one
+   * that asked for the change is revoked, in one transaction. 409 when the address was taken meanwhile (the
+   * link then stays usable).
+   */
+  async confirmEmailChange(token: string): Promise<void> {
+    const pending = await this.links.peek(this.dataSource.manager, token, 'email_change');
+    if (!pending) throw new BadRequestException(BAD_LINK);
+    const changed = await this.tokens.changeCredentials(
+      pending.userId,
+      'email_changed',
+      async (db) => {
+        const link = await this.links.consume(db, token, 'email_change');
+        if (!link || link.userId !== pending.userId) return false;
+        return this.users.changeEmail(db, link.userId, link.email);
+      },
+      pending.sessionId ?? undefined,
+    );
+    if (!changed) throw new BadRequestException(BAD_LINK);
+    this.events.record('email.changed', { userId: pending.userId });
   }
 
   private async queueVerification(db: EntityManager, user: User): Promise<void> {

@@ -12,6 +12,7 @@ export class CreateEmailTokens1764000000005 implements MigrationInterface {
         "purpose" character varying(32) NOT NULL,
         "token_hash" character(64) NOT NULL,
         "email" character varying(254) NOT NULL,
+        "session_id" uuid,
         "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL,
         "consumed_at" TIMESTAMP WITH TIME ZONE,
         "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),

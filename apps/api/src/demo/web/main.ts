@@ -32,6 +32,9 @@ const ui = {
   verifyPanel: element('verify-panel'),
   verifyButton: element<HTMLButtonElement>('verify-button'),
   verifyOutcome: element('verify-outcome'),
+  confirmPanel: element('confirm-panel'),
+  confirmButton: element<HTMLButtonElement>('confirm-button'),
+  confirmOutcome: element('confirm-outcome'),
   resetPanel: element('reset-panel'),
   resetForm: element<HTMLFormElement>('reset-form'),
   resetOutcome: element('reset-outcome'),
@@ -346,15 +349,15 @@ ui.forgotForm.addEventListener('submit', (event) => {
 
 // ---- Links from emails ----------------------------------------------------------------------------------------
 
-type EmailLink = { kind: 'verify-email' | 'reset-password'; token: string };
+type EmailLink = { kind: 'verify-email' | 'reset-password' | 'confirm-email'; token: string };
 
-const LINK_FRAGMENT = /^#(verify-email|reset-password)=(.*)$/;
+const LINK_FRAGMENT = /^#(verify-email|reset-password|confirm-email)=(.*)$/;
 
 /** The token of the link being handled: kept in memory only, once it has left the address bar. */
 let pendingLink: EmailLink | null = null;
 
 /**
- * Takes a `#verify-email=` or `#reset-password=` token out of the address and clears the fragment at once, so the
+ * Takes a `#verify-email=`, `#reset-password=` or `#confirm-email=` token out of the address and clears the fragment at once, so the
  * token is not left in the history. Nothing is sent yet: a link that is merely opened (by a mail scanner, say)
  * must not use the token up.
  */
@@ -371,6 +374,9 @@ function showLinkPanel(link: EmailLink): void {
   ui.verifyPanel.hidden = link.kind !== 'verify-email';
   ui.verifyButton.hidden = false;
   ui.verifyOutcome.textContent = '';
+  ui.confirmPanel.hidden = link.kind !== 'confirm-email';
+  ui.confirmButton.hidden = false;
+  ui.confirmOutcome.textContent = '';
   ui.resetPanel.hidden = link.kind !== 'reset-password';
   ui.resetForm.hidden = false;
   ui.resetForm.reset();
@@ -390,6 +396,18 @@ ui.verifyButton.addEventListener('click', () => {
     pendingLink = null;
     ui.verifyButton.hidden = true;
     ui.verifyOutcome.textContent = 'Your address is verified.';
+    if (client.isLoggedIn) renderUser(await client.me());
+  });
+});
+
+ui.confirmButton.addEventListener('click', () => {
+  const link = pendingLink;
+  if (link?.kind !== 'confirm-email') return;
+  void act(ui.confirmButton, async () => {
+    await client.confirmEmail(link.token);
+    pendingLink = null;
+    ui.confirmButton.hidden = true;
+    ui.confirmOutcome.textContent = 'Your account now uses this address. Your other devices were signed out.';
     if (client.isLoggedIn) renderUser(await client.me());
   });
 });

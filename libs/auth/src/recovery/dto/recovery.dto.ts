@@ -42,6 +42,14 @@ export class ResetPasswordDto {
   recoveryCode?: string;
 }
 
+export class ChangeEmailDto {
+  @EmailField()
+  newEmail: string;
+
+  @PasswordField('the password in use now')
+  currentPassword: string;
+}
+
 export class AcceptedDto {
   @ApiProperty({ example: 'accepted' })
   status: 'accepted';

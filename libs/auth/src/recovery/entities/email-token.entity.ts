@@ -29,6 +29,10 @@ export class EmailToken {
   @Column({ type: 'varchar', length: 254 })
   email: string;
 
+  /** For an email change: the session that asked for it, which survives the change when it is confirmed. */
+  @Column({ name: 'session_id', type: 'uuid', nullable: true })
+  sessionId: string | null;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 

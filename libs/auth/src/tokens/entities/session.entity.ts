@@ -8,6 +8,7 @@ export type RevocationReason =
   | 'session_deleted'
   | 'password_changed'
   | 'password_reset'
+  | 'email_changed'
   | 'account_disabled'
   | 'reuse_detected';
 
