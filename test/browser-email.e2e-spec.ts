@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { ParsedMail } from 'mailparser';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { login, me, PASSWORD, refresh, register, uniqueEmail } from './support/auth-client';
-import { launchChromium, screenshot, watchProblems } from './support/browser';
+import { Devices, launchChromium, screenshot, watchProblems } from './support/browser';
 import { TestMailbox } from './support/mailbox';
 import { TestApp } from './support/test-app';
 
@@ -36,7 +36,7 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
   let app: TestApp;
   let origin: string;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const devices = new Devices(() => browser);
 
   beforeAll(async () => {
     execFileSync(process.execPath, [join(ROOT, 'scripts/build-client.mjs'), '--no-typecheck'], {
@@ -57,15 +57,11 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
     await mailbox?.stop();
   });
   afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await devices.closeAll();
   });
 
   /** A new browser profile: its own cookie jar, like another device. */
-  async function device(): Promise<BrowserContext> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    contexts.push(context);
-    return context;
-  }
+  const device = () => devices.add();
 
   async function open(context: BrowserContext, url = origin): Promise<Page> {
     const page = await context.newPage();

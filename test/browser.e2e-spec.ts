@@ -5,7 +5,7 @@ import { Browser, BrowserContext, Page } from 'playwright-core';
 import { ENDPOINTS } from '../libs/client/src/client';
 import { OpenApiDocument, renderTypes } from '../libs/client/tools/openapi-to-ts';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
-import { launchChromium, screenshot, watchProblems } from './support/browser';
+import { Devices, launchChromium, screenshot, watchProblems } from './support/browser';
 import { TestApp } from './support/test-app';
 
 const ROOT = resolve(__dirname, '..');
@@ -32,7 +32,7 @@ describe('browser client and demo page [PGlite, headless Chromium]', () => {
   let app: TestApp;
   let baseUrl: string;
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const devices = new Devices(() => browser);
 
   beforeAll(async () => {
     execFileSync(process.execPath, [join(ROOT, 'scripts/build-client.mjs'), '--no-typecheck'], {
@@ -48,15 +48,11 @@ describe('browser client and demo page [PGlite, headless Chromium]', () => {
     await app?.stop();
   });
   afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    await devices.closeAll();
   });
 
   /** A new browser profile: its own cookie jar, like another device. */
-  async function device(): Promise<BrowserContext> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    contexts.push(context);
-    return context;
-  }
+  const device = () => devices.add();
 
   async function open(context: BrowserContext): Promise<Page> {
     const page = await context.newPage();

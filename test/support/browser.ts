@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Browser, chromium, ConsoleMessage, Page } from 'playwright-core';
+import { Browser, BrowserContext, chromium, ConsoleMessage, Page } from 'playwright-core';
 
 /** Debian's Chromium (`.ci/run` installs it with apt-get): the tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,4 +44,21 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** Browser profiles of a suite, each with its own cookie jar like another device; `closeAll` after each test. */
+export class Devices {
+  private readonly contexts: BrowserContext[] = [];
+
+  constructor(private readonly browser: () => Browser) {}
+
+  async add(): Promise<BrowserContext> {
+    const context = await this.browser().newContext({ viewport: { width: 1100, height: 900 } });
+    this.contexts.push(context);
+    return context;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.contexts.splice(0).map((context) => context.close()));
+  }
 }
