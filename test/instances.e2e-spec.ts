@@ -294,10 +294,22 @@ if (!serverUrl) {
         const liveTokenId = await liveToken(live);
         const expiredTokenId = await insertExpiredToken(live);
         const oldSessionId = await insertLongRevokedSession(live.userId);
+        await a.query(
+          `INSERT INTO oauth_transactions (provider, state, code_verifier, return_to, expires_at)
+           VALUES ('corp', 's', 'v', '/', now() - interval '1 minute'), ('corp', 't', 'w', '/', now() + interval '5 minutes')`,
+        );
+        await a.query(
+          `INSERT INTO email_tokens (user_id, purpose, token_hash, email, expires_at)
+           VALUES ($1, 'password_reset', repeat('e', 64), 'old@example.com', now() - interval '1 minute')`,
+          [live.userId],
+        );
+        const liveLinks = await a.query('SELECT id FROM email_tokens WHERE expires_at > now()');
 
         const result = await a.app.get(SessionCleaner).runOnce();
 
-        expect(result).toEqual({ ran: true, refreshTokens: 1, sessions: 1 });
+        expect(result).toEqual({ ran: true, refreshTokens: 1, sessions: 1, oneTimeRecords: 2 });
+        expect(await a.query('SELECT state FROM oauth_transactions')).toEqual([{ state: 't' }]);
+        expect(await a.query('SELECT id FROM email_tokens')).toEqual(liveLinks);
         expect(await tokenExists(expiredTokenId)).toBe(false);
         expect(await sessionExists(oldSessionId)).toBe(false);
         expect(await sessionExists(sessionId(live.accessToken))).toBe(true);
@@ -324,8 +336,8 @@ if (!serverUrl) {
 
           const onA = await a.app.get(SessionCleaner).runOnce();
           const onB = await b.app.get(SessionCleaner).runOnce();
-          expect(onA).toEqual({ ran: false, refreshTokens: 0, sessions: 0 });
-          expect(onB).toEqual({ ran: false, refreshTokens: 0, sessions: 0 });
+          expect(onA).toEqual({ ran: false, refreshTokens: 0, sessions: 0, oneTimeRecords: 0 });
+          expect(onB).toEqual({ ran: false, refreshTokens: 0, sessions: 0, oneTimeRecords: 0 });
           expect(await tokenExists(expiredTokenId)).toBe(true);
 
           const [{ unlocked }] = (

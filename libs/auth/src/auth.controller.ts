@@ -5,7 +5,6 @@ import {
   HttpCode,
   HttpStatus,
   Post,
-  Req,
   Res,
   UnauthorizedException,
   UseGuards,
@@ -21,7 +20,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { FastifyReply, FastifyRequest } from 'fastify';
+import { FastifyReply } from 'fastify';
 import { AuthService } from './auth.service';
 import { RecoveryService } from './recovery/recovery.service';
 import { RefreshCookie } from './cookies/refresh-cookie';
@@ -29,6 +28,7 @@ import { ApiResponseCodes } from './decorators/api-errors.decorator';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { ProvenSignIn, RefreshCookieClaims } from './decorators/request-properties';
 import { Public } from './decorators/public.decorator';
+import { RequestClient } from './decorators/request-client.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
@@ -40,10 +40,6 @@ import { IssuedTokens, SignInProof } from './sign-in/sign-in.service';
 import { RateLimit } from './throttling/rate-limit.decorator';
 import { ClientInfo } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
-
-function clientOf(request: FastifyRequest): ClientInfo {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] };
-}
 
 @ApiTags('auth')
 @Controller('auth')
@@ -81,10 +77,10 @@ export class AuthController {
   @ApiResponseCodes(400, 429)
   async login(
     @ProvenSignIn() proof: SignInProof,
-    @Req() request: FastifyRequest,
+    @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    return this.send(reply, await this.auth.login(proof, clientOf(request)));
+    return this.send(reply, await this.auth.login(proof, client));
   }
 
   @Public()
@@ -101,10 +97,10 @@ export class AuthController {
   @ApiResponseCodes(429, 503)
   async refresh(
     @RefreshCookieClaims() claims: RefreshClaims,
-    @Req() request: FastifyRequest,
+    @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    const issued = await this.auth.refresh(claims, clientOf(request));
+    const issued = await this.auth.refresh(claims, client);
     if (!issued) {
       this.cookie.clear(reply);
       throw new UnauthorizedException('refresh token is no longer valid');

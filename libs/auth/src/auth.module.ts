@@ -21,6 +21,14 @@ import { RevocationSync } from './revocation/revocation-sync';
 import { RevocationService } from './revocation/revocation.service';
 import { SecurityEvents } from './security-events';
 import { SessionsController } from './sessions.controller';
+import { OAuthTransaction } from './oauth/entities/oauth-transaction.entity';
+import { UserIdentity } from './oauth/entities/user-identity.entity';
+import { Identities } from './oauth/identities';
+import { LoginTransactions } from './oauth/login-transactions';
+import { IdentitiesController, OAuthController } from './oauth/oauth.controller';
+import { OAuthService } from './oauth/oauth.service';
+import { SignInProviders } from './oauth/sign-in-providers';
+import { TransactionCookie } from './oauth/transaction-cookie';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { RefreshTokenStrategy } from './strategies/refresh-token.strategy';
@@ -48,7 +56,7 @@ import { TokenSigner } from './tokens/token-signer';
     MailModule,
     PassportModule,
     RateLimitStorageModule,
-    TypeOrmModule.forFeature([Session, RefreshToken, EmailToken]),
+    TypeOrmModule.forFeature([Session, RefreshToken, EmailToken, UserIdentity, OAuthTransaction]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
       inject: [AppConfig, RateLimitStorage],
@@ -60,6 +68,8 @@ import { TokenSigner } from './tokens/token-signer';
     RecoveryController,
     EmailChangeController,
     SessionsController,
+    OAuthController,
+    IdentitiesController,
     JwksController,
   ],
   providers: [
@@ -67,6 +77,11 @@ import { TokenSigner } from './tokens/token-signer';
     SignInService,
     RecoveryService,
     EmailTokens,
+    OAuthService,
+    SignInProviders,
+    LoginTransactions,
+    Identities,
+    TransactionCookie,
     AccountAttempts,
     KeyService,
     TokenSigner,

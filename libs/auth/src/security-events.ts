@@ -15,7 +15,12 @@ export type SecurityEvent =
   | 'email.change_requested'
   | 'email.changed'
   | 'account.disabled'
-  | 'account.enabled';
+  | 'account.enabled'
+  | 'oauth.signed_in'
+  | 'oauth.user_created'
+  | 'oauth.linked'
+  | 'oauth.unlinked'
+  | 'oauth.failed';
 
 /** The events that may be an attack in progress. */
 const WARNINGS = new Set<SecurityEvent>([
@@ -23,6 +28,7 @@ const WARNINGS = new Set<SecurityEvent>([
   'login.failed',
   'refresh.rejected',
   'password.change_failed',
+  'oauth.failed',
 ]);
 
 /** Ids and reasons only: a security event never carries a password, a token or a cookie. */

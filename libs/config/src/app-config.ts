@@ -1,3 +1,5 @@
+import type { OAuthProviderSettings } from './oauth-config';
+
 export type SameSite = 'strict' | 'lax' | 'none';
 export type TrustProxy = boolean | number | string[];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -88,6 +90,11 @@ export abstract class AppConfig {
     readonly resetTtl: number;
     /** REQUIRE_EMAIL_VERIFICATION: login and refresh refused until the address is verified. */
     readonly requireVerification: boolean;
+  };
+  declare readonly oauth: {
+    /** OAUTH_PROVIDERS, in the order given (the order of the sign-in buttons). */
+    readonly providers: readonly OAuthProviderSettings[];
+    readonly allowInsecureIssuers: boolean;
   };
   declare readonly admin?: { readonly email: string; readonly password: string };
 }

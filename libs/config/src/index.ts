@@ -4,3 +4,4 @@ export { ConfigError } from './config-error';
 export { ConfigModule } from './config.module';
 export { parseDuration } from './duration';
 export { loadConfig } from './load-config';
+export type { OAuthProviderSettings, OAuthProviderType } from './oauth-config';

@@ -3,6 +3,7 @@ import { AppConfig, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
 import { readMail } from './mail-config';
+import { readOAuth } from './oauth-config';
 import { readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
 
@@ -174,6 +175,7 @@ export function loadConfig(source: Env = process.env): AppConfig {
     password: { minLength },
     mail: readMail(env, nodeEnv === 'production'),
     recovery: readRecovery(env),
+    oauth: readOAuth(env, production),
     admin: readAdmin(env, minLength),
   };
 

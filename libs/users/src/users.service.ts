@@ -15,8 +15,14 @@ export interface NewUser {
 /** The result of a login attempt; the caller must answer unknown_email and wrong_password alike. */
 export type CredentialCheck =
   | { outcome: 'verified'; user: User }
-  | { outcome: 'wrong_password'; user: User }
+  | { outcome: 'wrong_password' | 'no_password'; user: User }
   | { outcome: 'unknown_email' };
+
+/** A user who signs in through a provider that vouched for the address: verified, without a password. */
+export interface NewVerifiedUser {
+  email: string;
+  displayName?: string | null;
+}
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -63,6 +69,22 @@ export class UsersService {
     }
   }
 
+  /**
+   * Creates a user without a password (they may set one later by the reset flow), the address verified, in the
+   * caller's transaction. Null when the address is taken, even by a creation committed concurrently: the
+   * unique index decides, so two first sign-ins of one person make one user.
+   */
+  async createVerified(db: EntityManager, input: NewVerifiedUser): Promise<User | null> {
+    const [row] = await db.query<{ user_row: Record<string, unknown> }[]>(
+      `INSERT INTO users (email, password_hash, display_name, email_verified_at)
+       VALUES ($1, NULL, $2, now())
+       ON CONFLICT (email) DO NOTHING
+       RETURNING to_jsonb(users) AS user_row`,
+      [normalizeEmail(input.email), input.displayName?.trim().slice(0, 100) || null],
+    );
+    return row ? this.fromRow(row.user_row) : null;
+  }
+
   findById(id: string): Promise<User | null> {
     return this.users.findOneBy({ id });
   }
@@ -97,6 +119,11 @@ export class UsersService {
       await this.passwords.verifyDummy(password);
       return { outcome: 'unknown_email' };
     }
+    if (user.passwordHash === null) {
+      // Signed up through a provider: the same work and the same answer as a wrong password.
+      await this.passwords.verifyDummy(password);
+      return { outcome: 'no_password', user };
+    }
     if (!(await this.passwords.verify(user.passwordHash, password)))
       return { outcome: 'wrong_password', user };
     if (this.passwords.needsRehash(user.passwordHash)) {
@@ -112,6 +139,7 @@ export class UsersService {
   }
 
   async verifyPassword(user: User, password: string): Promise<boolean> {
+    if (user.passwordHash === null) return this.passwords.verifyDummy(password);
     return this.passwords.verify(user.passwordHash, password);
   }
 
@@ -168,12 +196,11 @@ export class UsersService {
     }
   }
 
-  /** Whether an address belongs to an account already. */
-  isEmailTaken(email: string): Promise<boolean> {
-    return this.users.existsBy({ email: normalizeEmail(email) });
+  /** Whether an address belongs to an account already (in the caller's transaction when given one). */
+  isEmailTaken(email: string, db: EntityManager = this.users.manager): Promise<boolean> {
+    return db.getRepository(User).existsBy({ email: normalizeEmail(email) });
   }
 
-  /** Changes the profile fields only, never a column another operation owns; null when there is no such user. */
   /** Marks the address verified, only if it is still the user's address (a link names the one it went to). */
   async markEmailVerified(db: EntityManager, id: string, email: string): Promise<boolean> {
     const [, updated] = await db.query<[unknown, number]>(
@@ -184,6 +211,7 @@ export class UsersService {
     return updated === 1;
   }
 
+  /** Changes the profile fields only, never a column another operation owns; null when there is no such user. */
   async updateProfile(id: string, changes: { displayName?: string | null }): Promise<User | null> {
     if (changes.displayName !== undefined) {
       await this.users.update({ id }, { displayName: changes.displayName?.trim() || null });

@@ -12,6 +12,7 @@ import { AuthMethod, SignInFacts } from '../tokens/token-types';
 /** The answer to one sign-in attempt a user has passed, one way or another. */
 export const INVALID_CREDENTIALS = 'invalid email or password';
 export const EMAIL_NOT_VERIFIED = 'email not verified';
+export const ACCOUNT_DISABLED = 'account is disabled';
 
 /** What a way in has established about a user, for the sign-in function to turn into a session. */
 export interface SignInProof {
@@ -26,6 +27,7 @@ export interface SignInProof {
 export interface IssuedTokens {
   body: TokenResponseDto;
   refresh: IssuedRefreshToken;
+  sessionId: string;
 }
 
 interface LockedUser {
@@ -63,7 +65,7 @@ export class SignInService {
       const user = this.users.fromRow(locked.user_row);
       // Only someone who has just proven who they are learns that the account is disabled.
       if (user.disabledAt) {
-        throw this.refuse(proof, 'account_disabled', new ForbiddenException('account is disabled'));
+        throw this.refuse(proof, 'account_disabled', new ForbiddenException(ACCOUNT_DISABLED));
       }
       if (this.config.recovery.requireVerification && !user.emailVerifiedAt) {
         throw this.refuse(proof, 'email_unverified', new ForbiddenException(EMAIL_NOT_VERIFIED));
@@ -101,6 +103,7 @@ export class SignInService {
         user: UserDto.from(user),
       },
       refresh,
+      sessionId,
     };
   }
 

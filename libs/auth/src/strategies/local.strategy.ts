@@ -21,7 +21,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
   async validate(email: string, password: string): Promise<SignInProof> {
     const check = await this.users.verifyCredentials(email, password);
     if (check.outcome !== 'verified') {
-      const userId = check.outcome === 'wrong_password' ? check.user.id : undefined;
+      const userId = check.outcome === 'unknown_email' ? undefined : check.user.id;
       this.events.record('login.failed', { userId, reason: check.outcome });
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }

@@ -12,11 +12,14 @@ export interface CleanupResult {
   ran: boolean;
   refreshTokens: number;
   sessions: number;
+  /** Expired one-time email links and provider login transactions. */
+  oneTimeRecords: number;
 }
 
 /**
- * Purges refresh tokens past their expiry (they can no longer be presented) and sessions revoked or expired
- * longer than SESSION_RETENTION ago, every CLEANUP_INTERVAL, on one instance at a time.
+ * Purges refresh tokens past their expiry (they can no longer be presented), sessions revoked or expired
+ * longer than SESSION_RETENTION ago, and expired one-time records (email links, provider login transactions),
+ * every CLEANUP_INTERVAL, on one instance at a time.
  */
 @Injectable()
 export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
@@ -49,7 +52,7 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
       const [{ locked }] = (await lockHolder.query('SELECT pg_try_advisory_lock($1) AS locked', [
         CLEANUP_LOCK_KEY,
       ])) as { locked: boolean }[];
-      if (!locked) return { ran: false, refreshTokens: 0, sessions: 0 };
+      if (!locked) return { ran: false, refreshTokens: 0, sessions: 0, oneTimeRecords: 0 };
       try {
         return await this.purge(now);
       } finally {
@@ -71,10 +74,24 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
          SELECT id FROM sessions WHERE revoked_at < $1 OR expires_at < $1 LIMIT $2)`,
       retainedSince,
     );
-    if (refreshTokens + sessions > 0) {
-      this.log.log({ refreshTokens, sessions }, 'purged expired refresh tokens and long-dead sessions');
+    // Expired, they can no longer be used; a consumed email link is kept until it expires, as a record.
+    const oneTimeRecords =
+      (await this.deleteInBatches(
+        'DELETE FROM email_tokens WHERE id IN (SELECT id FROM email_tokens WHERE expires_at < $1 LIMIT $2)',
+        now,
+      )) +
+      (await this.deleteInBatches(
+        `DELETE FROM oauth_transactions WHERE id IN (
+           SELECT id FROM oauth_transactions WHERE expires_at < $1 LIMIT $2)`,
+        now,
+      ));
+    if (refreshTokens + sessions + oneTimeRecords > 0) {
+      this.log.log(
+        { refreshTokens, sessions, oneTimeRecords },
+        'purged expired tokens, long-dead sessions and expired one-time records',
+      );
     }
-    return { ran: true, refreshTokens, sessions };
+    return { ran: true, refreshTokens, sessions, oneTimeRecords };
   }
 
   private async deleteInBatches(sql: string, before: Date): Promise<number> {

@@ -4,6 +4,7 @@ import { CreateNotes1764000000002 } from './1764000000002-create-notes';
 import { CredentialsVersionAndSignIn1764000000003 } from './1764000000003-credentials-version-and-sign-in';
 import { CreateMailOutbox1764000000004 } from './1764000000004-create-mail-outbox';
 import { CreateEmailTokens1764000000005 } from './1764000000005-create-email-tokens';
+import { CreateOAuthIdentities1764000000006 } from './1764000000006-create-oauth-identities';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CredentialsVersionAndSignIn1764000000003,
   CreateMailOutbox1764000000004,
   CreateEmailTokens1764000000005,
+  CreateOAuthIdentities1764000000006,
 ];

@@ -1,0 +1,195 @@
+import { AppConfig } from '@gatehouse/config';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { RefreshCookie } from '../cookies/refresh-cookie';
+import { ApiResponseCodes } from '../decorators/api-errors.decorator';
+import { CurrentUser } from '../decorators/current-user.decorator';
+import { Public } from '../decorators/public.decorator';
+import { RequestClient } from '../decorators/request-client.decorator';
+import { RateLimit } from '../throttling/rate-limit.decorator';
+import { ClientInfo } from '../tokens/token.service';
+import { AuthUser } from '../tokens/token-types';
+import { IdentityDto, LinkProviderDto, LinkUrlDto, ProviderDto } from './dto/oauth.dto';
+import { Identities } from './identities';
+import { OAuthFailure } from './oauth-failure';
+import { OAuthService } from './oauth.service';
+import { safeReturnTo } from './return-to';
+import { SignInProviders } from './sign-in-providers';
+import { TransactionCookie } from './transaction-cookie';
+import { SecurityEvents } from '../security-events';
+
+const SEE_OTHER = 303;
+
+/**
+ * Sign-in with other providers. `start` is a link (a GET: the page's `form-action 'self'` would stop a form that
+ * redirects away); `callback` arrives cross-site by design, so no same-origin check applies to it: its state is
+ * bound to the transaction cookie that `start` set in this same browser.
+ */
+@ApiTags('oauth')
+@Controller('auth/oauth')
+export class OAuthController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly providers: SignInProviders,
+    private readonly oauth: OAuthService,
+    private readonly transactionCookie: TransactionCookie,
+    private readonly refreshCookie: RefreshCookie,
+  ) {}
+
+  @Public()
+  @Get('providers')
+  @ApiOkResponse({
+    type: [ProviderDto],
+    description: 'The configured providers, in the order of OAUTH_PROVIDERS',
+  })
+  listProviders(): ProviderDto[] {
+    return this.providers.list().map(({ id, name }) => ({ id, name }));
+  }
+
+  @Public()
+  @Get(':provider/start')
+  @ApiQuery({ name: 'returnTo', required: false, description: 'A path on APP_URL to land on afterwards' })
+  @ApiResponse({
+    status: SEE_OTHER,
+    description:
+      "To the provider's authorization endpoint, with the transaction cookie set; to `<APP_URL>/?oauth_error=provider_error` when the provider cannot be reached",
+  })
+  @ApiResponseCodes(404, 429)
+  async start(
+    @Param('provider') providerId: string,
+    @Query('returnTo') returnTo: unknown,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    try {
+      const flow = await this.oauth.start(providerId, safeReturnTo(returnTo));
+      this.transactionCookie.set(reply, flow.transactionId);
+      await reply.redirect(flow.url.href, SEE_OTHER);
+    } catch (error) {
+      if (!(error instanceof OAuthFailure)) throw error;
+      await this.toFront(reply, error);
+    }
+  }
+
+  @Public()
+  @Get(':provider/callback')
+  // A sign-in like a password login, throttled like one.
+  @RateLimit('login')
+  @ApiResponse({
+    status: SEE_OTHER,
+    description:
+      'To `<APP_URL><returnTo>` with the refresh cookie of a new session set, or to `<APP_URL>/?oauth_error=<code>` with no session',
+  })
+  @ApiResponseCodes(404, 429)
+  async callback(
+    @Param('provider') providerId: string,
+    @Req() request: FastifyRequest,
+    @RequestClient() client: ClientInfo,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+    const transactionId = this.transactionCookie.read(request);
+    this.transactionCookie.clear(reply);
+    reply.header('Cache-Control', 'no-store');
+    try {
+      const outcome = await this.oauth.callback(providerId, transactionId, query, client);
+      if (outcome.kind === 'signed_in') {
+        const { token, expiresAt } = outcome.tokens.refresh;
+        this.refreshCookie.set(reply, token, expiresAt);
+      }
+      await reply.redirect(`${this.config.urls.appUrl}${outcome.returnTo}`, SEE_OTHER);
+    } catch (error) {
+      if (!(error instanceof OAuthFailure)) throw error;
+      await this.toFront(reply, error);
+    }
+  }
+
+  @Post(':provider/link')
+  @HttpCode(HttpStatus.OK)
+  @ApiBearerAuth()
+  @ApiOkResponse({
+    type: LinkUrlDto,
+    description: 'Sets the transaction cookie; opening the URL attaches the provider account to the caller',
+  })
+  @ApiResponseCodes(400, 401, 404, 503)
+  async link(
+    @CurrentUser() caller: AuthUser,
+    @Param('provider') providerId: string,
+    @Body() body: LinkProviderDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<LinkUrlDto> {
+    let flow;
+    try {
+      flow = await this.oauth.start(providerId, safeReturnTo(body?.returnTo), {
+        userId: caller.id,
+        sessionId: caller.sessionId,
+      });
+    } catch (error) {
+      if (error instanceof OAuthFailure)
+        throw new ServiceUnavailableException('the provider cannot be reached');
+      throw error;
+    }
+    this.transactionCookie.set(reply, flow.transactionId);
+    reply.header('Cache-Control', 'no-store');
+    return { url: flow.url.href };
+  }
+
+  /** Back to the front end with the error code only: never a token, a code or the provider's own words. */
+  private async toFront(reply: FastifyReply, failure: OAuthFailure): Promise<void> {
+    await reply.redirect(`${this.config.urls.appUrl}/?oauth_error=${failure.code}`, SEE_OTHER);
+  }
+}
+
+/** The caller's accounts at providers: the account page lists them and unlinks them. */
+@ApiTags('oauth')
+@ApiBearerAuth()
+@Controller('auth/identities')
+export class IdentitiesController {
+  constructor(
+    private readonly identities: Identities,
+    private readonly events: SecurityEvents,
+  ) {}
+
+  @Get()
+  @ApiOkResponse({ type: [IdentityDto], description: 'Oldest first' })
+  @ApiResponseCodes(401)
+  async list(@CurrentUser() caller: AuthUser): Promise<IdentityDto[]> {
+    return (await this.identities.listFor(caller.id)).map((identity) => IdentityDto.from(identity));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse({ description: 'The identity no longer signs the caller in' })
+  @ApiConflictResponse({ description: 'It is the last way to sign in (no password, no other identity)' })
+  @ApiResponseCodes(400, 401, 404)
+  async unlink(@CurrentUser() caller: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    const removed = await this.identities.unlink(caller.id, id);
+    this.events.record('oauth.unlinked', {
+      userId: caller.id,
+      sessionId: caller.sessionId,
+      provider: removed.provider,
+    });
+  }
+}
