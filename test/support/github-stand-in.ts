@@ -130,6 +130,11 @@ export class GitHubStandIn {
     return standIn;
   }
 
+  /** Every access token issued so far: secrets the client must never log. */
+  get issuedTokens(): string[] {
+    return [...this.tokens.keys()];
+  }
+
   get webUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }

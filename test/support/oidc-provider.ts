@@ -11,6 +11,7 @@ const importEsm = new Function('s', 'return import(s)') as <T>(s: string) => Pro
 interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   on(event: 'server_error', listener: (ctx: unknown, error: Error) => void): void;
+  on(event: 'grant.success', listener: (ctx: { body?: Record<string, unknown> }) => void): void;
 }
 type ProviderClass = new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
 
@@ -125,6 +126,8 @@ function formAction(html: string, page: string): URL {
  */
 export class TestOidcProvider {
   readonly issuer: string;
+  /** Every access token and id_token the token endpoint handed out: secrets the client must never log. */
+  readonly issuedTokens: string[] = [];
   private accounts = new Map<string, ProviderAccount>();
   private server?: Server;
 
@@ -153,6 +156,12 @@ export class TestOidcProvider {
     const provider = new Provider(testProvider.issuer, testProvider.configuration(options.clients));
     // A provider-side failure would otherwise show up only as an opaque 500 in the app under test.
     provider.on('server_error', (_ctx, error) => console.error('test OpenID provider error:', error));
+    provider.on('grant.success', (ctx) => {
+      for (const key of ['access_token', 'id_token', 'refresh_token']) {
+        const token = ctx.body?.[key];
+        if (typeof token === 'string') testProvider.issuedTokens.push(token);
+      }
+    });
     server.on('request', provider.callback());
     return testProvider;
   }
