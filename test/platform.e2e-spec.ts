@@ -128,6 +128,12 @@ describeEachDatabase('platform conventions', (kind) => {
       '/api/admin/users/{id}/disable',
       '/api/admin/users/{id}/enable',
       '/api/health',
+      '/api/auth/oauth/providers',
+      '/api/auth/oauth/{provider}/start',
+      '/api/auth/oauth/{provider}/callback',
+      '/api/auth/oauth/{provider}/link',
+      '/api/auth/identities',
+      '/api/auth/identities/{id}',
       '/.well-known/jwks.json',
     ]) {
       expect(paths).toContain(path);

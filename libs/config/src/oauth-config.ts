@@ -42,7 +42,7 @@ function readProvider(env: EnvReader, id: string, allowInsecure: boolean): OAuth
   // An issuer is compared character for character with what discovery answers: a trailing slash stays.
   const secureUrl = (name: string, fallback?: string): string | undefined => {
     const text = env.url(name, ['https:', 'http:'], true) ?? fallback;
-    if (text !== undefined && text.startsWith('http:') && !allowInsecure) {
+    if (text !== undefined && new URL(text).protocol === 'http:' && !allowInsecure) {
       return env.fail(
         name,
         'must be https (OAUTH_ALLOW_INSECURE_ISSUERS=true allows http outside production)',

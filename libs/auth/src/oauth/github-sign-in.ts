@@ -100,7 +100,7 @@ export class GitHubSignIn implements SignInProvider {
         undefined,
         openid.ClientSecretPost(this.settings.clientSecret),
       );
-      if (webUrl.startsWith('http:')) openid.allowInsecureRequests(config);
+      if (new URL(webUrl).protocol === 'http:') openid.allowInsecureRequests(config);
       config.timeout = API_TIMEOUT_MS / 1000;
       return config;
     })();

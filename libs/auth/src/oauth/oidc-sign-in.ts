@@ -102,7 +102,8 @@ export class OidcSignIn implements SignInProvider {
       undefined,
       openid.ClientSecretBasic(clientSecret),
       {
-        execute: this.allowInsecure && issuer.startsWith('http:') ? [openid.allowInsecureRequests] : [],
+        execute:
+          this.allowInsecure && new URL(issuer).protocol === 'http:' ? [openid.allowInsecureRequests] : [],
         timeout: PROVIDER_TIMEOUT_SECONDS,
       },
     );
