@@ -1,6 +1,6 @@
 import type { OAuthProviderSettings } from '@gatehouse/config';
 import { failureFromClientError, OAuthFailure } from './oauth-failure';
-import { loadOpenIdClient, OpenIdConfiguration } from './openid-client';
+import { authorizationUrlFor, loadOpenIdClient, OpenIdConfiguration } from './openid-client';
 import {
   assertResponseIsOurs,
   AuthorizationSecrets,
@@ -29,31 +29,25 @@ interface GitHubEmail {
  */
 export class GitHubSignIn implements SignInProvider {
   readonly usesNonce = false;
+  readonly id: string;
+  readonly name: string;
   private configuration?: Promise<OpenIdConfiguration>;
 
   constructor(
     private readonly settings: OAuthProviderSettings & { github: { webUrl: string; apiUrl: string } },
-  ) {}
-
-  get id(): string {
-    return this.settings.id;
-  }
-
-  get name(): string {
-    return this.settings.name;
+  ) {
+    this.id = settings.id;
+    this.name = settings.name;
   }
 
   async authorizationUrl(secrets: AuthorizationSecrets, redirectUri: string): Promise<URL> {
-    const openid = await loadOpenIdClient();
-    return openid.buildAuthorizationUrl(await this.client(), {
-      redirect_uri: redirectUri,
-      scope: this.settings.scopes.join(' '),
-      state: secrets.state,
-      code_challenge: await openid.calculatePKCECodeChallenge(secrets.codeVerifier),
-      code_challenge_method: 'S256',
-      // Let the user pick another account instead of silently reusing the one signed in at GitHub.
-      prompt: 'select_account',
-    });
+    const { scopes } = this.settings;
+    // select_account: the user may pick another account instead of silently reusing the one signed in at GitHub.
+    return authorizationUrlFor(
+      await this.client(),
+      { scopes, secrets, redirectUri },
+      { prompt: 'select_account' },
+    );
   }
 
   async complete(callbackUrl: URL, secrets: AuthorizationSecrets): Promise<ProviderProfile> {

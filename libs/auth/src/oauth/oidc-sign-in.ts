@@ -1,6 +1,6 @@
 import type { OAuthProviderSettings } from '@gatehouse/config';
 import { failureFromClientError, OAuthFailure } from './oauth-failure';
-import { loadOpenIdClient, OpenIdConfiguration } from './openid-client';
+import { authorizationUrlFor, loadOpenIdClient, OpenIdConfiguration } from './openid-client';
 import {
   assertResponseIsOurs,
   AuthorizationSecrets,
@@ -25,32 +25,25 @@ function text(value: unknown): string | undefined {
  */
 export class OidcSignIn implements SignInProvider {
   readonly usesNonce = true;
+  readonly id: string;
+  readonly name: string;
   private configuration?: Promise<OpenIdConfiguration>;
 
   constructor(
     private readonly settings: OAuthProviderSettings & { issuer: string },
     private readonly allowInsecure: boolean,
-  ) {}
-
-  get id(): string {
-    return this.settings.id;
-  }
-
-  get name(): string {
-    return this.settings.name;
+  ) {
+    this.id = settings.id;
+    this.name = settings.name;
   }
 
   async authorizationUrl(secrets: AuthorizationSecrets, redirectUri: string): Promise<URL> {
-    const openid = await loadOpenIdClient();
-    const config = await this.discover();
-    return openid.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: this.settings.scopes.join(' '),
-      state: secrets.state,
-      nonce: secrets.nonce ?? '',
-      code_challenge: await openid.calculatePKCECodeChallenge(secrets.codeVerifier),
-      code_challenge_method: 'S256',
-    });
+    const { scopes } = this.settings;
+    return authorizationUrlFor(
+      await this.discover(),
+      { scopes, secrets, redirectUri },
+      { nonce: secrets.nonce ?? '' },
+    );
   }
 
   async complete(callbackUrl: URL, secrets: AuthorizationSecrets): Promise<ProviderProfile> {
