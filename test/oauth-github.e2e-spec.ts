@@ -1,27 +1,22 @@
 import { Response } from 'supertest';
-import { LoggedIn, refresh, refreshCookie } from './support/auth-client';
+import { LoggedIn, refreshCookie } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 import { GitHubEmail, GitHubStandIn, GitHubUser } from './support/github-stand-in';
+import { APP_URL, callbackUrl, HOME, oauthFlow, PUBLIC_URL } from './support/oauth-flow';
 import { TestApp } from './support/test-app';
 
-const PUBLIC_URL = 'http://localhost:4999';
-const APP_URL = 'https://app.example.com';
-const HOME = `${APP_URL}/`;
-const CALLBACK_URL = `${PUBLIC_URL}/api/auth/oauth/gh/callback`;
+const CALLBACK_URL = callbackUrl('gh');
 const CLIENT_ID = 'Iv1.gatehouse-e2e';
 const CLIENT_SECRET = 'the github client secret that no log may show';
 
 let nextId = 5_000_000 + Math.floor(Math.random() * 1_000_000);
 
-function transactionCookie(response: Response): string | undefined {
-  const lines = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-  return lines.find((line) => /;\s*path=\/api\/auth\/oauth(;|$)/i.test(line))?.split(';')[0];
-}
-
 describeEachDatabase('sign-in with GitHub', (kind) => {
   let github: GitHubStandIn;
   let app: TestApp;
   const secrets = new Set<string>([CLIENT_SECRET]);
+  const flow = oauthFlow({ app: () => app, provider: 'gh', secrets });
+  const { expectOAuthError, usersWithEmail } = flow;
 
   beforeAll(async () => {
     github = await GitHubStandIn.start({
@@ -69,24 +64,12 @@ describeEachDatabase('sign-in with GitHub', (kind) => {
   }
 
   async function startFlow(): Promise<{ authorizationUrl: string; cookie: string }> {
-    const started = await app.http().get('/api/auth/oauth/gh/start');
-    expect(started.status).toBe(303);
-    const cookie = transactionCookie(started);
-    expect(cookie).toBeDefined();
-    return { authorizationUrl: started.headers.location, cookie: cookie! };
+    const { response, cookie } = flow.startedFrom(await flow.start());
+    return { authorizationUrl: response.headers.location, cookie };
   }
 
   async function callback(url: URL, cookie: string): Promise<Response> {
-    expect(`${url.origin}${url.pathname}`).toBe(CALLBACK_URL);
-    for (const name of ['code', 'state']) {
-      const value = url.searchParams.get(name);
-      if (value) secrets.add(value);
-    }
-    const answer = await app
-      .http()
-      .get(`${url.pathname}${url.search}`)
-      .set('Cookie', cookie)
-      .set('Sec-Fetch-Site', 'cross-site');
+    const answer = await flow.callback(url, cookie);
     const session = refreshCookie(answer);
     if (session) secrets.add(session.split('=')[1]);
     return answer;
@@ -103,32 +86,8 @@ describeEachDatabase('sign-in with GitHub', (kind) => {
       status: 303,
       location: HOME,
     });
-    const cookie = refreshCookie(answer);
-    expect(cookie).toBeDefined();
-    const refreshed = await refresh(app, cookie!).expect(200);
-    return {
-      email: refreshed.body.user.email,
-      userId: refreshed.body.user.id,
-      accessToken: refreshed.body.accessToken,
-      cookie: refreshCookie(refreshed)!,
-      response: refreshed,
-    };
-  }
-
-  function expectOAuthError(answer: Response, code: string): void {
-    expect({ status: answer.status, location: answer.headers.location }).toEqual({
-      status: 303,
-      location: `${APP_URL}/?oauth_error=${code}`,
-    });
-    expect(refreshCookie(answer)).toBeUndefined();
-  }
-
-  async function usersWithEmail(email: string): Promise<number> {
-    const [{ count }] = await app.query<{ count: string }>(
-      'SELECT count(*) AS count FROM users WHERE lower(email) = lower($1)',
-      [email],
-    );
-    return Number(count);
+    expect(refreshCookie(answer)).toBeDefined();
+    return flow.sessionOf(answer);
   }
 
   it('lists GitHub among the providers', async () => {

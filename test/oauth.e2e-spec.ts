@@ -1,6 +1,5 @@
 import { ParsedMail } from 'mailparser';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Response } from 'supertest';
 import {
   decodeJwt,
@@ -16,20 +15,26 @@ import {
 import { describeEachDatabase } from './support/databases';
 import { expectNestError } from './support/expectations';
 import { TestMailbox } from './support/mailbox';
+import {
+  APP_URL,
+  callbackUrl,
+  HOME,
+  OAUTH_COOKIE_PATH,
+  oauthFlow,
+  PUBLIC_URL,
+  setCookies,
+  Started,
+  transactionCookieLine,
+} from './support/oauth-flow';
 import { ProviderAccount, TestOidcProvider } from './support/oidc-provider';
+import { freePort } from './support/server-process';
 import { Env, TestApp } from './support/test-app';
 
-// Nothing listens here: the provider sends the "browser" to this address, and the test replays the callback's
-// path and query against the app, whose own address is an ephemeral port with another Host.
-const PUBLIC_URL = 'http://localhost:4999';
-const APP_URL = 'https://app.example.com';
-const HOME = `${APP_URL}/`;
-const CALLBACK_URL = `${PUBLIC_URL}/api/auth/oauth/corp/callback`;
+const CALLBACK_URL = callbackUrl('corp');
 const CLIENT_ID = 'gatehouse-e2e';
 const CLIENT_SECRET = 'the corp client secret that no log may show';
 const ADMIN_PASSWORD = 'the gatehouse administrator passphrase';
 const NEW_PASSWORD = 'a passphrase set after signing up elsewhere';
-const OAUTH_COOKIE_PATH = '/api/auth/oauth';
 
 const CLIENTS = [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [CALLBACK_URL] }];
 
@@ -44,17 +49,6 @@ function oauthEnv(issuer: string): Env {
     OAUTH_CORP_NAME: 'Corp',
     OAUTH_ALLOW_INSECURE_ISSUERS: 'true',
   };
-}
-
-function setCookies(response: Response): string[] {
-  return (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
-}
-
-/** The login transaction's cookie line: the one scoped to the OAuth routes. */
-function transactionCookieLine(response: Response): string | undefined {
-  return setCookies(response).find((line) =>
-    new RegExp(`;\\s*path=${OAUTH_COOKIE_PATH}(;|$)`, 'i').test(line),
-  );
 }
 
 function cookieAttribute(line: string, name: string): string | undefined {
@@ -75,27 +69,7 @@ function cookieShape(line: string): string[] {
   return [name, ...kept.sort()];
 }
 
-/** A free port on the loopback address, closed again: nothing listens there until the test starts something. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** What `start` (or a link) handed the browser: where to go at the provider, and the cookie to come back with. */
-interface Started {
-  response: Response;
-  authorizationUrl: URL;
-  /** `name=value` of the transaction cookie. */
-  cookie: string;
-}
 
 describeEachDatabase('sign-in with an OpenID provider', (kind) => {
   const adminEmail = `admin-${randomUUID()}@example.com`;
@@ -105,6 +79,11 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
   let admin: LoggedIn;
   // Everything secret that went past: the logs test at the end looks for each of them.
   const secrets = new Set<string>([CLIENT_SECRET]);
+  const { startedFrom, start, callback, expectOAuthError, sessionOf, usersWithEmail } = oauthFlow({
+    app: () => app,
+    provider: 'corp',
+    secrets,
+  });
 
   beforeAll(async () => {
     provider = await TestOidcProvider.start({ clients: CLIENTS });
@@ -141,48 +120,10 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
     return created;
   }
 
-  function startedFrom(response: Response): Started {
-    expect(response.status).toBe(303);
-    const line = transactionCookieLine(response);
-    if (!line) throw new Error(`no transaction cookie in ${JSON.stringify(setCookies(response))}`);
-    const cookie = line.split(';')[0];
-    secrets.add(cookie.slice(cookie.indexOf('=') + 1));
-    return { response, authorizationUrl: new URL(response.headers.location), cookie };
-  }
-
-  function start(returnTo?: string, providerId = 'corp') {
-    const query = returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`;
-    return app.http().get(`/api/auth/oauth/${providerId}/start${query}`);
-  }
-
-  /** The browser arrives at the callback, from the provider's site as a top-level navigation. */
-  function callback(url: URL, cookie?: string) {
-    expect(`${url.origin}${url.pathname}`).toBe(CALLBACK_URL);
-    for (const name of ['code', 'state']) {
-      const value = url.searchParams.get(name);
-      if (value) secrets.add(value);
-    }
-    const request = app
-      .http()
-      .get(`${url.pathname}${url.search}`)
-      .set('Sec-Fetch-Site', 'cross-site')
-      .set('Sec-Fetch-Mode', 'navigate');
-    return cookie === undefined ? request : request.set('Cookie', cookie);
-  }
-
   /** Start, sign in at the provider as `sub`, and come back: the callback's answer. */
   async function signInWith(sub: string, returnTo?: string): Promise<Response> {
     const started = startedFrom(await start(returnTo));
     return callback(await provider.signIn(started.authorizationUrl.toString(), sub), started.cookie);
-  }
-
-  /** The callback ended in an error redirect, with no session and the transaction cookie gone or never used. */
-  function expectOAuthError(response: Response, code: string): void {
-    expect({ status: response.status, location: response.headers.location }).toEqual({
-      status: 303,
-      location: `${APP_URL}/?oauth_error=${code}`,
-    });
-    expect(refreshCookie(response)).toBeUndefined();
   }
 
   /** The callback ended with a new session: the refresh cookie set exactly as login sets it, and so on. */
@@ -209,19 +150,6 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
       cookieAttribute(cleared!, 'max-age') === '0' || (expires && Date.parse(expires) <= Date.now());
     expect(gone).toBeTruthy();
     secrets.add(line!.split(';')[0].split('=')[1]);
-  }
-
-  /** The session the callback started, used through the refresh cookie as the app would. */
-  async function sessionOf(response: Response): Promise<LoggedIn> {
-    const cookie = refreshCookie(response)!;
-    const refreshed = await refresh(app, cookie).expect(200);
-    return {
-      email: refreshed.body.user.email,
-      userId: refreshed.body.user.id,
-      accessToken: refreshed.body.accessToken,
-      cookie: refreshCookie(refreshed)!,
-      response: refreshed,
-    };
   }
 
   async function signUpWith(sub: string): Promise<LoggedIn> {
@@ -262,14 +190,6 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
 
   async function identityRows(sub: string): Promise<{ user_id: string; provider: string }[]> {
     return app.query('SELECT user_id, provider FROM user_identities WHERE subject = $1', [sub]);
-  }
-
-  async function usersWithEmail(email: string): Promise<number> {
-    const [{ count }] = await app.query<{ count: string }>(
-      'SELECT count(*) AS count FROM users WHERE lower(email) = lower($1)',
-      [email],
-    );
-    return Number(count);
   }
 
   describe('GET /api/auth/oauth/providers', () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeServer, listenOnLoopback } from './http-test-server';
 
 export interface GitHubEmail {
   email: string;
@@ -114,15 +114,8 @@ export class GitHubStandIn {
   ) {}
 
   static async start(options: GitHubStandInOptions): Promise<GitHubStandIn> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const standIn = new GitHubStandIn(options, (server.address() as AddressInfo).port);
+    const { server, port } = await listenOnLoopback();
+    const standIn = new GitHubStandIn(options, port);
     standIn.server = server;
     server.on('request', (req, res) => {
       standIn.route(req, res).catch((error: unknown) => send(res, 500, { message: String(error) }));
@@ -168,14 +161,11 @@ export class GitHubStandIn {
     }
   }
 
+  /** Closes the port, open connections included. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeServer, listenOnLoopback } from './http-test-server';
 
 // oidc-provider is ESM-only and ships no types; Jest's loader needs a real dynamic import, which TypeScript would
 // compile into require() (see NOTES.md).
@@ -140,18 +140,8 @@ export class TestOidcProvider {
 
   static async start(options: TestOidcProviderOptions): Promise<TestOidcProvider> {
     const { default: Provider } = await importEsm<{ default: ProviderClass }>('oidc-provider');
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const testProvider = new TestOidcProvider(
-      (server.address() as AddressInfo).port,
-      options.host ?? 'localhost',
-    );
+    const { server, port } = await listenOnLoopback(options.port);
+    const testProvider = new TestOidcProvider(port, options.host ?? 'localhost');
     testProvider.server = server;
     const provider = new Provider(testProvider.issuer, testProvider.configuration(options.clients));
     // A provider-side failure would otherwise show up only as an opaque 500 in the app under test.
@@ -214,11 +204,7 @@ export class TestOidcProvider {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   private configuration(clients: ProviderClient[]): Record<string, unknown> {
