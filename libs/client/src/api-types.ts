@@ -88,6 +88,32 @@ export interface SessionDto {
   current: boolean;
 }
 
+export interface ProviderDto {
+  /** The `:provider` of the routes */
+  id: string;
+  /** What the button says */
+  name: string;
+}
+
+export interface LinkProviderDto {
+  /** A path on APP_URL to come back to (anything else becomes `/`) */
+  returnTo?: string;
+}
+
+export interface LinkUrlDto {
+  /** Open it in this browser (it carries the cookie this response set) to attach the provider's account */
+  url: string;
+}
+
+export interface IdentityDto {
+  id: string;
+  provider: string;
+  /** What the provider last said the address is */
+  email: string | null;
+  createdAt: string;
+  lastUsedAt: string;
+}
+
 export interface UpdateMeDto {
   displayName: string | null;
 }

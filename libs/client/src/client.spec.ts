@@ -1,4 +1,4 @@
-import type { UserDto } from './api-types';
+import type { IdentityDto, ProviderDto, UserDto } from './api-types';
 import {
   ApiError,
   ChannelLike,
@@ -16,6 +16,17 @@ const USER: UserDto = {
   displayName: 'Ada',
   roles: ['user'],
   createdAt: '2026-01-01T00:00:00.000Z',
+};
+const PROVIDERS: ProviderDto[] = [
+  { id: 'corp', name: 'Corp' },
+  { id: 'github', name: 'GitHub' },
+];
+const IDENTITY: IdentityDto = {
+  id: '0c9a7d3e-1f2b-4c5d-8e9f-a0b1c2d3e4f5',
+  provider: 'corp',
+  email: 'ada@corp.example',
+  createdAt: '2026-01-02T00:00:00.000Z',
+  lastUsedAt: '2026-01-03T00:00:00.000Z',
 };
 const LIFETIME_SECONDS = 60;
 /** The origin of the page the client runs in (`location.origin`), set for every test below. */
@@ -35,6 +46,9 @@ interface Recorded {
   path: string;
   authorization: string | null;
   credentials: RequestInit['credentials'];
+  contentType: string | null;
+  /** The body as sent (a JSON string), when there was one. */
+  body: string | null;
 }
 
 /**
@@ -51,6 +65,10 @@ class FakeServer {
   readonly alwaysUnauthorized = new Set<string>();
   /** Where this server is: the page's origin, or another origin and a path prefix (the client's `baseUrl`). */
   apiBase = PAGE_ORIGIN;
+  /** What `POST …/link` answers with. */
+  linkUrl = 'https://id.corp.example/auth?client_id=gatehouse&state=s';
+  /** The identity whose unlinking answers 409. */
+  lastWayToSignIn = 'last-identity';
   private issued = 0;
 
   readonly fetch = async (url: string, init: RequestInit): Promise<Response> => {
@@ -61,8 +79,17 @@ class FakeServer {
     const onApi = target.origin === base.origin && target.pathname.startsWith(`${prefix}/`);
     const path = onApi ? target.pathname.slice(prefix.length) : target.href;
     const method = init.method ?? 'GET';
-    const authorization = new Headers(init.headers).get('Authorization');
-    this.requests.push({ method, url: target.href, path, authorization, credentials: init.credentials });
+    const headers = new Headers(init.headers);
+    const authorization = headers.get('Authorization');
+    this.requests.push({
+      method,
+      url: target.href,
+      path,
+      authorization,
+      credentials: init.credentials,
+      contentType: headers.get('Content-Type'),
+      body: typeof init.body === 'string' ? init.body : null,
+    });
     if (this.offline) throw new TypeError('Failed to fetch');
     await new Promise((resolve) => setTimeout(resolve, 1));
     const route = `${method} ${path}`;
@@ -83,6 +110,7 @@ class FakeServer {
       this.validTokens.clear();
       return new Response(null, { status: 204 });
     }
+    if (route === 'GET /api/auth/oauth/providers') return this.json(200, PROVIDERS);
     const token = authorization?.replace(/^Bearer /, '');
     if (this.alwaysUnauthorized.has(path) || token === undefined || !this.validTokens.has(token)) {
       return this.json(401, { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' });
@@ -91,6 +119,13 @@ class FakeServer {
       this.hasCookie = false;
       this.validTokens.clear();
       return new Response(null, { status: 204 });
+    }
+    if (route.startsWith('POST /api/auth/oauth/') && route.endsWith('/link')) {
+      return this.json(200, { url: this.linkUrl });
+    }
+    if (route === 'GET /api/auth/identities') return this.json(200, [IDENTITY]);
+    if (route === `DELETE /api/auth/identities/${this.lastWayToSignIn}`) {
+      return this.json(409, { statusCode: 409, message: 'the last way to sign in', error: 'Conflict' });
     }
     if (method === 'DELETE') return new Response(null, { status: 204 });
     return this.json(200, USER);
@@ -578,6 +613,135 @@ describe('GatehouseClient', () => {
       expect(world.server.count('POST /api/auth/refresh')).toBe(1);
       expect(events.at(-1)).toMatchObject({ type: 'refresh', reason: 'scheduled', source: 'this-tab' });
       expect(client.state.expiresAt).toBe(world.clock.now + LIFETIME_SECONDS * 1000);
+    });
+  });
+
+  describe('sign-in with other providers', () => {
+    it('lists the providers without a token, a session or a refresh', async () => {
+      const { client } = world.tab();
+
+      expect(await client.providers()).toEqual(PROVIDERS);
+
+      expect(world.server.requests).toEqual([
+        expect.objectContaining({
+          method: 'GET',
+          url: `${PAGE_ORIGIN}/api/auth/oauth/providers`,
+          authorization: null,
+          body: null,
+          contentType: null,
+        }),
+      ]);
+    });
+
+    it('builds the start link on the API, with returnTo in the query, and sends nothing', () => {
+      const { client } = world.tab();
+
+      expect(client.oauthStartUrl('corp')).toBe(`${PAGE_ORIGIN}/api/auth/oauth/corp/start`);
+      expect(client.oauthStartUrl('corp', '/account?tab=2')).toBe(
+        `${PAGE_ORIGIN}/api/auth/oauth/corp/start?returnTo=%2Faccount%3Ftab%3D2`,
+      );
+      expect(world.server.requests).toEqual([]);
+    });
+
+    it('builds the start link under the path prefix of baseUrl, on its origin', () => {
+      const { client } = world.tab({ baseUrl: 'https://api.example.com/gatehouse/' });
+      expect(client.oauthStartUrl('github', '/')).toBe(
+        'https://api.example.com/gatehouse/api/auth/oauth/github/start?returnTo=%2F',
+      );
+    });
+
+    it.each(['.', '..', ''])(
+      'refuses the provider id %j, which would not stay one path segment, and sends nothing',
+      async (providerId) => {
+        const { client } = await loggedInTab();
+        const before = world.server.requests.length;
+        expect(() => client.oauthStartUrl(providerId)).toThrow(TypeError);
+        await expect(client.linkProvider(providerId)).rejects.toThrow(TypeError);
+        await expect(client.unlinkIdentity(providerId)).rejects.toThrow(TypeError);
+        expect(world.server.requests.slice(before)).toEqual([]);
+      },
+    );
+
+    it.each(['../../evil', 'a/b', 'a?returnTo=//evil.example', 'a#x', '...', '%2e%2e'])(
+      'keeps the provider id %j one path segment of the start route',
+      (providerId) => {
+        const { client } = world.tab();
+        const url = new URL(client.oauthStartUrl(providerId));
+        expect(url.origin).toBe(PAGE_ORIGIN);
+        expect(url.pathname).toBe(`/api/auth/oauth/${encodeURIComponent(providerId)}/start`);
+        expect(url.search).toBe('');
+        expect(url.hash).toBe('');
+      },
+    );
+
+    it('asks for a link URL with the bearer token and a JSON body, returnTo included when given', async () => {
+      const { client } = await loggedInTab();
+
+      expect(await client.linkProvider('corp', '/account')).toEqual({ url: world.server.linkUrl });
+      expect(await client.linkProvider('github')).toEqual({ url: world.server.linkUrl });
+
+      const calls = world.server.requests.filter((call) => call.path.endsWith('/link'));
+      expect(
+        calls.map(({ method, path, authorization, contentType, body, credentials }) => ({
+          method,
+          path,
+          authorization,
+          contentType,
+          body,
+          credentials,
+        })),
+      ).toEqual([
+        {
+          method: 'POST',
+          path: '/api/auth/oauth/corp/link',
+          authorization: `Bearer ${world.server.latestToken}`,
+          contentType: 'application/json',
+          body: JSON.stringify({ returnTo: '/account' }),
+          // The answer sets the transaction cookie the provider's redirect back needs.
+          credentials: 'include',
+        },
+        {
+          method: 'POST',
+          path: '/api/auth/oauth/github/link',
+          authorization: `Bearer ${world.server.latestToken}`,
+          contentType: 'application/json',
+          body: '{}',
+          credentials: 'include',
+        },
+      ]);
+    });
+
+    it.each(['javascript:alert(1)', 'data:text/html,hi', 'not a url'])(
+      'refuses a link URL %j that a page could not safely navigate to',
+      async (url) => {
+        const { client } = await loggedInTab();
+        world.server.linkUrl = url;
+        await expect(client.linkProvider('corp')).rejects.toThrow(TypeError);
+      },
+    );
+
+    it('lists and unlinks identities with the bearer token; the last way to sign in is a 409 ApiError', async () => {
+      const { client } = await loggedInTab();
+
+      expect(await client.identities()).toEqual([IDENTITY]);
+      await client.unlinkIdentity(IDENTITY.id);
+      const refused = client.unlinkIdentity(world.server.lastWayToSignIn);
+      await expect(refused).rejects.toBeInstanceOf(ApiError);
+      await expect(refused).rejects.toMatchObject({ status: 409 });
+
+      const bearer = `Bearer ${world.server.latestToken}`;
+      expect(world.server.requestsTo('GET /api/auth/identities')[0].authorization).toBe(bearer);
+      expect(world.server.requestsTo(`DELETE /api/auth/identities/${IDENTITY.id}`)).toEqual([
+        expect.objectContaining({ authorization: bearer, body: null }),
+      ]);
+      // Unlinking is not logging out.
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('sends an identity id as one path segment', async () => {
+      const { client } = await loggedInTab();
+      await client.unlinkIdentity('../sessions/x');
+      expect(world.server.requests.at(-1)?.url).toBe(`${PAGE_ORIGIN}/api/auth/identities/..%2Fsessions%2Fx`);
     });
   });
 

@@ -2,8 +2,12 @@ import type {
   AcceptedDto,
   CreateNoteDto,
   ErrorDto,
+  IdentityDto,
+  LinkProviderDto,
+  LinkUrlDto,
   NoteDto,
   NotePageDto,
+  ProviderDto,
   RegisterDto,
   SessionDto,
   TokenResponseDto,
@@ -49,6 +53,16 @@ export const ENDPOINTS = {
     body: 'ResetPasswordDto',
     response: null,
   },
+  providers: { method: 'GET', path: '/api/auth/oauth/providers', body: null, response: 'ProviderDto[]' },
+  oauthStart: { method: 'GET', path: '/api/auth/oauth/{provider}/start', body: null, response: null },
+  linkProvider: {
+    method: 'POST',
+    path: '/api/auth/oauth/{provider}/link',
+    body: 'LinkProviderDto',
+    response: 'LinkUrlDto',
+  },
+  identities: { method: 'GET', path: '/api/auth/identities', body: null, response: 'IdentityDto[]' },
+  unlinkIdentity: { method: 'DELETE', path: '/api/auth/identities/{id}', body: null, response: null },
   listNotes: { method: 'GET', path: '/api/notes', body: null, response: 'NotePageDto' },
   createNote: { method: 'POST', path: '/api/notes', body: 'CreateNoteDto', response: 'NoteDto' },
 } as const;
@@ -194,6 +208,21 @@ function hasControlOrBackslash(path: string): boolean {
   });
 }
 
+/** `value` as one segment of a path: percent-encoded, and never `.` or `..`, which a URL parser reads as a step. */
+function pathSegment(value: string): string {
+  if (value === '' || value === '.' || value === '..')
+    throw new TypeError(`${JSON.stringify(value)} is no id`);
+  return encodeURIComponent(value);
+}
+
+function isWebUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 interface BrowserGlobals {
   location?: { origin: string };
   navigator?: { locks?: LockManagerLike };
@@ -317,15 +346,18 @@ export class GatehouseClient {
     await this.#withoutToken<void>(ENDPOINTS.confirmEmail, { token });
   }
 
-  /** A JSON call that needs no access token (and so never waits for, or starts, a refresh). */
-  async #withoutToken<T>(endpoint: { method: string; path: string }, body: unknown): Promise<T> {
-    const response = await this.#fetch(this.#url(endpoint.path), {
-      method: endpoint.method,
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(body),
-      credentials: 'include',
-    });
-    return this.#read<T>(response);
+  /**
+   * A JSON call that needs no access token (and so never waits for, or starts, a refresh); `body` undefined
+   * sends none.
+   */
+  async #withoutToken<T>(endpoint: { method: string; path: string }, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const init: RequestInit = { method: endpoint.method, headers, credentials: 'include' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return this.#read<T>(await this.#fetch(this.#url(endpoint.path), init));
   }
 
   /** Logs in: a new session in every tab of this browser. */
@@ -388,8 +420,56 @@ export class GatehouseClient {
   async revokeSession(id: string): Promise<void> {
     const { method, path } = ENDPOINTS.revokeSession;
     const current = this.state.sessionId;
-    await this.request<void>(method, path.replace('{id}', encodeURIComponent(id)));
+    await this.request<void>(method, path.replace('{id}', pathSegment(id)));
     if (id === current) this.#end('session-revoked', 'this-tab');
+  }
+
+  // ---- Other providers (OAuth 2.0, OpenID Connect) -------------------------------------------------------
+
+  /** The providers the server is configured with, for their sign-in buttons. Needs no session. */
+  providers(): Promise<ProviderDto[]> {
+    return this.#withoutToken<ProviderDto[]>(ENDPOINTS.providers);
+  }
+
+  /**
+   * Where a "Sign in with …" link points: the server sends the browser on to the provider, and back to
+   * `returnTo` (a path on the front end; the server puts anything else back to `/`) with a session, or to
+   * `/?oauth_error=<code>`. A plain link, not a `fetch`: the page leaves for the provider. Sends nothing.
+   */
+  oauthStartUrl(providerId: string, returnTo?: string): string {
+    const path = ENDPOINTS.oauthStart.path.replace('{provider}', pathSegment(providerId));
+    const query = returnTo === undefined ? '' : `?${new URLSearchParams({ returnTo }).toString()}`;
+    return this.#url(`${path}${query}`);
+  }
+
+  /**
+   * Begins attaching an account at `providerId` to the signed-in user: the answer's `url` is the provider's,
+   * to open in this same browser (the response set the cookie the way back needs). Back at `returnTo`, the
+   * session is the same; a refusal comes back as `?oauth_error=<code>`.
+   */
+  async linkProvider(providerId: string, returnTo?: string): Promise<LinkUrlDto> {
+    const { method, path } = ENDPOINTS.linkProvider;
+    const body: LinkProviderDto = returnTo === undefined ? {} : { returnTo };
+    const answer = await this.request<LinkUrlDto>(
+      method,
+      path.replace('{provider}', pathSegment(providerId)),
+      body,
+    );
+    // The page navigates to it: only ever a web address, never a `javascript:` one.
+    if (!isWebUrl(answer.url)) throw new TypeError('the server answered a link URL that is not http(s)');
+    return answer;
+  }
+
+  /** The signed-in user's accounts at providers, oldest first. */
+  identities(): Promise<IdentityDto[]> {
+    const { method, path } = ENDPOINTS.identities;
+    return this.request<IdentityDto[]>(method, path);
+  }
+
+  /** Detaches one; an `ApiError` with status 409 when it is the account's last way to sign in. */
+  async unlinkIdentity(id: string): Promise<void> {
+    const { method, path } = ENDPOINTS.unlinkIdentity;
+    await this.request<void>(method, path.replace('{id}', pathSegment(id)));
   }
 
   me(): Promise<UserDto> {
