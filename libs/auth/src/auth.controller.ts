@@ -14,11 +14,13 @@ import {
   ApiBody,
   ApiCookieAuth,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { AuthService } from './auth.service';
@@ -32,11 +34,12 @@ import { RequestClient } from './decorators/request-client.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
-import { TokenResponseDto } from './dto/token-response.dto';
+import { MfaRequiredDto, TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { OptionalRefreshGuard, RefreshGuard } from './guards/refresh.guard';
 import { SameOriginGuard } from './guards/same-origin.guard';
-import { IssuedTokens, SignInProof } from './sign-in/sign-in.service';
+import { SignInResponse } from './sign-in/sign-in-response';
+import { SignInProof } from './sign-in/sign-in.service';
 import { RateLimit } from './throttling/rate-limit.decorator';
 import { ClientInfo } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
@@ -48,6 +51,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly recovery: RecoveryService,
     private readonly cookie: RefreshCookie,
+    private readonly response: SignInResponse,
   ) {}
 
   @Public()
@@ -69,7 +73,12 @@ export class AuthController {
   // A cross-site form must not log the victim in as someone else (login CSRF): refused before the password.
   @UseGuards(SameOriginGuard, LocalAuthGuard)
   @ApiBody({ type: LoginDto })
-  @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the HttpOnly refresh cookie too' })
+  @ApiExtraModels(TokenResponseDto, MfaRequiredDto)
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }] },
+    description:
+      'Tokens, with the HttpOnly refresh cookie set; or, with the second factor on, an mfa challenge and no cookie',
+  })
   @ApiUnauthorizedResponse({ description: 'Unknown email or wrong password (one message for both)' })
   @ApiForbiddenResponse({
     description: 'Account disabled (answered only to the right password), or a cross-site request',
@@ -79,8 +88,8 @@ export class AuthController {
     @ProvenSignIn() proof: SignInProof,
     @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TokenResponseDto> {
-    return this.send(reply, await this.auth.login(proof, client));
+  ): Promise<TokenResponseDto | MfaRequiredDto> {
+    return this.response.send(reply, await this.auth.login(proof, client));
   }
 
   @Public()
@@ -105,7 +114,7 @@ export class AuthController {
       this.cookie.clear(reply);
       throw new UnauthorizedException('refresh token is no longer valid');
     }
-    return this.send(reply, issued);
+    return this.response.sendTokens(reply, issued);
   }
 
   @Public()
@@ -144,11 +153,5 @@ export class AuthController {
   @ApiResponseCodes(400, 401, 429)
   async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
     await this.auth.changePassword(user, body.currentPassword, body.newPassword);
-  }
-
-  private send(reply: FastifyReply, issued: IssuedTokens): TokenResponseDto {
-    this.cookie.set(reply, issued.refresh.token, issued.refresh.expiresAt);
-    reply.header('Cache-Control', 'no-store');
-    return issued.body;
   }
 }

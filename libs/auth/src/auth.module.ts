@@ -21,6 +21,19 @@ import { RevocationSync } from './revocation/revocation-sync';
 import { RevocationService } from './revocation/revocation.service';
 import { SecurityEvents } from './security-events';
 import { SessionsController } from './sessions.controller';
+import { MfaChallenge } from './mfa/entities/mfa-challenge.entity';
+import { MfaFailure } from './mfa/entities/mfa-failure.entity';
+import { RecoveryCode } from './mfa/entities/recovery-code.entity';
+import { TotpFactor } from './mfa/entities/totp-factor.entity';
+import { MfaChallenges } from './mfa/mfa-challenges';
+import { MfaController } from './mfa/mfa.controller';
+import { MfaSecrets } from './mfa/mfa-secrets';
+import { MfaService } from './mfa/mfa.service';
+import { RecoveryCodes } from './mfa/recovery-codes';
+import { SecondFactorGuard } from './mfa/require-second-factor';
+import { SecondFactorCheck } from './mfa/second-factor-check';
+import { TotpAuthenticator } from './mfa/totp-authenticator';
+import { SignInResponse } from './sign-in/sign-in-response';
 import { OAuthTransaction } from './oauth/entities/oauth-transaction.entity';
 import { UserIdentity } from './oauth/entities/user-identity.entity';
 import { Identities } from './oauth/identities';
@@ -56,7 +69,17 @@ import { TokenSigner } from './tokens/token-signer';
     MailModule,
     PassportModule,
     RateLimitStorageModule,
-    TypeOrmModule.forFeature([Session, RefreshToken, EmailToken, UserIdentity, OAuthTransaction]),
+    TypeOrmModule.forFeature([
+      Session,
+      RefreshToken,
+      EmailToken,
+      UserIdentity,
+      OAuthTransaction,
+      TotpFactor,
+      RecoveryCode,
+      MfaChallenge,
+      MfaFailure,
+    ]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
       inject: [AppConfig, RateLimitStorage],
@@ -70,6 +93,7 @@ import { TokenSigner } from './tokens/token-signer';
     SessionsController,
     OAuthController,
     IdentitiesController,
+    MfaController,
     JwksController,
   ],
   providers: [
@@ -78,6 +102,13 @@ import { TokenSigner } from './tokens/token-signer';
     RecoveryService,
     EmailTokens,
     OAuthService,
+    MfaService,
+    MfaSecrets,
+    MfaChallenges,
+    TotpAuthenticator,
+    RecoveryCodes,
+    SecondFactorCheck,
+    SignInResponse,
     SignInProviders,
     LoginTransactions,
     Identities,
@@ -96,6 +127,7 @@ import { TokenSigner } from './tokens/token-signer';
     RefreshTokenStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useClass: SecondFactorGuard },
     // After the bearer check: a route's limits then see who is calling. Public routes are throttled by default.
     { provide: APP_GUARD, useClass: AuthThrottlerGuard },
     { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },

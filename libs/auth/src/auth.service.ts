@@ -6,7 +6,13 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { SecurityEvents } from './security-events';
-import { EMAIL_NOT_VERIFIED, IssuedTokens, SignInProof, SignInService } from './sign-in/sign-in.service';
+import {
+  EMAIL_NOT_VERIFIED,
+  IssuedTokens,
+  SignInOutcome,
+  SignInProof,
+  SignInService,
+} from './sign-in/sign-in.service';
 import { AccountAttempts } from './throttling/account-attempts';
 import { ClientInfo, RotationResult, TokenService } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
@@ -23,7 +29,7 @@ export class AuthService {
     private readonly events: SecurityEvents,
   ) {}
 
-  login(proof: SignInProof, client: ClientInfo): Promise<IssuedTokens> {
+  login(proof: SignInProof, client: ClientInfo): Promise<SignInOutcome> {
     return this.signIns.signIn(proof, client);
   }
 

@@ -2,6 +2,7 @@ export { AuthModule } from './auth.module';
 export { ApiResponseCodes, ErrorDto } from './decorators/api-errors.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { Public } from './decorators/public.decorator';
+export { RequireSecondFactor } from './mfa/require-second-factor';
 export { Roles } from './decorators/roles.decorator';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export { RolesGuard } from './guards/roles.guard';

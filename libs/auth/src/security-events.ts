@@ -20,7 +20,14 @@ export type SecurityEvent =
   | 'oauth.user_created'
   | 'oauth.linked'
   | 'oauth.unlinked'
-  | 'oauth.failed';
+  | 'oauth.failed'
+  | 'login.mfa_required'
+  | 'mfa.enabled'
+  | 'mfa.disabled'
+  | 'mfa.verified'
+  | 'mfa.failed'
+  | 'mfa.recovery_code_used'
+  | 'mfa.recovery_codes_replaced';
 
 /** The events that may be an attack in progress. */
 const WARNINGS = new Set<SecurityEvent>([
@@ -29,6 +36,7 @@ const WARNINGS = new Set<SecurityEvent>([
   'refresh.rejected',
   'password.change_failed',
   'oauth.failed',
+  'mfa.failed',
 ]);
 
 /** Ids and reasons only: a security event never carries a password, a token or a cookie. */

@@ -24,12 +24,6 @@ export interface ErrorDto {
   error: string;
 }
 
-export interface LoginDto {
-  email: string;
-  /** the account password */
-  password: string;
-}
-
 export interface TokenResponseDto {
   /** A JWT (typ at+jwt) to send as `Authorization: Bearer …`; keep it in memory only */
   accessToken: string;
@@ -37,6 +31,21 @@ export interface TokenResponseDto {
   /** Seconds until the access token expires */
   expiresIn: number;
   user: UserDto;
+}
+
+export interface MfaRequiredDto {
+  mfaRequired: true;
+  /** Opaque, single-use, 5 minutes; accepted only by POST /api/auth/mfa/verify */
+  mfaToken: string;
+  methods: string[];
+  /** Seconds until the mfaToken expires */
+  expiresIn: number;
+}
+
+export interface LoginDto {
+  email: string;
+  /** the account password */
+  password: string;
 }
 
 export interface ChangePasswordDto {
@@ -112,6 +121,39 @@ export interface IdentityDto {
   email: string | null;
   createdAt: string;
   lastUsedAt: string;
+}
+
+export interface TotpSetupDto {
+  /** The base32 secret, for typing into the app by hand */
+  secret: string;
+  /** An otpauth:// URL (SHA1, 6 digits, 30 s) to show as a QR code */
+  otpauthUrl: string;
+}
+
+export interface TotpCodeDto {
+  /** The 6-digit code the authenticator app shows */
+  code: string;
+}
+
+export interface RecoveryCodesDto {
+  /** Ten single-use codes, shown this once */
+  recoveryCodes: string[];
+}
+
+export interface SecondFactorDto {
+  /** The 6-digit code the authenticator app shows */
+  code?: string;
+  /** One of the recovery codes, instead of `code` */
+  recoveryCode?: string;
+}
+
+export interface VerifyMfaDto {
+  /** The 6-digit code the authenticator app shows */
+  code?: string;
+  /** One of the recovery codes, instead of `code` */
+  recoveryCode?: string;
+  /** The mfaToken login answered */
+  mfaToken: string;
 }
 
 export interface UpdateMeDto {

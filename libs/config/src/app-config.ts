@@ -70,6 +70,8 @@ export abstract class AppConfig {
     readonly refresh: { readonly limit: number; readonly ttl: number };
     /** Every public route without a limit of its own, per client address. */
     readonly public: { readonly limit: number; readonly ttl: number };
+    /** Wrong second-factor codes per user, across challenges. */
+    readonly mfa: { readonly limit: number; readonly ttl: number };
     /** Forgotten password, verification resend, email change: per client address and per email. */
     readonly recovery: { readonly limit: number; readonly ttl: number };
     readonly redisUrl?: string;
@@ -95,6 +97,14 @@ export abstract class AppConfig {
     /** OAUTH_PROVIDERS, in the order given (the order of the sign-in buttons). */
     readonly providers: readonly OAuthProviderSettings[];
     readonly allowInsecureIssuers: boolean;
+  };
+  declare readonly mfa: {
+    /** MFA_ENCRYPTION_KEY, 32 bytes; unset outside production: a development key under DATA_DIR. */
+    readonly encryptionKey?: Buffer;
+    /** The issuer authenticator apps show beside the account (MFA_TOTP_ISSUER). */
+    readonly totpIssuer: string;
+    /** ADMIN_REQUIRE_MFA: every route that needs the admin role needs a second factor too. */
+    readonly adminRequireMfa: boolean;
   };
   declare readonly admin?: { readonly email: string; readonly password: string };
 }

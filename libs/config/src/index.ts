@@ -5,3 +5,4 @@ export { ConfigModule } from './config.module';
 export { parseDuration } from './duration';
 export { loadConfig } from './load-config';
 export type { OAuthProviderSettings, OAuthProviderType } from './oauth-config';
+export { decodeEncryptionKey } from './mfa-config';

@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       ACCESS_TOKEN_PRIVATE_KEY: 'a PEM',
       REFRESH_TOKEN_SECRET: 'x'.repeat(40),
       SMTP_URL: 'smtp://mail.example.com',
+      MFA_ENCRYPTION_KEY: 'ab'.repeat(32),
     };
     const config = loadConfig({ NODE_ENV: text, ...keys });
     expect(config.nodeEnv).toBe(nodeEnv);

@@ -3,6 +3,7 @@ import { AppConfig, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
 import { readMail } from './mail-config';
+import { readMfa } from './mfa-config';
 import { readOAuth } from './oauth-config';
 import { readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
@@ -166,6 +167,10 @@ export function loadConfig(source: Env = process.env): AppConfig {
         limit: env.integer('THROTTLE_PUBLIC_LIMIT', 1000, 1, 1_000_000),
         ttl: env.duration('THROTTLE_PUBLIC_TTL', 60),
       },
+      mfa: {
+        limit: env.integer('THROTTLE_MFA_LIMIT', 10, 1, 1_000_000),
+        ttl: env.duration('THROTTLE_MFA_TTL', 900),
+      },
       recovery: {
         limit: env.integer('THROTTLE_RECOVERY_LIMIT', 5, 1, 1_000_000),
         ttl: env.duration('THROTTLE_RECOVERY_TTL', 900),
@@ -176,6 +181,7 @@ export function loadConfig(source: Env = process.env): AppConfig {
     mail: readMail(env, nodeEnv === 'production'),
     recovery: readRecovery(env),
     oauth: readOAuth(env, production),
+    mfa: readMfa(env, production),
     admin: readAdmin(env, minLength),
   };
 

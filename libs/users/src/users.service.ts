@@ -162,6 +162,15 @@ export class UsersService {
     return updated === 1;
   }
 
+  /** Bumps the credentials version alone (a change elsewhere that must end older sessions), in the caller's transaction. */
+  async bumpCredentialsVersion(db: EntityManager, id: string): Promise<boolean> {
+    const [, updated] = await db.query<[unknown, number]>(
+      'UPDATE users SET credentials_version = credentials_version + 1, updated_at = now() WHERE id = $1',
+      [id],
+    );
+    return updated === 1;
+  }
+
   /**
    * Disables (bumping the credentials version: every sign-in in flight fails) or enables a user, in the
    * caller's transaction when given one; false when there is no such user.

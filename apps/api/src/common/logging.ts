@@ -6,7 +6,20 @@ import { Params } from 'nestjs-pino';
 import { DestinationStream } from 'pino';
 
 // Whatever carries a credential: headers, and any body or object field named for one.
-const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'accessToken', 'refreshToken', 'token'];
+const SECRET_FIELDS = [
+  'password',
+  'currentPassword',
+  'newPassword',
+  'accessToken',
+  'refreshToken',
+  'token',
+  'mfaToken',
+  'code',
+  'recoveryCode',
+  'recoveryCodes',
+  'secret',
+  'otpauthUrl',
+];
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',

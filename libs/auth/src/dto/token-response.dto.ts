@@ -17,3 +17,18 @@ export class TokenResponseDto {
   @ApiProperty({ type: UserDto })
   user: UserDto;
 }
+
+/** Login's answer for a user with the second factor on: no token and no cookie until `mfa/verify`. */
+export class MfaRequiredDto {
+  @ApiProperty({ enum: [true] })
+  mfaRequired: true;
+
+  @ApiProperty({ description: 'Opaque, single-use, 5 minutes; accepted only by POST /api/auth/mfa/verify' })
+  mfaToken: string;
+
+  @ApiProperty({ type: [String], example: ['totp', 'recovery_code'] })
+  methods: string[];
+
+  @ApiProperty({ description: 'Seconds until the mfaToken expires', example: 300 })
+  expiresIn: number;
+}

@@ -98,7 +98,7 @@ function reason(error: unknown): string {
  * Outside production, a key pair and a secret made once under DATA_DIR, so a newcomer needs no setup and
  * tokens survive restarts. In production their absence stops the start.
  */
-class DevelopmentKeys {
+export class DevelopmentKeys {
   private readonly dir: string;
 
   constructor(
@@ -118,6 +118,10 @@ class DevelopmentKeys {
 
   refreshSecret(): KeySource {
     return this.load('REFRESH_TOKEN_SECRET', 'refresh-secret', () => randomBytes(48).toString('base64url'));
+  }
+
+  mfaEncryptionKey(): KeySource {
+    return this.load('MFA_ENCRYPTION_KEY', 'mfa-encryption-key', () => randomBytes(32).toString('hex'));
   }
 
   private load(variable: string, file: string, generate: () => string): KeySource {

@@ -16,6 +16,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -25,7 +26,7 @@ import {
 } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { RefreshCookie } from '../cookies/refresh-cookie';
-import { ApiResponseCodes } from '../decorators/api-errors.decorator';
+import { ApiResponseCodes, ErrorDto } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { RequestClient } from '../decorators/request-client.decorator';
@@ -71,7 +72,12 @@ export class OAuthController {
 
   @Public()
   @Get(':provider/start')
-  @ApiQuery({ name: 'returnTo', required: false, description: 'A path on APP_URL to land on afterwards' })
+  @ApiQuery({
+    name: 'returnTo',
+    required: false,
+    type: String,
+    description: 'A path on APP_URL to land on afterwards (anything else becomes `/`)',
+  })
   @ApiResponse({
     status: SEE_OTHER,
     description:
@@ -115,6 +121,11 @@ export class OAuthController {
     reply.header('Cache-Control', 'no-store');
     try {
       const outcome = await this.oauth.callback(providerId, transactionId, query, client);
+      if (outcome.kind === 'mfa') {
+        // A fragment: the token reaches the page only, never a server log or a Referer.
+        await reply.redirect(`${this.config.urls.appUrl}/#mfa=${outcome.challenge.mfaToken}`, SEE_OTHER);
+        return;
+      }
       if (outcome.kind === 'signed_in') {
         const { token, expiresAt } = outcome.tokens.refresh;
         this.refreshCookie.set(reply, token, expiresAt);
@@ -129,6 +140,7 @@ export class OAuthController {
   @Post(':provider/link')
   @HttpCode(HttpStatus.OK)
   @ApiBearerAuth()
+  @ApiBody({ type: LinkProviderDto, required: false })
   @ApiOkResponse({
     type: LinkUrlDto,
     description: 'Sets the transaction cookie; opening the URL attaches the provider account to the caller',
@@ -182,7 +194,10 @@ export class IdentitiesController {
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'The identity no longer signs the caller in' })
-  @ApiConflictResponse({ description: 'It is the last way to sign in (no password, no other identity)' })
+  @ApiConflictResponse({
+    type: ErrorDto,
+    description: 'It is the last way to sign in (no password, no other identity)',
+  })
   @ApiResponseCodes(400, 401, 404)
   async unlink(@CurrentUser() caller: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     const removed = await this.identities.unlink(caller.id, id);

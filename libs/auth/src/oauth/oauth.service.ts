@@ -7,9 +7,11 @@ import {
   ACCOUNT_DISABLED,
   EMAIL_NOT_VERIFIED,
   IssuedTokens,
+  SignInOutcome,
   SignInProof,
   SignInService,
 } from '../sign-in/sign-in.service';
+import type { IssuedChallenge } from '../mfa/mfa-challenges';
 import { ClientInfo, TokenService } from '../tokens/token.service';
 import { Identities } from './identities';
 import { LoginTransactions } from './login-transactions';
@@ -25,7 +27,9 @@ export interface StartedFlow {
 
 /** How a callback ended: a session started, or (in a link flow) an identity attached to the caller. */
 export type CallbackOutcome =
-  { kind: 'signed_in'; tokens: IssuedTokens; returnTo: string } | { kind: 'linked'; returnTo: string };
+  | { kind: 'signed_in'; tokens: IssuedTokens; returnTo: string }
+  | { kind: 'mfa'; challenge: IssuedChallenge }
+  | { kind: 'linked'; returnTo: string };
 
 /**
  * Sign-in through other providers, between the routes and the sign-in function: begins a flow, and at the
@@ -93,8 +97,9 @@ export class OAuthService {
         await this.link(provider, profile, transaction.link);
         return { kind: 'linked', returnTo: transaction.returnTo };
       }
-      const tokens = await this.signIn(provider, profile, client);
-      return { kind: 'signed_in', tokens, returnTo: transaction.returnTo };
+      const outcome = await this.signIn(provider, profile, client);
+      if (outcome.kind === 'mfa') return outcome;
+      return { kind: 'signed_in', tokens: outcome.tokens, returnTo: transaction.returnTo };
     } catch (error) {
       if (!(error instanceof OAuthFailure)) {
         // The database or a bug, not the provider's answer: logged by name only (a message could quote input).
@@ -111,18 +116,21 @@ export class OAuthService {
     provider: SignInProvider,
     profile: ProviderProfile,
     client: ClientInfo,
-  ): Promise<IssuedTokens> {
+  ): Promise<SignInOutcome> {
     const { proof, created } = await this.whoSignsIn(provider, profile);
-    let tokens: IssuedTokens;
+    let outcome: SignInOutcome;
     try {
-      tokens = await this.signIns.signIn(proof, client);
+      outcome = await this.signIns.signIn(proof, client);
     } catch (error) {
       throw this.refusalOf(error);
     }
     if (created) this.events.record('oauth.user_created', { userId: proof.userId, provider: provider.id });
-    const sessionId = tokens.sessionId;
-    this.events.record('oauth.signed_in', { userId: proof.userId, sessionId, provider: provider.id });
-    return tokens;
+    // With a second factor on, the provider was only the first: the session starts at mfa/verify.
+    if (outcome.kind === 'session') {
+      const { sessionId } = outcome.tokens;
+      this.events.record('oauth.signed_in', { userId: proof.userId, sessionId, provider: provider.id });
+    }
+    return outcome;
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiResponseCodes } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
@@ -82,9 +83,15 @@ export class RecoveryController {
   @ApiBadRequestResponse({
     description: 'A bad token (unchanged), or a password the policy refuses (token kept)',
   })
+  @ApiUnauthorizedResponse({
+    description: 'The second factor is on and no valid code or recovery code came (token kept)',
+  })
   @ApiResponseCodes(429)
   async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
-    await this.recovery.resetPassword(body.token, body.newPassword);
+    await this.recovery.resetPassword(body.token, body.newPassword, {
+      code: body.code,
+      recoveryCode: body.recoveryCode,
+    });
   }
 
   @Public()

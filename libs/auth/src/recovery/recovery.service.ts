@@ -11,6 +11,8 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { MfaService } from '../mfa/mfa.service';
+import { SecondFactorAnswer } from '../mfa/second-factor-check';
 import { SecurityEvents } from '../security-events';
 import { AccountAttempts } from '../throttling/account-attempts';
 import { TokenService } from '../tokens/token.service';
@@ -36,6 +38,7 @@ export class RecoveryService {
     private readonly mail: MailService,
     private readonly attempts: AccountAttempts,
     private readonly events: SecurityEvents,
+    private readonly mfa: MfaService,
   ) {}
 
   /** Registers a user and queues the verification email in the same transaction. */
@@ -91,12 +94,14 @@ export class RecoveryService {
   /**
    * Sets a new password with a reset link: the password policy is checked first (a refusal leaves the link
    * usable), then, in one transaction, the link is used up, the password set, the address marked verified (the
-   * link proved it), every session revoked and a notice queued. No session is started.
+   * link proved it), every session revoked and a notice queued. No session is started. With the second factor
+   * on, a link alone is not enough: a code or a recovery code must come with it (the link stays usable until).
    */
-  async resetPassword(token: string, newPassword: string): Promise<void> {
+  async resetPassword(token: string, newPassword: string, answer: SecondFactorAnswer = {}): Promise<void> {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
     const pending = await this.links.peek(this.dataSource.manager, token, 'password_reset');
     if (!pending) throw new BadRequestException(BAD_LINK);
+    await this.mfa.proveIfOn(pending.userId, answer);
     const passwordHash = await this.passwords.hash(newPassword);
     const reset = await this.tokens.changeCredentials(pending.userId, 'password_reset', async (db) => {
       const link = await this.links.consume(db, token, 'password_reset');

@@ -4,6 +4,8 @@ import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/c
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TokenResponseDto } from '../dto/token-response.dto';
+import { IssuedChallenge, MfaChallenges } from '../mfa/mfa-challenges';
+import { TotpAuthenticator } from '../mfa/totp-authenticator';
 import { SecurityEvents } from '../security-events';
 import { ClientInfo, IssuedRefreshToken, TokenService } from '../tokens/token.service';
 import { TokenSigner } from '../tokens/token-signer';
@@ -24,6 +26,14 @@ export interface SignInProof {
 }
 
 /** What a successful sign-in or refresh produces: the JSON body and the refresh token for the cookie. */
+/**
+ * How a sign-in ends: a session, or (for a user with a second factor on, when the proof holds no second factor
+ * yet) a challenge to answer at `mfa/verify`, with no session at all.
+ */
+export type SignInOutcome =
+  | { readonly kind: 'session'; readonly tokens: IssuedTokens }
+  | { readonly kind: 'mfa'; readonly challenge: IssuedChallenge };
+
 export interface IssuedTokens {
   body: TokenResponseDto;
   refresh: IssuedRefreshToken;
@@ -51,9 +61,11 @@ export class SignInService {
     private readonly tokens: TokenService,
     private readonly signer: TokenSigner,
     private readonly events: SecurityEvents,
+    private readonly totp: TotpAuthenticator,
+    private readonly challenges: MfaChallenges,
   ) {}
 
-  async signIn(proof: SignInProof, client: ClientInfo): Promise<IssuedTokens> {
+  async signIn(proof: SignInProof, client: ClientInfo): Promise<SignInOutcome> {
     const started = await this.dataSource.transaction(async (db) => {
       // FOR SHARE: concurrent sign-ins of one user do not wait for each other, but a credentials change
       // (an UPDATE of this row) waits for them, and they for it.
@@ -73,6 +85,15 @@ export class SignInService {
       if (user.credentialsVersion !== proof.credentialsVersion) {
         throw this.refuse(proof, 'credentials_changed', new UnauthorizedException(INVALID_CREDENTIALS));
       }
+      // A second factor is owed unless the proof already carries one (mfa/verify, a passkey).
+      if (!proof.amr.includes('mfa') && (await this.totp.isOn(db, user.id))) {
+        const challenge = await this.challenges.issue(db, {
+          userId: user.id,
+          credentialsVersion: user.credentialsVersion,
+          amr: proof.amr,
+        });
+        return { kind: 'mfa' as const, userId: user.id, challenge };
+      }
       const now = new Date(locked.now);
       const signIn: SignInFacts = { amr: [...proof.amr], authTime: now };
       const session = await this.tokens.startSession(db, {
@@ -82,15 +103,26 @@ export class SignInService {
         client,
         now,
       });
-      return { user, signIn, ...session };
+      return { kind: 'session' as const, user, signIn, ...session };
     });
+    if (started.kind === 'mfa') {
+      this.events.record('login.mfa_required', {
+        userId: started.userId,
+        amr: [...proof.amr],
+        ip: client.ip,
+      });
+      return { kind: 'mfa', challenge: started.challenge };
+    }
     this.events.record('login.succeeded', {
       userId: started.user.id,
       sessionId: started.sessionId,
       amr: [...started.signIn.amr],
       ip: client.ip,
     });
-    return this.issue(started.user, started.sessionId, started.signIn, started.refresh);
+    return {
+      kind: 'session',
+      tokens: this.issue(started.user, started.sessionId, started.signIn, started.refresh),
+    };
   }
 
   /** The response of a sign-in or a refresh: an access token for the session, the user, the refresh token. */

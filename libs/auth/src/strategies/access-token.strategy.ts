@@ -5,7 +5,9 @@ import { decode } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { KeyCallback, keyForJwt } from './key-callback';
 import { KeyService } from '../keys/key.service';
-import { ACCESS_TOKEN_TYPE, AuthUser } from '../tokens/token-types';
+import { ACCESS_TOKEN_TYPE, AuthMethod, AuthUser } from '../tokens/token-types';
+
+const AUTH_METHODS = new Set<unknown>(['pwd', 'fed', 'otp', 'hwk', 'user', 'mfa'] satisfies AuthMethod[]);
 
 export const ACCESS_STRATEGY = 'jwt';
 
@@ -13,6 +15,7 @@ interface AccessPayload {
   sub?: unknown;
   sid?: unknown;
   roles?: unknown;
+  amr?: unknown;
 }
 
 /**
@@ -41,7 +44,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
   }
 
   validate(payload: AccessPayload): AuthUser {
-    const { sub, sid, roles } = payload;
+    const { sub, sid, roles, amr } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
       throw new UnauthorizedException();
     }
@@ -49,6 +52,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
       id: sub,
       sessionId: sid,
       roles: roles.filter((role): role is string => typeof role === 'string'),
+      amr: Array.isArray(amr) ? amr.filter((method): method is AuthMethod => AUTH_METHODS.has(method)) : [],
     };
   }
 }

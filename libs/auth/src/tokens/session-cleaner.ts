@@ -12,7 +12,7 @@ export interface CleanupResult {
   ran: boolean;
   refreshTokens: number;
   sessions: number;
-  /** Expired one-time email links and provider login transactions. */
+  /** Expired one-time email links, provider login transactions, mfa challenges, and stale wrong-code records. */
   oneTimeRecords: number;
 }
 
@@ -84,6 +84,15 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
         `DELETE FROM oauth_transactions WHERE id IN (
            SELECT id FROM oauth_transactions WHERE expires_at < $1 LIMIT $2)`,
         now,
+      )) +
+      (await this.deleteInBatches(
+        'DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at < $1 LIMIT $2)',
+        now,
+      )) +
+      // Wrong second-factor codes count for THROTTLE_MFA_TTL; older ones count for nothing.
+      (await this.deleteInBatches(
+        'DELETE FROM mfa_failures WHERE id IN (SELECT id FROM mfa_failures WHERE failed_at < $1 LIMIT $2)',
+        new Date(now.getTime() - this.config.throttle.mfa.ttl * 1000),
       ));
     if (refreshTokens + sessions + oneTimeRecords > 0) {
       this.log.log(

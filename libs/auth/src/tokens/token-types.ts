@@ -23,6 +23,8 @@ export interface AuthUser {
   /** The session, i.e. refresh-token family (`sid`). */
   readonly sessionId: string;
   readonly roles: readonly string[];
+  /** How the session's sign-in was proven (RFC 8176): a second factor shows as `mfa`. */
+  readonly amr: readonly AuthMethod[];
 }
 
 /** What a verified refresh token says, plus its raw text (to compare its hash with the stored one). */

@@ -5,6 +5,7 @@ import { CredentialsVersionAndSignIn1764000000003 } from './1764000000003-creden
 import { CreateMailOutbox1764000000004 } from './1764000000004-create-mail-outbox';
 import { CreateEmailTokens1764000000005 } from './1764000000005-create-email-tokens';
 import { CreateOAuthIdentities1764000000006 } from './1764000000006-create-oauth-identities';
+import { CreateSecondFactor1764000000007 } from './1764000000007-create-second-factor';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   CreateMailOutbox1764000000004,
   CreateEmailTokens1764000000005,
   CreateOAuthIdentities1764000000006,
+  CreateSecondFactor1764000000007,
 ];

@@ -10,6 +10,7 @@ export type RevocationReason =
   | 'password_reset'
   | 'email_changed'
   | 'account_disabled'
+  | 'mfa_enabled'
   | 'reuse_detected';
 
 /** A login: one refresh-token family. Its id is the `sid` claim of every token of the family. */

@@ -1,0 +1,110 @@
+import { Body, Controller, Delete, HttpCode, HttpStatus, Post, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { ApiResponseCodes } from '../decorators/api-errors.decorator';
+import { CurrentUser } from '../decorators/current-user.decorator';
+import { Public } from '../decorators/public.decorator';
+import { RequestClient } from '../decorators/request-client.decorator';
+import { TokenResponseDto } from '../dto/token-response.dto';
+import { SameOriginGuard } from '../guards/same-origin.guard';
+import { SignInResponse } from '../sign-in/sign-in-response';
+import { RateLimit } from '../throttling/rate-limit.decorator';
+import { ClientInfo } from '../tokens/token.service';
+import { AuthUser } from '../tokens/token-types';
+import { RecoveryCodesDto, SecondFactorDto, TotpCodeDto, TotpSetupDto, VerifyMfaDto } from './dto/mfa.dto';
+import { MfaService } from './mfa.service';
+
+@ApiTags('mfa')
+@Controller('auth/mfa')
+export class MfaController {
+  constructor(
+    private readonly mfa: MfaService,
+    private readonly response: SignInResponse,
+  ) {}
+
+  @Post('totp/setup')
+  @HttpCode(HttpStatus.OK)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: TotpSetupDto, description: 'A new secret, pending until a code confirms it' })
+  @ApiConflictResponse({ description: 'The second factor is already on' })
+  @ApiResponseCodes(401)
+  async setup(
+    @CurrentUser() caller: AuthUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TotpSetupDto> {
+    reply.header('Cache-Control', 'no-store');
+    return this.mfa.beginTotp(caller);
+  }
+
+  @Post('totp/confirm')
+  @HttpCode(HttpStatus.OK)
+  @ApiBearerAuth()
+  @ApiOkResponse({
+    type: RecoveryCodesDto,
+    description:
+      'The second factor is on; every other session is ended; the recovery codes are shown this once',
+  })
+  @ApiBadRequestResponse({ description: 'Wrong code, or nothing pending' })
+  @ApiResponseCodes(401)
+  async confirm(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: TotpCodeDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecoveryCodesDto> {
+    reply.header('Cache-Control', 'no-store');
+    return { recoveryCodes: await this.mfa.confirmTotp(caller, body.code) };
+  }
+
+  @Delete('totp')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'The second factor is off and the recovery codes are gone' })
+  @ApiBadRequestResponse({ description: 'Wrong code, or the second factor is not on' })
+  @ApiResponseCodes(401, 429)
+  async disable(@CurrentUser() caller: AuthUser, @Body() body: SecondFactorDto): Promise<void> {
+    await this.mfa.disable(caller, body);
+  }
+
+  @Post('recovery-codes')
+  @HttpCode(HttpStatus.OK)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: RecoveryCodesDto, description: 'Ten new codes; the old ones stop working' })
+  @ApiBadRequestResponse({ description: 'Wrong code, or the second factor is not on' })
+  @ApiResponseCodes(401, 429)
+  async replaceRecoveryCodes(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: SecondFactorDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecoveryCodesDto> {
+    reply.header('Cache-Control', 'no-store');
+    return { recoveryCodes: await this.mfa.replaceRecoveryCodes(caller, body) };
+  }
+
+  @Public()
+  @Post('verify')
+  @HttpCode(HttpStatus.OK)
+  @RateLimit('login')
+  // It starts a session: a cross-site page must not sign a browser in with its own challenge.
+  @UseGuards(SameOriginGuard)
+  @ApiOkResponse({ type: TokenResponseDto, description: 'Exactly as login, the refresh cookie included' })
+  @ApiUnauthorizedResponse({ description: 'Wrong code, or a dead mfaToken' })
+  @ApiForbiddenResponse({ description: 'Cross-site request' })
+  @ApiResponseCodes(400, 429)
+  async verify(
+    @Body() body: VerifyMfaDto,
+    @RequestClient() client: ClientInfo,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponseDto> {
+    const outcome = await this.mfa.verify(body.mfaToken, body, client);
+    return this.response.send(reply, outcome) as TokenResponseDto;
+  }
+}

@@ -1,0 +1,54 @@
+import { AppConfig } from '@gatehouse/config';
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { FastifyReply } from 'fastify';
+import { REQUIRED_ROLES } from '../decorators/roles.decorator';
+import { AuthUser } from '../tokens/token-types';
+
+const REQUIRES_SECOND_FACTOR = 'gatehouse:second-factor';
+
+/**
+ * Demands that the caller's session began with a second factor (`mfa` in the access token's `amr`). Without
+ * one the answer is RFC 9470's: 401 with `WWW-Authenticate: Bearer error="insufficient_user_authentication"`.
+ */
+export const RequireSecondFactor = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(REQUIRES_SECOND_FACTOR, true);
+
+/**
+ * Global, after the bearer and role checks: enforces @RequireSecondFactor() on a route or its controller, and on
+ * every route that needs the `admin` role when ADMIN_REQUIRE_MFA is on. Reads the token's claims only.
+ */
+@Injectable()
+export class SecondFactorGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: AppConfig,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    const demanded =
+      this.reflector.getAllAndOverride<boolean | undefined>(REQUIRES_SECOND_FACTOR, targets) === true ||
+      (this.config.mfa.adminRequireMfa &&
+        targets.some((target) =>
+          this.reflector.get<string[] | undefined>(REQUIRED_ROLES, target)?.includes('admin'),
+        ));
+    if (!demanded) return true;
+    const http = context.switchToHttp();
+    const user = http.getRequest<{ user?: AuthUser }>().user;
+    if (user?.amr.includes('mfa')) return true;
+    http
+      .getResponse<FastifyReply>()
+      .header(
+        'WWW-Authenticate',
+        'Bearer error="insufficient_user_authentication", error_description="a second factor is required"',
+      );
+    throw new UnauthorizedException('a second factor is required');
+  }
+}
