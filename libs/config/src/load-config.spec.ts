@@ -1,3 +1,4 @@
+import { decodeEncryptionKey } from './mfa-config';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
 import { loadConfig } from './load-config';
@@ -11,6 +12,8 @@ function problemsOf(env: Record<string, string>): string[] {
   }
   throw new Error('expected the configuration to be refused');
 }
+
+const problemsText = (env: Record<string, string>): string => problemsOf(env).join('\n');
 
 describe('parseDuration', () => {
   it.each([
@@ -292,5 +295,142 @@ describe('public addresses and recovery settings', () => {
       resetTtl: 1800,
       requireVerification: false,
     });
+  });
+});
+
+const CORP = {
+  OAUTH_PROVIDERS: 'corp',
+  OAUTH_CORP_ISSUER: 'https://login.example.com',
+  OAUTH_CORP_CLIENT_ID: 'gatehouse',
+  OAUTH_CORP_CLIENT_SECRET: 'corp-secret',
+};
+
+describe('loadConfig: sign-in providers', () => {
+  it('has none by default', () => {
+    expect(loadConfig({}).oauth).toEqual({ providers: [], allowInsecureIssuers: false });
+  });
+
+  it('reads an OpenID Connect provider with its defaults, in the order given', () => {
+    const { providers } = loadConfig({
+      ...CORP,
+      OAUTH_PROVIDERS: 'corp, gh',
+      OAUTH_GH_TYPE: 'github',
+      OAUTH_GH_CLIENT_ID: 'Iv1.abc',
+      OAUTH_GH_CLIENT_SECRET: 'gh-secret',
+      OAUTH_GH_NAME: 'GitHub',
+    }).oauth;
+    expect(providers).toEqual([
+      {
+        id: 'corp',
+        type: 'oidc',
+        name: 'Corp',
+        clientId: 'gatehouse',
+        clientSecret: 'corp-secret',
+        scopes: ['openid', 'email', 'profile'],
+        issuer: 'https://login.example.com',
+        github: undefined,
+      },
+      {
+        id: 'gh',
+        type: 'github',
+        name: 'GitHub',
+        clientId: 'Iv1.abc',
+        clientSecret: 'gh-secret',
+        scopes: ['read:user', 'user:email'],
+        issuer: undefined,
+        github: { webUrl: 'https://github.com', apiUrl: 'https://api.github.com' },
+      },
+    ]);
+  });
+
+  it('keeps an issuer exactly as written (discovery compares it character for character)', () => {
+    const [corp] = loadConfig({ ...CORP, OAUTH_CORP_ISSUER: 'https://tenant.auth0.com/' }).oauth.providers;
+    expect(corp.issuer).toBe('https://tenant.auth0.com/');
+  });
+
+  it.each([
+    [{ OAUTH_CORP_CLIENT_ID: '' }, 'OAUTH_CORP_CLIENT_ID'],
+    [{ OAUTH_CORP_CLIENT_SECRET: '' }, 'OAUTH_CORP_CLIENT_SECRET'],
+    [{ OAUTH_CORP_ISSUER: '' }, 'OAUTH_CORP_ISSUER'],
+    [{ OAUTH_CORP_ISSUER: 'login.example.com' }, 'OAUTH_CORP_ISSUER'],
+    [{ OAUTH_CORP_TYPE: 'saml' }, 'OAUTH_CORP_TYPE'],
+    [{ OAUTH_CORP_SCOPES: 'email profile' }, 'OAUTH_CORP_SCOPES must include openid'],
+    [{ OAUTH_PROVIDERS: 'Corp' }, 'OAUTH_PROVIDERS has "Corp"'],
+    [{ OAUTH_PROVIDERS: 'corp,corp' }, 'OAUTH_PROVIDERS names corp twice'],
+    [{ OAUTH_PROVIDERS: 'my-idp' }, 'OAUTH_PROVIDERS'],
+  ])('refuses %p naming %s', (changes, named) => {
+    expect(problemsText({ ...CORP, ...changes })).toContain(named);
+  });
+
+  it('refuses an http issuer unless insecure issuers are allowed, and allowing them in production', () => {
+    const insecure = { ...CORP, OAUTH_CORP_ISSUER: 'http://localhost:9000' };
+    expect(problemsText(insecure)).toContain('OAUTH_CORP_ISSUER must be https');
+    expect(problemsText({ ...CORP, OAUTH_CORP_ISSUER: 'HTTP://localhost:9000' })).toContain(
+      'OAUTH_CORP_ISSUER must be https',
+    );
+    expect(loadConfig({ ...insecure, OAUTH_ALLOW_INSECURE_ISSUERS: 'true' }).oauth.providers[0].issuer).toBe(
+      'http://localhost:9000',
+    );
+    expect(
+      problemsText({ ...insecure, OAUTH_ALLOW_INSECURE_ISSUERS: 'true', NODE_ENV: 'production' }),
+    ).toContain('OAUTH_ALLOW_INSECURE_ISSUERS must not be true with NODE_ENV=production');
+  });
+
+  it('reads a GitHub Enterprise server and applies the same https rule to it', () => {
+    const enterprise = {
+      OAUTH_PROVIDERS: 'ghe',
+      OAUTH_GHE_TYPE: 'github',
+      OAUTH_GHE_CLIENT_ID: 'id',
+      OAUTH_GHE_CLIENT_SECRET: 'secret',
+      OAUTH_GHE_GITHUB_URL: 'https://git.example.com/',
+      OAUTH_GHE_GITHUB_API_URL: 'https://git.example.com/api/v3',
+    };
+    expect(loadConfig(enterprise).oauth.providers[0].github).toEqual({
+      webUrl: 'https://git.example.com',
+      apiUrl: 'https://git.example.com/api/v3',
+    });
+    expect(problemsText({ ...enterprise, OAUTH_GHE_GITHUB_URL: 'http://git.example.com' })).toContain(
+      'OAUTH_GHE_GITHUB_URL must be https',
+    );
+  });
+});
+
+describe('loadConfig: second factor', () => {
+  it('has no key of its own outside production (a development key is made), the Gatehouse issuer and 10 per 15 min', () => {
+    const config = loadConfig({});
+    expect(config.mfa).toEqual({ encryptionKey: undefined, totpIssuer: 'Gatehouse', adminRequireMfa: false });
+    expect(config.throttle.mfa).toEqual({ limit: 10, ttl: 900 });
+  });
+
+  it('reads a key in hex or base64, both alphabets', () => {
+    const key = Buffer.alloc(32, 7);
+    for (const text of [key.toString('hex'), key.toString('base64'), key.toString('base64url')]) {
+      expect(loadConfig({ MFA_ENCRYPTION_KEY: text }).mfa.encryptionKey).toEqual(key);
+    }
+    expect(decodeEncryptionKey(`  ${key.toString('hex')}\n`)).toEqual(key);
+  });
+
+  it.each(['short', 'ab'.repeat(31), 'ab'.repeat(33), Buffer.alloc(31).toString('base64'), 'z'.repeat(64)])(
+    'refuses the key %p naming MFA_ENCRYPTION_KEY',
+    (text) => {
+      expect(problemsText({ MFA_ENCRYPTION_KEY: text })).toContain('MFA_ENCRYPTION_KEY must be 32 bytes');
+    },
+  );
+
+  it('refuses production without a key, naming it', () => {
+    expect(problemsText({ NODE_ENV: 'production' })).toContain('MFA_ENCRYPTION_KEY');
+  });
+
+  it('reads the issuer, the admin requirement and the limit', () => {
+    const config = loadConfig({
+      MFA_TOTP_ISSUER: 'Acme',
+      ADMIN_REQUIRE_MFA: 'true',
+      THROTTLE_MFA_LIMIT: '3',
+      THROTTLE_MFA_TTL: '5m',
+    });
+    expect(config.mfa.totpIssuer).toBe('Acme');
+    expect(config.mfa.adminRequireMfa).toBe(true);
+    expect(config.throttle.mfa).toEqual({ limit: 3, ttl: 300 });
+    expect(problemsText({ MFA_TOTP_ISSUER: 'a:b' })).toContain('MFA_TOTP_ISSUER');
   });
 });
