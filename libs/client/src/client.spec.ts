@@ -29,6 +29,11 @@ const IDENTITY: IdentityDto = {
   lastUsedAt: '2026-01-03T00:00:00.000Z',
 };
 const LIFETIME_SECONDS = 60;
+const MFA_TOKEN = 'mfa-challenge-token';
+const MFA_METHODS = ['totp', 'recovery_code'];
+const TOTP_CODE = '123456';
+const RECOVERY_CODES = Array.from({ length: 10 }, (_, n) => `code-${n}`);
+const OTPAUTH_URL = 'otpauth://totp/Gatehouse:ada%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Gatehouse';
 /** The origin of the page the client runs in (`location.origin`), set for every test below. */
 const PAGE_ORIGIN = 'https://app.example';
 
@@ -69,6 +74,8 @@ class FakeServer {
   linkUrl = 'https://id.corp.example/auth?client_id=gatehouse&state=s';
   /** The identity whose unlinking answers 409. */
   lastWayToSignIn = 'last-identity';
+  /** The user has the second factor on: a right password answers a challenge, not tokens. */
+  mfaOn = false;
   private issued = 0;
 
   readonly fetch = async (url: string, init: RequestInit): Promise<Response> => {
@@ -94,6 +101,22 @@ class FakeServer {
     await new Promise((resolve) => setTimeout(resolve, 1));
     const route = `${method} ${path}`;
     if (route === 'POST /api/auth/login') {
+      if (this.mfaOn) {
+        return this.json(200, {
+          mfaRequired: true,
+          mfaToken: MFA_TOKEN,
+          methods: MFA_METHODS,
+          expiresIn: 300,
+        });
+      }
+      this.hasCookie = true;
+      return this.tokenResponse();
+    }
+    if (route === 'POST /api/auth/mfa/verify') {
+      const { mfaToken, code, recoveryCode } = JSON.parse(init.body as string) as Record<string, string>;
+      if (mfaToken !== MFA_TOKEN || (code !== TOTP_CODE && recoveryCode !== RECOVERY_CODES[0])) {
+        return this.json(401, { statusCode: 401, message: 'wrong code', error: 'Unauthorized' });
+      }
       this.hasCookie = true;
       return this.tokenResponse();
     }
@@ -124,6 +147,20 @@ class FakeServer {
       return this.json(200, { url: this.linkUrl });
     }
     if (route === 'GET /api/auth/identities') return this.json(200, [IDENTITY]);
+    if (route === 'POST /api/auth/mfa/totp/setup') {
+      if (this.mfaOn) return this.json(409, { statusCode: 409, message: 'already on', error: 'Conflict' });
+      return this.json(200, { secret: 'JBSWY3DPEHPK3PXP', otpauthUrl: OTPAUTH_URL });
+    }
+    if (route.startsWith('POST /api/auth/mfa/') || route === 'DELETE /api/auth/mfa/totp') {
+      const { code, recoveryCode } = JSON.parse(init.body as string) as Record<string, string>;
+      if (code !== TOTP_CODE && recoveryCode !== RECOVERY_CODES[0]) {
+        return this.json(400, { statusCode: 400, message: 'wrong code', error: 'Bad Request' });
+      }
+      this.mfaOn = method !== 'DELETE';
+      return method === 'DELETE'
+        ? new Response(null, { status: 204 })
+        : this.json(200, { recoveryCodes: RECOVERY_CODES });
+    }
     if (route === `DELETE /api/auth/identities/${this.lastWayToSignIn}`) {
       return this.json(409, { statusCode: 409, message: 'the last way to sign in', error: 'Conflict' });
     }
@@ -613,6 +650,122 @@ describe('GatehouseClient', () => {
       expect(world.server.count('POST /api/auth/refresh')).toBe(1);
       expect(events.at(-1)).toMatchObject({ type: 'refresh', reason: 'scheduled', source: 'this-tab' });
       expect(client.state.expiresAt).toBe(world.clock.now + LIFETIME_SECONDS * 1000);
+    });
+  });
+
+  describe('second factor', () => {
+    it('answers a login without a second factor as signed in', async () => {
+      const { client } = world.tab();
+      expect(await client.login(USER.email, 'a long enough passphrase')).toEqual({
+        mfaRequired: false,
+        user: USER,
+      });
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('answers a challenge, holding no token, announcing nothing, when the account has the factor on', async () => {
+      world.server.mfaOn = true;
+      const first = world.tab();
+      const second = world.tab();
+
+      const result = await first.client.login(USER.email, 'a long enough passphrase');
+      await settle();
+
+      expect(result).toEqual({
+        mfaRequired: true,
+        mfaToken: MFA_TOKEN,
+        methods: MFA_METHODS,
+        expiresIn: 300,
+      });
+      expect(first.client.isLoggedIn).toBe(false);
+      expect(first.client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+      expect(first.events).toEqual([]);
+      expect(second.events).toEqual([]);
+    });
+
+    it('signs in with the code, exactly as a login does, in every tab', async () => {
+      world.server.mfaOn = true;
+      const first = world.tab();
+      const second = world.tab();
+      const challenge = await first.client.login(USER.email, 'a long enough passphrase');
+      if (!challenge.mfaRequired) throw new Error('expected a challenge');
+
+      expect(await first.client.verifyMfa(challenge.mfaToken, { code: TOTP_CODE })).toEqual(USER);
+      await settle();
+
+      const [call] = world.server.requestsTo('POST /api/auth/mfa/verify');
+      expect(call).toMatchObject({
+        authorization: null,
+        credentials: 'include',
+        contentType: 'application/json',
+      });
+      expect(JSON.parse(call.body!)).toEqual({ mfaToken: MFA_TOKEN, code: TOTP_CODE });
+      expect(first.client.isLoggedIn).toBe(true);
+      expect(first.client.state.expiresAt).toBe(world.clock.now + LIFETIME_SECONDS * 1000);
+      expect(first.events).toEqual([
+        expect.objectContaining({ type: 'login', user: USER, source: 'this-tab' }),
+      ]);
+      expect(second.client.isLoggedIn).toBe(true);
+      expect(second.events).toEqual([
+        expect.objectContaining({ type: 'login', user: USER, source: 'other-tab' }),
+      ]);
+
+      await first.client.me();
+      const [me] = world.server.requestsTo('GET /api/users/me');
+      expect(me.authorization).toBe(`Bearer ${world.server.latestToken}`);
+    });
+
+    it('sends a recovery code alone, and reports a wrong one as an ApiError 401, still signed out', async () => {
+      world.server.mfaOn = true;
+      const { client } = world.tab();
+
+      const wrong = client.verifyMfa(MFA_TOKEN, { recoveryCode: 'not-a-code' });
+      await expect(wrong).rejects.toBeInstanceOf(ApiError);
+      await expect(wrong).rejects.toMatchObject({ status: 401 });
+      expect(client.isLoggedIn).toBe(false);
+
+      await client.verifyMfa(MFA_TOKEN, { recoveryCode: RECOVERY_CODES[0] });
+      const calls = world.server.requestsTo('POST /api/auth/mfa/verify');
+      expect(JSON.parse(calls[1].body!)).toEqual({ mfaToken: MFA_TOKEN, recoveryCode: RECOVERY_CODES[0] });
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('sets the factor up and confirms it with the bearer token, answering the recovery codes', async () => {
+      const { client } = await loggedInTab();
+
+      expect(await client.setupTotp()).toEqual({ secret: 'JBSWY3DPEHPK3PXP', otpauthUrl: OTPAUTH_URL });
+      expect(await client.confirmTotp(TOTP_CODE)).toEqual(RECOVERY_CODES);
+
+      const [setup] = world.server.requestsTo('POST /api/auth/mfa/totp/setup');
+      const [confirm] = world.server.requestsTo('POST /api/auth/mfa/totp/confirm');
+      expect(setup).toMatchObject({ authorization: `Bearer ${world.server.latestToken}`, body: null });
+      expect(confirm.authorization).toBe(`Bearer ${world.server.latestToken}`);
+      expect(JSON.parse(confirm.body!)).toEqual({ code: TOTP_CODE });
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('reports a setup while on (409) and a wrong confirmation code (400) as ApiErrors', async () => {
+      const { client } = await loggedInTab();
+      await expect(client.confirmTotp('000000')).rejects.toMatchObject({ status: 400 });
+      world.server.mfaOn = true;
+      await expect(client.setupTotp()).rejects.toMatchObject({ status: 409 });
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('replaces the recovery codes and turns the factor off with one of the two proofs', async () => {
+      const { client } = await loggedInTab();
+      world.server.mfaOn = true;
+
+      expect(await client.replaceRecoveryCodes({ code: TOTP_CODE })).toEqual(RECOVERY_CODES);
+      await client.disableTotp({ recoveryCode: RECOVERY_CODES[0] });
+
+      const [replace] = world.server.requestsTo('POST /api/auth/mfa/recovery-codes');
+      const [disable] = world.server.requestsTo('DELETE /api/auth/mfa/totp');
+      expect(JSON.parse(replace.body!)).toEqual({ code: TOTP_CODE });
+      expect(JSON.parse(disable.body!)).toEqual({ recoveryCode: RECOVERY_CODES[0] });
+      expect(disable.authorization).toBe(`Bearer ${world.server.latestToken}`);
+      expect(world.server.mfaOn).toBe(false);
+      await expect(client.disableTotp({ code: '000000' })).rejects.toMatchObject({ status: 400 });
     });
   });
 

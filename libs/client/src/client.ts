@@ -5,12 +5,15 @@ import type {
   IdentityDto,
   LinkProviderDto,
   LinkUrlDto,
+  MfaRequiredDto,
   NoteDto,
   NotePageDto,
   ProviderDto,
+  RecoveryCodesDto,
   RegisterDto,
   SessionDto,
   TokenResponseDto,
+  TotpSetupDto,
   UserDto,
 } from './api-types';
 
@@ -20,7 +23,32 @@ import type {
  */
 export const ENDPOINTS = {
   register: { method: 'POST', path: '/api/auth/register', body: 'RegisterDto', response: 'UserDto' },
-  login: { method: 'POST', path: '/api/auth/login', body: 'LoginDto', response: 'TokenResponseDto' },
+  login: {
+    method: 'POST',
+    path: '/api/auth/login',
+    body: 'LoginDto',
+    response: 'TokenResponseDto | MfaRequiredDto',
+  },
+  verifyMfa: {
+    method: 'POST',
+    path: '/api/auth/mfa/verify',
+    body: 'VerifyMfaDto',
+    response: 'TokenResponseDto',
+  },
+  setupTotp: { method: 'POST', path: '/api/auth/mfa/totp/setup', body: null, response: 'TotpSetupDto' },
+  confirmTotp: {
+    method: 'POST',
+    path: '/api/auth/mfa/totp/confirm',
+    body: 'TotpCodeDto',
+    response: 'RecoveryCodesDto',
+  },
+  disableTotp: { method: 'DELETE', path: '/api/auth/mfa/totp', body: 'SecondFactorDto', response: null },
+  replaceRecoveryCodes: {
+    method: 'POST',
+    path: '/api/auth/mfa/recovery-codes',
+    body: 'SecondFactorDto',
+    response: 'RecoveryCodesDto',
+  },
   refresh: { method: 'POST', path: '/api/auth/refresh', body: null, response: 'TokenResponseDto' },
   logout: { method: 'POST', path: '/api/auth/logout', body: null, response: null },
   logoutAll: { method: 'POST', path: '/api/auth/logout-all', body: null, response: null },
@@ -114,6 +142,27 @@ export interface GatehouseClientOptions {
   channel?: ChannelLike | null;
   now?: () => number;
   timers?: TimersLike;
+}
+
+/**
+ * What `login()` answers: signed in (the client holds the access token), or a second factor is wanted first:
+ * pass `mfaToken` to `verifyMfa()` with a code from the authenticator app or a recovery code. No session exists
+ * until then, in this tab or any other.
+ */
+export type LoginResult =
+  | { mfaRequired: false; user: UserDto }
+  | { mfaRequired: true; mfaToken: string; methods: string[]; expiresIn: number };
+
+/** The second factor, for `verifyMfa()`, `disableTotp()` and `replaceRecoveryCodes()`: one of the two. */
+export type SecondFactor = { code: string } | { recoveryCode: string };
+
+function isMfaRequired(body: TokenResponseDto | MfaRequiredDto): body is MfaRequiredDto {
+  return (body as MfaRequiredDto).mfaRequired === true;
+}
+
+/** Only the one field the caller chose goes on the wire. */
+function secondFactorBody(factor: SecondFactor): SecondFactor {
+  return 'code' in factor ? { code: factor.code } : { recoveryCode: factor.recoveryCode };
 }
 
 export type RefreshReason = 'restore' | 'expiring' | 'unauthorized' | 'scheduled';
@@ -360,24 +409,87 @@ export class GatehouseClient {
     return this.#read<T>(await this.#fetch(this.#url(endpoint.path), init));
   }
 
-  /** Logs in: a new session in every tab of this browser. */
-  async login(email: string, password: string): Promise<UserDto> {
-    const { method, path } = ENDPOINTS.login;
+  /**
+   * Logs in: a new session in every tab of this browser, or, for an account with the second factor on, a
+   * challenge to answer with `verifyMfa()` (nothing is signed in until then).
+   */
+  async login(email: string, password: string): Promise<LoginResult> {
+    const body = await this.#signIn<TokenResponseDto | MfaRequiredDto>(ENDPOINTS.login, { email, password });
+    if (isMfaRequired(body)) {
+      const { mfaToken, methods, expiresIn } = body;
+      return { mfaRequired: true, mfaToken, methods, expiresIn };
+    }
+    return { mfaRequired: false, user: body.user };
+  }
+
+  /**
+   * Answers a login's (or a provider sign-in's `#mfa=`) challenge with a code from the authenticator app or a
+   * recovery code: signed in exactly as after a login without one. An `ApiError` 401 for a wrong code or a dead
+   * `mfaToken` (single-use, 5 minutes, 5 wrong codes); 429 when too many wrong codes were tried.
+   */
+  async verifyMfa(mfaToken: string, factor: SecondFactor): Promise<UserDto> {
+    const body = await this.#signIn<TokenResponseDto>(ENDPOINTS.verifyMfa, {
+      mfaToken,
+      ...secondFactorBody(factor),
+    });
+    return body.user;
+  }
+
+  /** A sign-in call under the lock; a token in the answer becomes this browser's session, announced to every tab. */
+  async #signIn<T extends TokenResponseDto | MfaRequiredDto>(
+    endpoint: { method: string; path: string },
+    payload: unknown,
+  ): Promise<T> {
     return this.#withLock(false, async () => {
-      const response = await this.#fetch(this.#url(path), {
-        method,
+      const response = await this.#fetch(this.#url(endpoint.path), {
+        method: endpoint.method,
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ email, password }),
+        body: JSON.stringify(payload),
         credentials: 'include',
         signal: this.#timeoutSignal(),
       });
-      const body = await this.#read<TokenResponseDto>(response);
+      const body = await this.#read<T>(response);
+      if (isMfaRequired(body)) return body;
       this.#adopt(body.accessToken, this.#now() + body.expiresIn * 1000, body.expiresIn * 1000, body.user);
       this.#loggedInAt = this.#now();
       this.#post({ v: 1, kind: 'login', ...this.#tokenFields() });
       this.#emit({ type: 'login', user: body.user, expiresAt: this.#expiresAt!, source: 'this-tab' });
-      return body.user;
+      return body;
     });
+  }
+
+  // ---- Second factor (TOTP and recovery codes) --------------------------------------------------------------
+
+  /**
+   * Starts turning the second factor on: a new secret (and its `otpauth://` URL for the app), pending until
+   * `confirmTotp()`. An `ApiError` 409 when it is already on.
+   */
+  setupTotp(): Promise<TotpSetupDto> {
+    const { method, path } = ENDPOINTS.setupTotp;
+    return this.request<TotpSetupDto>(method, path);
+  }
+
+  /**
+   * Turns it on with a code from the app: the ten recovery codes, shown this once. The server ends every other
+   * session of the user; this one stays. An `ApiError` 400 for a wrong code.
+   */
+  async confirmTotp(code: string): Promise<string[]> {
+    const { method, path } = ENDPOINTS.confirmTotp;
+    const answer = await this.request<RecoveryCodesDto>(method, path, { code });
+    return answer.recoveryCodes;
+  }
+
+  /** Turns it off (the recovery codes go too), with a code from the app or a recovery code. */
+  async disableTotp(factor: SecondFactor): Promise<void> {
+    const { method, path } = ENDPOINTS.disableTotp;
+    await this.request<void>(method, path, secondFactorBody(factor));
+  }
+
+  /** Ten new recovery codes; the old ones stop working. */
+  async replaceRecoveryCodes(factor: SecondFactor): Promise<string[]> {
+    const { method, path } = ENDPOINTS.replaceRecoveryCodes;
+    const answer = await this.request<RecoveryCodesDto>(method, path, secondFactorBody(factor));
+    return answer.recoveryCodes;
   }
 
   /**

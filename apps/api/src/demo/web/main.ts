@@ -7,9 +7,11 @@ import {
   ClientEvent,
   GatehouseClient,
   IdentityDto,
+  LoginResult,
   NoteDto,
   ProviderDto,
   RefreshReason,
+  SecondFactor,
   SessionDto,
   UserDto,
 } from '../../../../../libs/client/src';
@@ -62,6 +64,24 @@ const ui = {
   logoutButton: element<HTMLButtonElement>('logout-button'),
   logoutAllButton: element<HTMLButtonElement>('logout-all-button'),
   activity: element('activity'),
+  mfaPanel: element('mfa-panel'),
+  mfaForm: element<HTMLFormElement>('mfa-form'),
+  mfaCodeField: element('mfa-code-field'),
+  mfaCode: element<HTMLInputElement>('mfa-code'),
+  mfaRecoveryField: element('mfa-recovery-field'),
+  mfaRecoveryCode: element<HTMLInputElement>('mfa-recovery-code'),
+  mfaSwitch: element<HTMLButtonElement>('mfa-switch'),
+  mfaCancel: element<HTMLButtonElement>('mfa-cancel'),
+  totpSetupButton: element<HTMLButtonElement>('totp-setup-button'),
+  totpSetup: element('totp-setup'),
+  totpUrl: element('totp-url'),
+  totpSecret: element('totp-secret'),
+  totpConfirmForm: element<HTMLFormElement>('totp-confirm-form'),
+  recoveryCodesPanel: element('recovery-codes-panel'),
+  recoveryCodes: element('recovery-codes'),
+  recoveryCodesDone: element<HTMLButtonElement>('recovery-codes-done'),
+  totpManageForm: element<HTMLFormElement>('totp-manage-form'),
+  twoFactorOutcome: element('two-factor-outcome'),
 };
 
 const timeFormat = new Intl.DateTimeFormat(undefined, {
@@ -143,7 +163,8 @@ function describe(event: ClientEvent): string {
 function render(): void {
   const { user } = client.state;
   ui.signedIn.hidden = user === null;
-  ui.signedOut.hidden = user !== null;
+  ui.signedOut.hidden = user !== null || pendingMfa !== null;
+  ui.mfaPanel.hidden = user !== null || pendingMfa === null;
   ui.status.textContent = user
     ? `Logged in as ${user.email}${user.displayName ? ` (${user.displayName})` : ''}`
     : 'Not logged in';
@@ -156,6 +177,8 @@ function render(): void {
     ui.sessionsBody.replaceChildren();
     identities = [];
     renderIdentities();
+    hideTwoFactorSecrets();
+    ui.twoFactorOutcome.textContent = '';
   }
   tick();
 }
@@ -429,11 +452,146 @@ function submitButton(form: HTMLFormElement): HTMLButtonElement | null {
   return form.querySelector('button[type="submit"]');
 }
 
+// ---- Second factor --------------------------------------------------------------------------------------------
+
+/** The challenge of a sign-in waiting for its second factor: in memory only, never in storage or the address. */
+let pendingMfa: { mfaToken: string } | null = null;
+let useRecoveryCode = false;
+
+function setRecoveryMode(on: boolean): void {
+  useRecoveryCode = on;
+  ui.mfaCodeField.hidden = on;
+  ui.mfaRecoveryField.hidden = !on;
+  ui.mfaCode.required = !on;
+  ui.mfaRecoveryCode.required = on;
+  ui.mfaSwitch.textContent = on ? 'Use a code from the app instead' : 'Use a recovery code instead';
+  (on ? ui.mfaRecoveryCode : ui.mfaCode).focus();
+}
+
+function showMfaPrompt(mfaToken: string): void {
+  pendingMfa = { mfaToken };
+  ui.mfaForm.reset();
+  render();
+  setRecoveryMode(false);
+}
+
+function endMfaPrompt(): void {
+  pendingMfa = null;
+  ui.mfaForm.reset();
+  render();
+}
+
+/** After a password login: either signed in already, or the code prompt. */
+function afterLogin(result: LoginResult): void {
+  if (result.mfaRequired) showMfaPrompt(result.mfaToken);
+}
+
+ui.mfaSwitch.addEventListener('click', () => setRecoveryMode(!useRecoveryCode));
+ui.mfaCancel.addEventListener('click', () => {
+  clearError();
+  endMfaPrompt();
+});
+
+ui.mfaForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const challenge = pendingMfa;
+  if (!challenge) return;
+  const factor: SecondFactor = useRecoveryCode
+    ? { recoveryCode: ui.mfaRecoveryCode.value.trim() }
+    : { code: ui.mfaCode.value.trim() };
+  void act(submitButton(ui.mfaForm), async () => {
+    try {
+      await client.verifyMfa(challenge.mfaToken, factor);
+    } catch (error) {
+      ui.mfaCode.value = '';
+      ui.mfaRecoveryCode.value = '';
+      throw error;
+    }
+    endMfaPrompt();
+  });
+});
+
+/** A code from the app is six digits; anything else typed is taken for a recovery code. */
+function factorFrom(text: string): SecondFactor {
+  const value = text.trim();
+  return /^\d{6}$/.test(value) ? { code: value } : { recoveryCode: value };
+}
+
+function showRecoveryCodes(codes: string[]): void {
+  ui.recoveryCodes.replaceChildren(...codes.map((code) => make('li', code)));
+  ui.recoveryCodesPanel.hidden = false;
+}
+
+/** Takes the secret and the recovery codes off the page: they are shown once, and never kept. */
+function hideTwoFactorSecrets(): void {
+  ui.totpSetup.hidden = true;
+  ui.totpUrl.textContent = '';
+  ui.totpSecret.textContent = '';
+  ui.totpConfirmForm.reset();
+  ui.recoveryCodesPanel.hidden = true;
+  ui.recoveryCodes.replaceChildren();
+}
+
+ui.totpSetupButton.addEventListener('click', () => {
+  void act(ui.totpSetupButton, async () => {
+    hideTwoFactorSecrets();
+    ui.twoFactorOutcome.textContent = '';
+    try {
+      const { secret, otpauthUrl } = await client.setupTotp();
+      ui.totpUrl.textContent = otpauthUrl;
+      ui.totpSecret.textContent = secret;
+      ui.totpSetup.hidden = false;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        ui.twoFactorOutcome.textContent = 'Two-factor sign-in is already on.';
+        return;
+      }
+      throw error;
+    }
+  });
+});
+
+ui.totpConfirmForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const { code } = fieldsOf(ui.totpConfirmForm);
+  void act(submitButton(ui.totpConfirmForm), async () => {
+    const codes = await client.confirmTotp(code.trim());
+    hideTwoFactorSecrets();
+    showRecoveryCodes(codes);
+    ui.twoFactorOutcome.textContent = 'Two-factor sign-in is on. Your other devices were signed out.';
+    logActivity('Turned two-factor sign-in on.');
+    await loadSessions();
+  });
+});
+
+ui.recoveryCodesDone.addEventListener('click', () => hideTwoFactorSecrets());
+
+ui.totpManageForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const submitter = event.submitter as HTMLButtonElement | null;
+  const input = ui.totpManageForm.elements.namedItem('code') as HTMLInputElement;
+  const factor = factorFrom(input.value);
+  void act(submitter, async () => {
+    ui.twoFactorOutcome.textContent = '';
+    hideTwoFactorSecrets();
+    if (submitter?.value === 'disable') {
+      await client.disableTotp(factor);
+      ui.twoFactorOutcome.textContent = 'Two-factor sign-in is off; the recovery codes no longer work.';
+      logActivity('Turned two-factor sign-in off.');
+    } else {
+      showRecoveryCodes(await client.replaceRecoveryCodes(factor));
+      ui.twoFactorOutcome.textContent = 'New recovery codes: the old ones no longer work.';
+      logActivity('Replaced the recovery codes.');
+    }
+    ui.totpManageForm.reset();
+  });
+});
+
 ui.loginForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const { email, password } = fieldsOf(ui.loginForm);
   void act(submitButton(ui.loginForm), async () => {
-    await client.login(email, password);
+    afterLogin(await client.login(email, password));
     ui.loginForm.reset();
   });
 });
@@ -443,7 +601,7 @@ ui.registerForm.addEventListener('submit', (event) => {
   const { email, password, displayName } = fieldsOf(ui.registerForm);
   void act(submitButton(ui.registerForm), async () => {
     await client.register({ email, password, ...(displayName ? { displayName } : {}) });
-    await client.login(email, password);
+    afterLogin(await client.login(email, password));
     ui.registerForm.reset();
   });
 });
@@ -529,7 +687,25 @@ function showLinkPanel(link: EmailLink): void {
   ui.resetOutcome.textContent = '';
 }
 
+const MFA_FRAGMENT = /^#mfa=(.+)$/;
+
+/**
+ * A provider sign-in of an account with the second factor on comes back as `#mfa=<mfaToken>`: taken out of the
+ * address at once (and so out of the history), kept in memory, and answered with the code prompt.
+ */
+function takeMfaFromAddress(): string | null {
+  const match = MFA_FRAGMENT.exec(location.hash);
+  if (!match) return null;
+  history.replaceState(null, '', location.pathname + location.search);
+  return match[1];
+}
+
 function handleLinkInAddress(): void {
+  const mfaToken = takeMfaFromAddress();
+  if (mfaToken !== null) {
+    showMfaPrompt(mfaToken);
+    return;
+  }
   const link = takeLinkFromAddress();
   if (link) showLinkPanel(link);
 }
@@ -583,7 +759,11 @@ handleLinkInAddress();
 
 client.subscribe((event) => {
   logActivity(describe(event));
-  if (event.type === 'login') void act(null, loadEverything);
+  if (event.type === 'login') {
+    // Signed in (here or in another tab): a challenge still on screen is moot.
+    pendingMfa = null;
+    void act(null, loadEverything);
+  }
   if (event.type === 'logout' && event.reason === 'session-ended') showError(SESSION_ENDED);
   render();
 });
