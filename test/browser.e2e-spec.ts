@@ -324,6 +324,7 @@ describe('browser client and demo page [PGlite, headless Chromium]', () => {
           String((value as { $ref: string }).$ref)
             .split('/')
             .pop();
+        if (Array.isArray(schema.oneOf)) return schema.oneOf.map(ref).join(' | ');
         return schema.type === 'array' ? `${ref(schema.items)}[]` : (ref(schema) ?? null);
       };
       for (const [name, endpoint] of Object.entries(ENDPOINTS)) {
