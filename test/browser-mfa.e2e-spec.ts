@@ -55,6 +55,8 @@ describe('two-factor sign-in in the demo page [PGlite, headless Chromium]', () =
       await status(page).getByText(`Logged in as ${email}`).waitFor();
 
       await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+      // The secret appears once the setup request has answered.
+      await page.locator('#totp-secret').filter({ hasText: /\S/ }).waitFor();
       const secret = (await page.locator('#totp-secret').innerText()).trim();
       expect(secret).toMatch(/^[A-Z2-7]+=*$/);
       expect(await page.locator('#totp-url').innerText()).toMatch(/^otpauth:\/\/totp\//);
