@@ -1,14 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
 import { ParsedMail } from 'mailparser';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { login, me, PASSWORD, refresh, register, uniqueEmail } from './support/auth-client';
-import { Devices, launchChromium, screenshot, watchProblems } from './support/browser';
+import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } from './support/browser';
 import { TestMailbox } from './support/mailbox';
 import { TestApp } from './support/test-app';
 
-const ROOT = resolve(__dirname, '..');
 const NEW_PASSWORD = 'a fresh passphrase chosen in the browser';
 /** Mail goes through the outbox and a sender that polls: give it a few seconds, never an open-ended wait. */
 const MAIL_TIMEOUT_MS = 15_000;
@@ -39,9 +36,7 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
   const devices = new Devices(() => browser);
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build-client.mjs'), '--no-typecheck'], {
-      stdio: 'pipe',
-    });
+    buildDemoPage();
     mailbox = await TestMailbox.start();
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;

@@ -1,12 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { Browser, Page } from 'playwright-core';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
-import { Devices, launchChromium, screenshot } from './support/browser';
+import { Devices, launchChromium, screenshot, buildDemoPage } from './support/browser';
 import { TestApp } from './support/test-app';
 import { totpCode } from './support/totp';
-
-const ROOT = resolve(__dirname, '..');
 
 /**
  * The second factor in the demo page, in headless Chromium: turned on from the signed-in view, then asked for by
@@ -19,9 +15,7 @@ describe('two-factor sign-in in the demo page [PGlite, headless Chromium]', () =
   const devices = new Devices(() => browser);
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build-client.mjs'), '--no-typecheck'], {
-      stdio: 'pipe',
-    });
+    buildDemoPage();
     app = await TestApp.start('pglite');
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     origin = (await app.app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');

@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { decodeJwt, PASSWORD, register, uniqueEmail } from './support/auth-client';
-import { Devices, launchChromium, screenshot, watchProblems } from './support/browser';
+import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } from './support/browser';
 import { TestOidcProvider } from './support/oidc-provider';
 import { freePort } from './support/server-process';
 import { TestApp } from './support/test-app';
 
-const ROOT = resolve(__dirname, '..');
 const CLIENT_ID = 'gatehouse-browser';
 const CLIENT_SECRET = 'the corp client secret of the browser suite';
 /** The provider's development pages import Roboto from Google: no part of the flow, and refused offline. */
@@ -35,9 +32,7 @@ describe('sign-in with another provider in the demo page [PGlite, headless Chrom
   const devices = new Devices(() => browser);
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build-client.mjs'), '--no-typecheck'], {
-      stdio: 'pipe',
-    });
+    buildDemoPage();
     // The callback URL the provider allows names the app's port: pick it before either starts.
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;

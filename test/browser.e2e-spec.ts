@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { ENDPOINTS } from '../libs/client/src/client';
 import { OpenApiDocument, renderTypes } from '../libs/client/tools/openapi-to-ts';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
-import { Devices, launchChromium, screenshot, watchProblems } from './support/browser';
+import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } from './support/browser';
 import { TestApp } from './support/test-app';
 
 const ROOT = resolve(__dirname, '..');
@@ -35,9 +34,7 @@ describe('browser client and demo page [PGlite, headless Chromium]', () => {
   const devices = new Devices(() => browser);
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build-client.mjs'), '--no-typecheck'], {
-      stdio: 'pipe',
-    });
+    buildDemoPage();
     app = await TestApp.start('pglite', { env: { ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS) } });
     await app.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = (await app.app.getUrl()).replace('[::1]', '127.0.0.1');

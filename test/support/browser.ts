@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, chromium, ConsoleMessage, Page } from 'playwright-core';
@@ -61,4 +62,11 @@ export class Devices {
   async closeAll(): Promise<void> {
     await Promise.all(this.contexts.splice(0).map((context) => context.close()));
   }
+}
+
+/** Builds the demo page from the current client code, as `npm run build` does (types are checked by lint). */
+export function buildDemoPage(): void {
+  execFileSync(process.execPath, [resolve(__dirname, '../../scripts/build-client.mjs'), '--no-typecheck'], {
+    stdio: 'pipe',
+  });
 }
