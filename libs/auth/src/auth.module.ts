@@ -33,7 +33,15 @@ import { RecoveryCodes } from './mfa/recovery-codes';
 import { SecondFactorGuard } from './mfa/require-second-factor';
 import { SecondFactorCheck } from './mfa/second-factor-check';
 import { TotpAuthenticator } from './mfa/totp-authenticator';
+import { Passkey } from './passkeys/entities/passkey.entity';
+import { WebAuthnChallenge } from './passkeys/entities/webauthn-challenge.entity';
+import { WebAuthnUser } from './passkeys/entities/webauthn-user.entity';
+import { PasskeyChallenges } from './passkeys/passkey-challenges';
+import { PasskeyStore } from './passkeys/passkey-store';
+import { PasskeysController } from './passkeys/passkeys.controller';
+import { PasskeysService } from './passkeys/passkeys.service';
 import { SignInResponse } from './sign-in/sign-in-response';
+import { SignInMethods } from './sign-in/ways-in';
 import { OAuthTransaction } from './oauth/entities/oauth-transaction.entity';
 import { UserIdentity } from './oauth/entities/user-identity.entity';
 import { Identities } from './oauth/identities';
@@ -79,6 +87,9 @@ import { TokenSigner } from './tokens/token-signer';
       RecoveryCode,
       MfaChallenge,
       MfaFailure,
+      WebAuthnUser,
+      Passkey,
+      WebAuthnChallenge,
     ]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
@@ -94,6 +105,7 @@ import { TokenSigner } from './tokens/token-signer';
     OAuthController,
     IdentitiesController,
     MfaController,
+    PasskeysController,
     JwksController,
   ],
   providers: [
@@ -109,6 +121,10 @@ import { TokenSigner } from './tokens/token-signer';
     RecoveryCodes,
     SecondFactorCheck,
     SignInResponse,
+    SignInMethods,
+    PasskeysService,
+    PasskeyStore,
+    PasskeyChallenges,
     SignInProviders,
     LoginTransactions,
     Identities,

@@ -27,7 +27,11 @@ export type SecurityEvent =
   | 'mfa.verified'
   | 'mfa.failed'
   | 'mfa.recovery_code_used'
-  | 'mfa.recovery_codes_replaced';
+  | 'mfa.recovery_codes_replaced'
+  | 'passkey.registered'
+  | 'passkey.removed'
+  | 'passkey.signed_in'
+  | 'passkey.failed';
 
 /** The events that may be an attack in progress. */
 const WARNINGS = new Set<SecurityEvent>([
@@ -37,6 +41,7 @@ const WARNINGS = new Set<SecurityEvent>([
   'password.change_failed',
   'oauth.failed',
   'mfa.failed',
+  'passkey.failed',
 ]);
 
 /** Ids and reasons only: a security event never carries a password, a token or a cookie. */

@@ -156,6 +156,136 @@ export interface VerifyMfaDto {
   mfaToken: string;
 }
 
+export interface RelyingPartyDto {
+  id: string;
+  name: string;
+}
+
+export interface WebAuthnUserDto {
+  /** A random handle, never the account id or email */
+  id: string;
+  /** The email, shown by the authenticator */
+  name: string;
+  displayName: string;
+}
+
+export interface CredentialParameterDto {
+  type: 'public-key';
+  /** A COSE algorithm */
+  alg: number;
+}
+
+export interface CredentialDescriptorDto {
+  id: string;
+  type: 'public-key';
+  transports?: string[];
+}
+
+export interface AuthenticatorSelectionDto {
+  residentKey: 'required';
+  requireResidentKey: boolean;
+  userVerification: 'required';
+}
+
+export interface PasskeyCreationOptionsDto {
+  challenge: string;
+  rp: RelyingPartyDto;
+  user: WebAuthnUserDto;
+  pubKeyCredParams: CredentialParameterDto[];
+  /** Milliseconds */
+  timeout: number;
+  /** The user's passkeys, not to be made again */
+  excludeCredentials: CredentialDescriptorDto[];
+  authenticatorSelection: AuthenticatorSelectionDto;
+  attestation: 'none';
+  extensions?: Record<string, unknown>;
+  hints?: string[];
+}
+
+export interface AttestationResponseJsonDto {
+  /** The client data the authenticator signed over */
+  clientDataJSON: string;
+  /** The attestation object (CBOR) */
+  attestationObject: string;
+  authenticatorData?: string;
+  transports?: string[];
+  /** The COSE algorithm of the new key */
+  publicKeyAlgorithm?: number;
+  /** The new public key (SPKI) */
+  publicKey?: string;
+}
+
+export interface RegistrationCredentialDto {
+  /** The credential id */
+  id: string;
+  /** The credential id again (the raw id, encoded) */
+  rawId: string;
+  type: 'public-key';
+  authenticatorAttachment?: 'platform' | 'cross-platform' | null;
+  /** Extension outputs, as the browser gave them */
+  clientExtensionResults: Record<string, unknown>;
+  response: AttestationResponseJsonDto;
+}
+
+export interface RegisterPasskeyDto {
+  credential: RegistrationCredentialDto;
+  /** What the list shows (default "Passkey") */
+  name?: string;
+}
+
+export interface PasskeyDto {
+  id: string;
+  /** What the list shows, e.g. the device */
+  name: string;
+  createdAt: string;
+  /** The last sign-in with it */
+  lastUsedAt: string | null;
+}
+
+export interface RenamePasskeyDto {
+  /** What the list shows, e.g. the device */
+  name: string;
+}
+
+export interface PasskeyRequestOptionsDto {
+  challenge: string;
+  rpId: string;
+  /** Milliseconds */
+  timeout: number;
+  userVerification: 'required';
+  /** Empty: the browser offers the passkeys it holds for the site */
+  allowCredentials?: CredentialDescriptorDto[];
+  hints?: string[];
+  extensions?: Record<string, unknown>;
+}
+
+export interface AssertionResponseJsonDto {
+  /** The client data the authenticator signed over */
+  clientDataJSON: string;
+  /** The authenticator data */
+  authenticatorData: string;
+  /** The assertion signature */
+  signature: string;
+  /** The user handle */
+  userHandle?: string | null;
+}
+
+export interface AuthenticationCredentialDto {
+  /** The credential id */
+  id: string;
+  /** The credential id again (the raw id, encoded) */
+  rawId: string;
+  type: 'public-key';
+  authenticatorAttachment?: 'platform' | 'cross-platform' | null;
+  /** Extension outputs, as the browser gave them */
+  clientExtensionResults: Record<string, unknown>;
+  response: AssertionResponseJsonDto;
+}
+
+export interface PasskeyLoginDto {
+  credential: AuthenticationCredentialDto;
+}
+
 export interface UpdateMeDto {
   displayName: string | null;
 }

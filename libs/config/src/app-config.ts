@@ -1,4 +1,5 @@
 import type { OAuthProviderSettings } from './oauth-config';
+import type { WebAuthnSettings } from './webauthn-config';
 
 export type SameSite = 'strict' | 'lax' | 'none';
 export type TrustProxy = boolean | number | string[];
@@ -106,5 +107,7 @@ export abstract class AppConfig {
     /** ADMIN_REQUIRE_MFA: every route that needs the admin role needs a second factor too. */
     readonly adminRequireMfa: boolean;
   };
+  /** Passkeys: WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. */
+  declare readonly webauthn: WebAuthnSettings;
   declare readonly admin?: { readonly email: string; readonly password: string };
 }

@@ -434,3 +434,69 @@ describe('loadConfig: second factor', () => {
     expect(problemsText({ MFA_TOTP_ISSUER: 'a:b' })).toContain('MFA_TOTP_ISSUER');
   });
 });
+
+describe('loadConfig: passkeys', () => {
+  it('binds passkeys to the host of APP_URL and accepts the pages of APP_URL and PUBLIC_URL on it', () => {
+    expect(loadConfig({}).webauthn).toEqual({
+      rpId: 'localhost',
+      rpName: 'Gatehouse',
+      origins: ['http://localhost:3000'],
+    });
+    expect(
+      loadConfig({ APP_URL: 'https://app.example.com', PUBLIC_URL: 'https://auth.example.com' }).webauthn,
+    ).toEqual({ rpId: 'app.example.com', rpName: 'Gatehouse', origins: ['https://app.example.com'] });
+    expect(
+      loadConfig({
+        APP_URL: 'https://app.example.com',
+        PUBLIC_URL: 'https://auth.example.com',
+        WEBAUTHN_RP_ID: 'Example.com',
+        WEBAUTHN_RP_NAME: 'Acme',
+      }).webauthn,
+    ).toEqual({
+      rpId: 'example.com',
+      rpName: 'Acme',
+      origins: ['https://app.example.com', 'https://auth.example.com'],
+    });
+  });
+
+  it('turns passkeys off, saying why, when the default RP id would be an IP address', () => {
+    const { webauthn } = loadConfig({ APP_URL: 'http://127.0.0.1:3000' });
+    expect(webauthn.rpId).toBeUndefined();
+    expect(webauthn.offReason).toContain('127.0.0.1 is an IP address');
+    expect(loadConfig({ APP_URL: 'http://[::1]:3000' }).webauthn.rpId).toBeUndefined();
+  });
+
+  it.each(['127.0.0.1', '::1', '[::1]', 'https://example.com', 'example.com:443', 'exa mple.com'])(
+    'refuses WEBAUTHN_RP_ID=%p naming it',
+    (rpId) => {
+      expect(problemsText({ WEBAUTHN_RP_ID: rpId })).toContain('WEBAUTHN_RP_ID must be a domain name');
+    },
+  );
+
+  it('refuses origins off the RP id, non-origins, and http ones in production', () => {
+    expect(
+      problemsText({ WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://example.org' }),
+    ).toContain('WEBAUTHN_ORIGINS has https://example.org, which is not on example.com');
+    expect(problemsText({ WEBAUTHN_RP_ID: 'example.com' })).toContain('WEBAUTHN_ORIGINS must be set');
+    expect(problemsText({ WEBAUTHN_ORIGINS: 'localhost:3000' })).toContain(
+      'WEBAUTHN_ORIGINS has "localhost:3000"',
+    );
+    expect(
+      problemsText({ WEBAUTHN_ORIGINS: 'https://notexample.com', WEBAUTHN_RP_ID: 'example.com' }),
+    ).toContain('not on example.com');
+    expect(
+      problemsText({
+        NODE_ENV: 'production',
+        APP_URL: 'https://example.com',
+        PUBLIC_URL: 'https://example.com',
+        WEBAUTHN_ORIGINS: 'http://example.com',
+      }),
+    ).toContain('must be https with NODE_ENV=production');
+    expect(
+      loadConfig({
+        APP_URL: 'https://example.com',
+        WEBAUTHN_ORIGINS: 'https://example.com, https://m.example.com',
+      }).webauthn.origins,
+    ).toEqual(['https://example.com', 'https://m.example.com']);
+  });
+});

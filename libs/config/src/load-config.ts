@@ -5,8 +5,9 @@ import { Env, EnvReader } from './env-reader';
 import { readMail } from './mail-config';
 import { readMfa } from './mfa-config';
 import { readOAuth } from './oauth-config';
-import { readPublicUrls } from './public-urls';
+import { readOriginList, readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
+import { readWebAuthn } from './webauthn-config';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SAME_SITES: readonly SameSite[] = ['strict', 'lax', 'none'];
@@ -32,33 +33,6 @@ function readTrustProxy(env: EnvReader): TrustProxy {
     'must be false, true, a hop count, or a comma-separated list of proxy addresses',
     false,
   );
-}
-
-function readOrigins(env: EnvReader): string[] {
-  const text = env.raw('CORS_ORIGINS');
-  if (text === undefined) return [];
-  const origins: string[] = [];
-  for (const part of text
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    let url: URL | undefined;
-    try {
-      url = new URL(part);
-    } catch {
-      url = undefined;
-    }
-    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== part.replace(/\/$/, '')) {
-      env.fail(
-        'CORS_ORIGINS',
-        `has "${part}", which is not an origin such as https://app.example.com`,
-        undefined,
-      );
-      continue;
-    }
-    origins.push(url.origin);
-  }
-  return origins;
 }
 
 function readAdmin(env: EnvReader, minLength: number): AppConfig['admin'] {
@@ -110,6 +84,7 @@ export function loadConfig(source: Env = process.env): AppConfig {
 
   const production = nodeEnv === 'production';
   const port = env.integer('PORT', 3000, 0, 65535);
+  const urls = readPublicUrls(env, port, production);
   const config: AppConfig = {
     nodeEnv,
     production,
@@ -117,12 +92,12 @@ export function loadConfig(source: Env = process.env): AppConfig {
       host: env.string('HOST', '0.0.0.0'),
       port,
       trustProxy: readTrustProxy(env),
-      corsOrigins: readOrigins(env),
+      corsOrigins: readOriginList(env, 'CORS_ORIGINS') ?? [],
       bodyLimitBytes: 100 * 1024,
       requestTimeout: env.duration('REQUEST_TIMEOUT', 30, 1, MAX_TIMER_SECONDS),
       shutdownGrace: env.duration('SHUTDOWN_GRACE', 10, 1, MAX_TIMER_SECONDS),
     },
-    urls: readPublicUrls(env, port, production),
+    urls,
     log: { level: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
     database: {
       // A socket directory may stand in for the host (`postgres:///db?host=/run/postgresql`).
@@ -182,6 +157,7 @@ export function loadConfig(source: Env = process.env): AppConfig {
     recovery: readRecovery(env),
     oauth: readOAuth(env, production),
     mfa: readMfa(env, production),
+    webauthn: readWebAuthn(env, urls, production),
     admin: readAdmin(env, minLength),
   };
 

@@ -19,6 +19,30 @@ function readOrigin(env: EnvReader, name: string, production: boolean): string |
   return url.origin;
 }
 
+/** A comma-separated list of origins (CORS_ORIGINS, WEBAUTHN_ORIGINS); undefined when unset. */
+export function readOriginList(env: EnvReader, name: string): string[] | undefined {
+  const text = env.raw(name);
+  if (text === undefined) return undefined;
+  const origins: string[] = [];
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(part);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== part.replace(/\/$/, '')) {
+      env.fail(name, `has "${part}", which is not an origin such as https://app.example.com`, undefined);
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+}
+
 /**
  * PUBLIC_URL: where users reach Gatehouse (callback URLs are built from it, never from `Host`); APP_URL: the
  * front end's origin, where links in emails and redirects after a sign-in go.

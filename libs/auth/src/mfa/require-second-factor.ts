@@ -20,6 +20,15 @@ const REQUIRES_SECOND_FACTOR = 'gatehouse:second-factor';
 export const RequireSecondFactor = (): MethodDecorator & ClassDecorator =>
   SetMetadata(REQUIRES_SECOND_FACTOR, true);
 
+/** RFC 9470's answer to a caller whose session lacks a second factor: the header on `reply`, and the 401 to throw. */
+export function secondFactorRequired(reply: FastifyReply): UnauthorizedException {
+  reply.header(
+    'WWW-Authenticate',
+    'Bearer error="insufficient_user_authentication", error_description="a second factor is required"',
+  );
+  return new UnauthorizedException('a second factor is required');
+}
+
 /**
  * Global, after the bearer and role checks: enforces @RequireSecondFactor() on a route or its controller, and on
  * every route that needs the `admin` role when ADMIN_REQUIRE_MFA is on. Reads the token's claims only.
@@ -43,12 +52,6 @@ export class SecondFactorGuard implements CanActivate {
     const http = context.switchToHttp();
     const user = http.getRequest<{ user?: AuthUser }>().user;
     if (user?.amr.includes('mfa')) return true;
-    http
-      .getResponse<FastifyReply>()
-      .header(
-        'WWW-Authenticate',
-        'Bearer error="insufficient_user_authentication", error_description="a second factor is required"',
-      );
-    throw new UnauthorizedException('a second factor is required');
+    throw secondFactorRequired(http.getResponse<FastifyReply>());
   }
 }

@@ -1,6 +1,7 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { SignInMethods } from '../sign-in/ways-in';
 import { UserIdentity } from './entities/user-identity.entity';
 import { ProviderProfile } from './sign-in-provider';
 
@@ -9,7 +10,10 @@ export type AttachOutcome = 'attached' | 'already_attached' | 'in_use';
 /** The accounts users have at providers, keyed by `(issuer, subject)`. */
 @Injectable()
 export class Identities {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly methods: SignInMethods,
+  ) {}
 
   /** The user an identity belongs to, noting the visit and what the provider now says the address is. */
   async signInUserOf(db: EntityManager, profile: ProviderProfile): Promise<string | undefined> {
@@ -51,25 +55,14 @@ export class Identities {
   }
 
   /**
-   * Detaches one of the user's identities, unless it is their last way to sign in (no password and no other
-   * identity). The user row is locked, so two concurrent unlinks cannot remove the last two together.
+   * Detaches one of the user's identities, unless it is their last way to sign in (no password, no other
+   * identity, no passkey). The user row is locked, so two concurrent removals cannot take away the last two.
    */
   async unlink(userId: string, identityId: string): Promise<{ provider: string }> {
     return this.dataSource.transaction(async (db) => {
-      const [user] = await db.query<{ has_password: boolean }[]>(
-        'SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = $1 FOR UPDATE',
-        [userId],
-      );
-      const identities = await db.query<{ id: string }[]>(
-        'SELECT id FROM user_identities WHERE user_id = $1',
-        [userId],
-      );
-      if (!user || !identities.some((identity) => identity.id === identityId)) {
-        throw new NotFoundException('identity not found');
-      }
-      if (!user.has_password && identities.length === 1) {
-        throw new ConflictException('this is the last way to sign in to the account: set a password first');
-      }
+      const ways = await this.methods.lock(db, userId);
+      if (!ways?.identities.includes(identityId)) throw new NotFoundException('identity not found');
+      this.methods.assertAnotherBesides(ways, identityId);
       const [[removed]] = await db.query<[{ provider: string }[], number]>(
         'DELETE FROM user_identities WHERE id = $1 AND user_id = $2 RETURNING provider',
         [identityId, userId],

@@ -196,7 +196,7 @@ export class IdentitiesController {
   @ApiNoContentResponse({ description: 'The identity no longer signs the caller in' })
   @ApiConflictResponse({
     type: ErrorDto,
-    description: 'It is the last way to sign in (no password, no other identity)',
+    description: 'It is the last way to sign in (no password, no other identity, no passkey)',
   })
   @ApiResponseCodes(400, 401, 404)
   async unlink(@CurrentUser() caller: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {

@@ -89,6 +89,11 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
         'DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at < $1 LIMIT $2)',
         now,
       )) +
+      (await this.deleteInBatches(
+        `DELETE FROM webauthn_challenges WHERE id IN (
+           SELECT id FROM webauthn_challenges WHERE expires_at < $1 LIMIT $2)`,
+        now,
+      )) +
       // Wrong second-factor codes count for THROTTLE_MFA_TTL; older ones count for nothing.
       (await this.deleteInBatches(
         'DELETE FROM mfa_failures WHERE id IN (SELECT id FROM mfa_failures WHERE failed_at < $1 LIMIT $2)',

@@ -6,6 +6,7 @@ import { CreateMailOutbox1764000000004 } from './1764000000004-create-mail-outbo
 import { CreateEmailTokens1764000000005 } from './1764000000005-create-email-tokens';
 import { CreateOAuthIdentities1764000000006 } from './1764000000006-create-oauth-identities';
 import { CreateSecondFactor1764000000007 } from './1764000000007-create-second-factor';
+import { CreatePasskeys1764000000008 } from './1764000000008-create-passkeys';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   CreateEmailTokens1764000000005,
   CreateOAuthIdentities1764000000006,
   CreateSecondFactor1764000000007,
+  CreatePasskeys1764000000008,
 ];
