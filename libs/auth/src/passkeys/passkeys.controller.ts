@@ -88,7 +88,13 @@ export class PasskeysController {
   })
   @ApiNotFoundResponse({ type: ErrorDto, description: OFF })
   @ApiResponseCodes(401)
-  async register(@CurrentUser() caller: AuthUser, @Body() body: RegisterPasskeyDto): Promise<PasskeyDto> {
+  async register(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: RegisterPasskeyDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PasskeyDto> {
+    // Asked again: the authenticator app may have gone on since the options were issued.
+    if (await this.passkeys.secondFactorOwed(caller)) throw secondFactorRequired(reply);
     return PasskeyDto.from(await this.passkeys.register(caller, body.credential, body.name));
   }
 

@@ -19,11 +19,15 @@ export interface WaysIn {
 export class SignInMethods {
   /** undefined when there is no such user. */
   async lock(db: EntityManager, userId: string): Promise<WaysIn | undefined> {
+    // The lock comes first, in its own statement: a statement that waited for a lock still reads the rows it
+    // counts in the snapshot it began with, which would miss what the removal it waited for took away.
+    const locked = await db.query<unknown[]>('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    if (locked.length === 0) return undefined;
     const [row] = await db.query<{ password: boolean; identities: string[]; passkeys: string[] }[]>(
       `SELECT u.password_hash IS NOT NULL AS password,
               ARRAY(SELECT i.id::text FROM user_identities i WHERE i.user_id = u.id) AS identities,
               ARRAY(SELECT p.id::text FROM passkeys p WHERE p.user_id = u.id) AS passkeys
-         FROM users u WHERE u.id = $1 FOR UPDATE OF u`,
+         FROM users u WHERE u.id = $1`,
       [userId],
     );
     return row;
