@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Browser, BrowserContext, chromium, ConsoleMessage, Page } from 'playwright-core';
+import { Browser, BrowserContext, CDPSession, chromium, ConsoleMessage, Page } from 'playwright-core';
+import type { Protocol } from 'playwright-core/types/protocol';
 
 /** Debian's Chromium (`.ci/run` installs it with apt-get): the tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -69,4 +70,56 @@ export function buildDemoPage(): void {
   execFileSync(process.execPath, [resolve(__dirname, '../../scripts/build-client.mjs'), '--no-typecheck'], {
     stdio: 'pipe',
   });
+}
+
+/**
+ * Chromium's virtual authenticator for one page, over CDP: a platform authenticator (`internal`) that keeps
+ * discoverable credentials, verifies the user and answers at once, as a phone or a laptop with a fingerprint
+ * reader would. `WebAuthn.enable {enableUI: false}` keeps Chromium's own dialogs away.
+ */
+export class VirtualAuthenticator {
+  private constructor(
+    private readonly session: CDPSession,
+    readonly authenticatorId: string,
+  ) {}
+
+  static async attach(page: Page): Promise<VirtualAuthenticator> {
+    const session = await page.context().newCDPSession(page);
+    await session.send('WebAuthn.enable', { enableUI: false });
+    const { authenticatorId } = await session.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    return new VirtualAuthenticator(session, authenticatorId);
+  }
+
+  /** The credentials it holds (private keys included): what a test checks a registration left on the device. */
+  async credentials(): Promise<Protocol.WebAuthn.Credential[]> {
+    const { credentials } = await this.session.send('WebAuthn.getCredentials', {
+      authenticatorId: this.authenticatorId,
+    });
+    return credentials;
+  }
+
+  /** With `false`, the user fails verification (a wrong fingerprint): the browser rejects with NotAllowedError. */
+  async setUserVerified(isUserVerified: boolean): Promise<void> {
+    await this.session.send('WebAuthn.setUserVerified', {
+      authenticatorId: this.authenticatorId,
+      isUserVerified,
+    });
+  }
+
+  /** With `true`, its assertions carry a signature of zeros, which the browser passes on as it is. */
+  async setBogusSignature(isBogusSignature: boolean): Promise<void> {
+    await this.session.send('WebAuthn.setResponseOverrideBits', {
+      authenticatorId: this.authenticatorId,
+      isBogusSignature,
+    });
+  }
 }

@@ -1,11 +1,22 @@
-import type { IdentityDto, ProviderDto, UserDto } from './api-types';
+import type {
+  AuthenticationCredentialDto,
+  IdentityDto,
+  PasskeyCreationOptionsDto,
+  PasskeyDto,
+  PasskeyRequestOptionsDto,
+  ProviderDto,
+  RegistrationCredentialDto,
+  UserDto,
+} from './api-types';
 import {
   ApiError,
   ChannelLike,
   ClientEvent,
+  CredentialsContainerLike,
   GatehouseClient,
   GatehouseClientOptions,
   LockManagerLike,
+  PublicKeyCredentialStatics,
   TimersLike,
 } from './client';
 
@@ -34,6 +45,44 @@ const MFA_METHODS = ['totp', 'recovery_code'];
 const TOTP_CODE = '123456';
 const RECOVERY_CODES = Array.from({ length: 10 }, (_, n) => `code-${n}`);
 const OTPAUTH_URL = 'otpauth://totp/Gatehouse:ada%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Gatehouse';
+const PASSKEY: PasskeyDto = {
+  id: '5b3c2a1d-9e8f-4a7b-8c6d-1e2f3a4b5c6d',
+  name: 'Work laptop',
+  createdAt: '2026-01-04T00:00:00.000Z',
+  lastUsedAt: null,
+};
+const CREATION_OPTIONS: PasskeyCreationOptionsDto = {
+  challenge: 'cmVnaXN0cmF0aW9uLWNoYWxsZW5nZQ',
+  rp: { id: 'app.example', name: 'Gatehouse' },
+  user: { id: 'cmFuZG9tLWhhbmRsZQ', name: USER.email, displayName: 'Ada' },
+  pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+  timeout: 300_000,
+  excludeCredentials: [],
+  authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
+  attestation: 'none',
+};
+const REQUEST_OPTIONS: PasskeyRequestOptionsDto = {
+  challenge: 'bG9naW4tY2hhbGxlbmdl',
+  rpId: 'app.example',
+  timeout: 300_000,
+  userVerification: 'required',
+  allowCredentials: [],
+};
+/** What `toJSON()` of a new credential and of an assertion give, as far as the client cares: opaque JSON. */
+const ATTESTATION: RegistrationCredentialDto = {
+  id: 'Y3JlZGVudGlhbC0x',
+  rawId: 'Y3JlZGVudGlhbC0x',
+  type: 'public-key',
+  response: { clientDataJSON: 'Y2xpZW50', attestationObject: 'YXR0ZXN0' },
+  clientExtensionResults: {},
+};
+const ASSERTION: AuthenticationCredentialDto = {
+  id: 'Y3JlZGVudGlhbC0x',
+  rawId: 'Y3JlZGVudGlhbC0x',
+  type: 'public-key',
+  response: { clientDataJSON: 'Y2xpZW50', authenticatorData: 'YXV0aA', signature: 'c2ln', userHandle: 'aA' },
+  clientExtensionResults: {},
+};
 /** The origin of the page the client runs in (`location.origin`), set for every test below. */
 const PAGE_ORIGIN = 'https://app.example';
 
@@ -76,6 +125,10 @@ class FakeServer {
   lastWayToSignIn = 'last-identity';
   /** The user has the second factor on: a right password answers a challenge, not tokens. */
   mfaOn = false;
+  /** The session did not pass the second factor the user has on: a new passkey is refused (RFC 9470). */
+  secondFactorOwed = false;
+  /** The passkey whose deletion answers 409. */
+  lastPasskey = 'last-passkey';
   private issued = 0;
 
   readonly fetch = async (url: string, init: RequestInit): Promise<Response> => {
@@ -134,6 +187,15 @@ class FakeServer {
       return new Response(null, { status: 204 });
     }
     if (route === 'GET /api/auth/oauth/providers') return this.json(200, PROVIDERS);
+    if (route === 'POST /api/auth/passkeys/login/options') return this.json(200, REQUEST_OPTIONS);
+    if (route === 'POST /api/auth/passkeys/login') {
+      const { credential } = JSON.parse(init.body as string) as { credential: { id: string } };
+      if (credential.id !== ASSERTION.id) {
+        return this.json(401, { statusCode: 401, message: 'unknown passkey', error: 'Unauthorized' });
+      }
+      this.hasCookie = true;
+      return this.tokenResponse();
+    }
     const token = authorization?.replace(/^Bearer /, '');
     if (this.alwaysUnauthorized.has(path) || token === undefined || !this.validTokens.has(token)) {
       return this.json(401, { statusCode: 401, message: 'Unauthorized', error: 'Unauthorized' });
@@ -147,6 +209,31 @@ class FakeServer {
       return this.json(200, { url: this.linkUrl });
     }
     if (route === 'GET /api/auth/identities') return this.json(200, [IDENTITY]);
+    if (route === 'POST /api/auth/passkeys/register/options') {
+      if (this.secondFactorOwed) {
+        return this.json(
+          401,
+          { statusCode: 401, message: 'a second factor is required', error: 'Unauthorized' },
+          {
+            'WWW-Authenticate':
+              'Bearer error="insufficient_user_authentication", error_description="a second factor is required"',
+          },
+        );
+      }
+      return this.json(200, CREATION_OPTIONS);
+    }
+    if (route === 'POST /api/auth/passkeys/register') {
+      const { name } = JSON.parse(init.body as string) as { name?: string };
+      return this.json(201, { ...PASSKEY, name: name ?? 'Passkey' });
+    }
+    if (route === 'GET /api/auth/passkeys') return this.json(200, [PASSKEY]);
+    if (method === 'PATCH' && path.startsWith('/api/auth/passkeys/')) {
+      const { name } = JSON.parse(init.body as string) as { name: string };
+      return this.json(200, { ...PASSKEY, name });
+    }
+    if (route === `DELETE /api/auth/passkeys/${this.lastPasskey}`) {
+      return this.json(409, { statusCode: 409, message: 'the last way to sign in', error: 'Conflict' });
+    }
     if (route === 'POST /api/auth/mfa/totp/setup') {
       if (this.mfaOn) return this.json(409, { statusCode: 409, message: 'already on', error: 'Conflict' });
       return this.json(200, { secret: 'JBSWY3DPEHPK3PXP', otpauthUrl: OTPAUTH_URL });
@@ -192,8 +279,40 @@ class FakeServer {
     });
   }
 
-  private json(status: number, body: unknown): Response {
-    return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  private json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+    return new Response(JSON.stringify(body), {
+      status,
+      headers: { 'Content-Type': 'application/json', ...headers },
+    });
+  }
+}
+
+/**
+ * The browser's WebAuthn as the client sees it: `PublicKeyCredential`'s JSON parsers (which here only wrap what
+ * they are given, to show it went through them) and `navigator.credentials`, answering a credential whose
+ * `toJSON()` is the server's JSON, or refusing as a browser does when the user cancels.
+ */
+class FakeWebAuthn {
+  readonly calls: { method: 'create' | 'get'; publicKey: unknown }[] = [];
+  /** Makes the next `create`/`get` reject as a browser does when the user cancels or fails verification. */
+  refuse: DOMException | null = null;
+  assertion: AuthenticationCredentialDto = ASSERTION;
+
+  readonly publicKeyCredential: PublicKeyCredentialStatics = {
+    parseCreationOptionsFromJSON: (options) => ({ parsed: 'creation', options }),
+    parseRequestOptionsFromJSON: (options) => ({ parsed: 'request', options }),
+  };
+
+  readonly credentials: CredentialsContainerLike = {
+    create: ({ publicKey }) => this.answer('create', publicKey, ATTESTATION),
+    get: ({ publicKey }) => this.answer('get', publicKey, this.assertion),
+  };
+
+  private async answer(method: 'create' | 'get', publicKey: unknown, json: unknown): Promise<unknown> {
+    this.calls.push({ method, publicKey });
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (this.refuse) throw this.refuse;
+    return { id: 'Y3JlZGVudGlhbC0x', type: 'public-key', toJSON: () => json };
   }
 }
 
@@ -895,6 +1014,229 @@ describe('GatehouseClient', () => {
       const { client } = await loggedInTab();
       await client.unlinkIdentity('../sessions/x');
       expect(world.server.requests.at(-1)?.url).toBe(`${PAGE_ORIGIN}/api/auth/identities/..%2Fsessions%2Fx`);
+    });
+  });
+
+  describe('passkeys', () => {
+    const NOT_ALLOWED = new DOMException(
+      'The operation either timed out or was not allowed.',
+      'NotAllowedError',
+    );
+    let webAuthn: FakeWebAuthn;
+    beforeEach(() => {
+      webAuthn = new FakeWebAuthn();
+    });
+    const withWebAuthn = (): GatehouseClientOptions => ({
+      credentials: webAuthn.credentials,
+      publicKeyCredential: webAuthn.publicKeyCredential,
+    });
+
+    it('asks for the sign-in options without a token, a session or a refresh', async () => {
+      const { client } = world.tab();
+
+      expect(await client.passkeyLoginOptions()).toEqual(REQUEST_OPTIONS);
+
+      expect(world.server.requests).toEqual([
+        expect.objectContaining({
+          method: 'POST',
+          path: '/api/auth/passkeys/login/options',
+          authorization: null,
+          credentials: 'include',
+          body: null,
+        }),
+      ]);
+    });
+
+    it('signs in with an assertion exactly as a login does, in every tab, under the lock', async () => {
+      const first = world.tab();
+      const second = world.tab();
+      const grantsBefore = world.locks.grants;
+
+      expect(await first.client.loginWithPasskey(ASSERTION)).toEqual(USER);
+      await settle();
+
+      const [call] = world.server.requestsTo('POST /api/auth/passkeys/login');
+      expect(call).toMatchObject({
+        authorization: null,
+        credentials: 'include',
+        contentType: 'application/json',
+      });
+      expect(JSON.parse(call.body!)).toEqual({ credential: ASSERTION });
+      expect(world.locks.grants).toBe(grantsBefore + 1);
+      expect(first.client.isLoggedIn).toBe(true);
+      expect(first.client.state.expiresAt).toBe(world.clock.now + LIFETIME_SECONDS * 1000);
+      expect(first.events).toEqual([
+        expect.objectContaining({ type: 'login', user: USER, source: 'this-tab' }),
+      ]);
+      expect(second.client.isLoggedIn).toBe(true);
+      expect(second.events).toEqual([
+        expect.objectContaining({ type: 'login', user: USER, source: 'other-tab' }),
+      ]);
+
+      await first.client.me();
+      expect(world.server.requestsTo('GET /api/users/me')[0].authorization).toBe(
+        `Bearer ${world.server.latestToken}`,
+      );
+    });
+
+    it('reports a refused assertion as an ApiError 401, still signed out, with no refresh tried', async () => {
+      const { client, events } = world.tab();
+
+      const refused = client.loginWithPasskey({ ...ASSERTION, id: 'dW5rbm93bg' });
+      await expect(refused).rejects.toBeInstanceOf(ApiError);
+      await expect(refused).rejects.toMatchObject({ status: 401, needsSecondFactor: false });
+
+      expect(client.isLoggedIn).toBe(false);
+      expect(events).toEqual([]);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+    });
+
+    it('registers, lists, renames and deletes passkeys with the bearer token; the last way in is a 409', async () => {
+      const { client } = await loggedInTab();
+      const bearer = `Bearer ${world.server.latestToken}`;
+
+      expect(await client.passkeyRegistrationOptions()).toEqual(CREATION_OPTIONS);
+      expect(await client.registerPasskey(ATTESTATION, 'Work laptop')).toEqual(PASSKEY);
+      expect(await client.registerPasskey(ATTESTATION)).toEqual({ ...PASSKEY, name: 'Passkey' });
+      expect(await client.passkeys()).toEqual([PASSKEY]);
+      expect(await client.renamePasskey(PASSKEY.id, 'Phone')).toEqual({ ...PASSKEY, name: 'Phone' });
+      await client.deletePasskey(PASSKEY.id);
+      const refused = client.deletePasskey(world.server.lastPasskey);
+      await expect(refused).rejects.toBeInstanceOf(ApiError);
+      await expect(refused).rejects.toMatchObject({ status: 409 });
+
+      const [options] = world.server.requestsTo('POST /api/auth/passkeys/register/options');
+      expect(options).toMatchObject({ authorization: bearer, body: null });
+      const registrations = world.server.requestsTo('POST /api/auth/passkeys/register');
+      expect(registrations.map((call) => JSON.parse(call.body!))).toEqual([
+        { credential: ATTESTATION, name: 'Work laptop' },
+        { credential: ATTESTATION },
+      ]);
+      expect(registrations[0]).toMatchObject({ authorization: bearer, contentType: 'application/json' });
+      expect(world.server.requestsTo('GET /api/auth/passkeys')[0].authorization).toBe(bearer);
+      const [rename] = world.server.requestsTo(`PATCH /api/auth/passkeys/${PASSKEY.id}`);
+      expect(rename.authorization).toBe(bearer);
+      expect(JSON.parse(rename.body!)).toEqual({ name: 'Phone' });
+      expect(world.server.requestsTo(`DELETE /api/auth/passkeys/${PASSKEY.id}`)).toEqual([
+        expect.objectContaining({ authorization: bearer, body: null }),
+      ]);
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('sends a passkey id as one path segment', async () => {
+      const { client } = await loggedInTab();
+      await client.deletePasskey('../sessions/x');
+      expect(world.server.requests.at(-1)?.url).toBe(`${PAGE_ORIGIN}/api/auth/passkeys/..%2Fsessions%2Fx`);
+      await expect(client.renamePasskey('..', 'x')).rejects.toThrow(TypeError);
+    });
+
+    it('answers a 401 that wants a second factor at once, as an ApiError saying so: no refresh, no retry', async () => {
+      const { client } = await loggedInTab();
+      world.server.secondFactorOwed = true;
+
+      const refused = client.passkeyRegistrationOptions();
+      await expect(refused).rejects.toBeInstanceOf(ApiError);
+      await expect(refused).rejects.toMatchObject({
+        status: 401,
+        bearerError: 'insufficient_user_authentication',
+        needsSecondFactor: true,
+      });
+
+      expect(world.server.count('POST /api/auth/passkeys/register/options')).toBe(1);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+      // The session is fine: only this route wants more of it.
+      expect(client.isLoggedIn).toBe(true);
+    });
+
+    it('makes a passkey: the server’s options through the JSON parser to the browser, its toJSON() back', async () => {
+      const { client } = await loggedInTab(withWebAuthn());
+
+      expect(await client.createPasskey('Work laptop')).toEqual(PASSKEY);
+
+      expect(webAuthn.calls).toEqual([
+        { method: 'create', publicKey: { parsed: 'creation', options: CREATION_OPTIONS } },
+      ]);
+      const [registration] = world.server.requestsTo('POST /api/auth/passkeys/register');
+      expect(JSON.parse(registration.body!)).toEqual({ credential: ATTESTATION, name: 'Work laptop' });
+    });
+
+    it('signs in with a passkey the browser offers, no email asked: signed in as after a login', async () => {
+      const { client, events } = world.tab(withWebAuthn());
+
+      expect(await client.signInWithPasskey()).toEqual(USER);
+
+      expect(webAuthn.calls).toEqual([
+        { method: 'get', publicKey: { parsed: 'request', options: REQUEST_OPTIONS } },
+      ]);
+      expect(world.server.requests.map((call) => `${call.method} ${call.path}`)).toEqual([
+        'POST /api/auth/passkeys/login/options',
+        'POST /api/auth/passkeys/login',
+      ]);
+      expect(JSON.parse(world.server.requestsTo('POST /api/auth/passkeys/login')[0].body!)).toEqual({
+        credential: ASSERTION,
+      });
+      expect(client.isLoggedIn).toBe(true);
+      expect(events).toEqual([expect.objectContaining({ type: 'login', source: 'this-tab' })]);
+    });
+
+    it('passes the browser’s refusal on as it is (NotAllowedError), sending nothing after it', async () => {
+      const { client } = await loggedInTab(withWebAuthn());
+      const signedOut = world.tab(withWebAuthn());
+      webAuthn.refuse = NOT_ALLOWED;
+
+      await expect(client.createPasskey()).rejects.toBe(NOT_ALLOWED);
+      await expect(signedOut.client.signInWithPasskey()).rejects.toMatchObject({ name: 'NotAllowedError' });
+
+      expect(world.server.count('POST /api/auth/passkeys/register')).toBe(0);
+      expect(world.server.count('POST /api/auth/passkeys/login')).toBe(0);
+      expect(signedOut.client.isLoggedIn).toBe(false);
+    });
+
+    it('reports the server refusing what the browser signed as an ApiError 401', async () => {
+      const { client } = world.tab(withWebAuthn());
+      webAuthn.assertion = { ...ASSERTION, id: 'dW5rbm93bg' };
+
+      await expect(client.signInWithPasskey()).rejects.toMatchObject({ status: 401 });
+      expect(client.isLoggedIn).toBe(false);
+    });
+
+    it('without WebAuthn (or its JSON parsers) says so, and asks the server for nothing', async () => {
+      const globals = globalThis as Record<string, unknown>;
+      const navigatorBefore = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { credentials: webAuthn.credentials },
+        configurable: true,
+      });
+      try {
+        // An older browser: WebAuthn, but no parseCreationOptionsFromJSON.
+        globals.PublicKeyCredential = {};
+        const old = world.tab().client;
+        expect(old.passkeysSupported).toBe(false);
+        await expect(old.signInWithPasskey()).rejects.toThrow(TypeError);
+        await expect(old.createPasskey()).rejects.toThrow(TypeError);
+        expect(world.server.requests).toEqual([]);
+
+        globals.PublicKeyCredential = webAuthn.publicKeyCredential;
+        const current = world.tab().client;
+        expect(current.passkeysSupported).toBe(true);
+        await current.signInWithPasskey();
+        expect(current.isLoggedIn).toBe(true);
+
+        expect(world.tab({ credentials: null }).client.passkeysSupported).toBe(false);
+      } finally {
+        delete globals.PublicKeyCredential;
+        if (navigatorBefore) Object.defineProperty(globalThis, 'navigator', navigatorBefore);
+        else delete globals.navigator;
+      }
+    });
+
+    it('refuses what is no credential (a browser that answered null) with a TypeError, sending nothing', async () => {
+      const { client } = await loggedInTab({
+        credentials: { create: () => Promise.resolve(null), get: () => Promise.resolve({}) },
+        publicKeyCredential: webAuthn.publicKeyCredential,
+      });
+      await expect(client.createPasskey()).rejects.toThrow(TypeError);
+      expect(world.server.count('POST /api/auth/passkeys/register')).toBe(0);
     });
   });
 

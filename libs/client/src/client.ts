@@ -1,5 +1,6 @@
 import type {
   AcceptedDto,
+  AuthenticationCredentialDto,
   CreateNoteDto,
   ErrorDto,
   IdentityDto,
@@ -8,9 +9,14 @@ import type {
   MfaRequiredDto,
   NoteDto,
   NotePageDto,
+  PasskeyCreationOptionsDto,
+  PasskeyDto,
+  PasskeyRequestOptionsDto,
   ProviderDto,
   RecoveryCodesDto,
   RegisterDto,
+  RegisterPasskeyDto,
+  RegistrationCredentialDto,
   SessionDto,
   TokenResponseDto,
   TotpSetupDto,
@@ -91,6 +97,38 @@ export const ENDPOINTS = {
   },
   identities: { method: 'GET', path: '/api/auth/identities', body: null, response: 'IdentityDto[]' },
   unlinkIdentity: { method: 'DELETE', path: '/api/auth/identities/{id}', body: null, response: null },
+  passkeyRegistrationOptions: {
+    method: 'POST',
+    path: '/api/auth/passkeys/register/options',
+    body: null,
+    response: 'PasskeyCreationOptionsDto',
+  },
+  registerPasskey: {
+    method: 'POST',
+    path: '/api/auth/passkeys/register',
+    body: 'RegisterPasskeyDto',
+    response: 'PasskeyDto',
+  },
+  passkeys: { method: 'GET', path: '/api/auth/passkeys', body: null, response: 'PasskeyDto[]' },
+  renamePasskey: {
+    method: 'PATCH',
+    path: '/api/auth/passkeys/{id}',
+    body: 'RenamePasskeyDto',
+    response: 'PasskeyDto',
+  },
+  deletePasskey: { method: 'DELETE', path: '/api/auth/passkeys/{id}', body: null, response: null },
+  passkeyLoginOptions: {
+    method: 'POST',
+    path: '/api/auth/passkeys/login/options',
+    body: null,
+    response: 'PasskeyRequestOptionsDto',
+  },
+  loginWithPasskey: {
+    method: 'POST',
+    path: '/api/auth/passkeys/login',
+    body: 'PasskeyLoginDto',
+    response: 'TokenResponseDto',
+  },
   listNotes: { method: 'GET', path: '/api/notes', body: null, response: 'NotePageDto' },
   createNote: { method: 'POST', path: '/api/notes', body: 'CreateNoteDto', response: 'NoteDto' },
 } as const;
@@ -114,6 +152,21 @@ export interface ChannelLike {
   postMessage(message: unknown): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
   close(): void;
+}
+
+/**
+ * The subset of `navigator.credentials` the client uses to make and use passkeys. What it answers is checked
+ * when it arrives: a `PublicKeyCredential`, whose `toJSON()` goes to the server.
+ */
+export interface CredentialsContainerLike {
+  create(options: { publicKey: unknown }): Promise<unknown>;
+  get(options: { publicKey: unknown }): Promise<unknown>;
+}
+
+/** The statics of the browser's `PublicKeyCredential` that turn the server's JSON options into the browser's. */
+export interface PublicKeyCredentialStatics {
+  parseCreationOptionsFromJSON(options: PasskeyCreationOptionsDto): unknown;
+  parseRequestOptionsFromJSON(options: PasskeyRequestOptionsDto): unknown;
 }
 
 export interface TimersLike {
@@ -140,6 +193,10 @@ export interface GatehouseClientOptions {
   locks?: LockManagerLike | null;
   /** A `BroadcastChannel` by default; `null` keeps tokens to this tab. */
   channel?: ChannelLike | null;
+  /** `navigator.credentials` by default, for `createPasskey()` and `signInWithPasskey()`; `null`: no passkeys. */
+  credentials?: CredentialsContainerLike | null;
+  /** The browser's `PublicKeyCredential` by default; `null`: no passkeys. */
+  publicKeyCredential?: PublicKeyCredentialStatics | null;
   now?: () => number;
   timers?: TimersLike;
 }
@@ -183,15 +240,25 @@ export interface ClientState {
   sessionId: string | null;
 }
 
-/** A non-2xx answer from the API, with its Nest error body when there is one. */
+/**
+ * A non-2xx answer from the API, with its Nest error body when there is one, and the `error` of its
+ * `WWW-Authenticate: Bearer` challenge (RFC 6750) when it has one the page may read: `invalid_token`, or
+ * `insufficient_user_authentication` (RFC 9470) from a route that wants a session begun with a second factor.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: ErrorDto | undefined,
+    readonly bearerError?: string,
   ) {
     const detail = body ? [body.message].flat().join('; ') : undefined;
     super(detail ? `${status}: ${detail}` : `the API answered ${status}`);
     this.name = 'ApiError';
+  }
+
+  /** A 401 that no refresh can cure: the session is fine, its sign-in lacked a second factor. */
+  get needsSecondFactor(): boolean {
+    return this.bearerError === INSUFFICIENT_USER_AUTHENTICATION;
   }
 
   static async from(response: Response): Promise<ApiError> {
@@ -201,8 +268,27 @@ export class ApiError extends Error {
     } catch {
       body = undefined;
     }
-    return new ApiError(response.status, body);
+    return new ApiError(response.status, body, bearerErrorOf(response));
   }
+}
+
+const INSUFFICIENT_USER_AUTHENTICATION = 'insufficient_user_authentication';
+
+/** The `error` parameter of a `WWW-Authenticate: Bearer …` header, when there is one. */
+function bearerErrorOf(response: Response): string | undefined {
+  const challenge = response.headers.get('WWW-Authenticate');
+  if (!challenge || !/^\s*bearer\b/i.test(challenge)) return undefined;
+  return /(?:^|[\s,])error="([^"]*)"/i.exec(challenge)?.[1];
+}
+
+/**
+ * The JSON of the credential `navigator.credentials` answered, as the server takes it. Anything without
+ * `toJSON()` (no credential at all, or a browser too old to write one) is a `TypeError`, and nothing is sent.
+ */
+function credentialJson<T>(credential: unknown): T {
+  const toJSON = (credential as { toJSON?: unknown } | null)?.toJSON;
+  if (typeof toJSON !== 'function') throw new TypeError('the browser answered no passkey credential');
+  return toJSON.call(credential) as T;
 }
 
 type TokenMessage = {
@@ -274,8 +360,19 @@ function isWebUrl(text: string): boolean {
 
 interface BrowserGlobals {
   location?: { origin: string };
-  navigator?: { locks?: LockManagerLike };
+  navigator?: { locks?: LockManagerLike; credentials?: CredentialsContainerLike };
   BroadcastChannel?: new (name: string) => ChannelLike;
+  PublicKeyCredential?: Partial<PublicKeyCredentialStatics>;
+}
+
+/** The browser's `PublicKeyCredential`, when it can read the server's JSON options (Chrome 129, Safari 18.4…). */
+function jsonReadyPublicKeyCredential(
+  found: Partial<PublicKeyCredentialStatics> | undefined,
+): PublicKeyCredentialStatics | null {
+  return typeof found?.parseCreationOptionsFromJSON === 'function' &&
+    typeof found.parseRequestOptionsFromJSON === 'function'
+    ? (found as PublicKeyCredentialStatics)
+    : null;
 }
 
 /**
@@ -306,6 +403,8 @@ export class GatehouseClient {
   readonly #fetch: FetchLike;
   readonly #locks: LockManagerLike | null;
   readonly #channel: ChannelLike | null;
+  readonly #credentials: CredentialsContainerLike | null;
+  readonly #publicKeyCredential: PublicKeyCredentialStatics | null;
   readonly #now: () => number;
   readonly #timers: TimersLike;
 
@@ -325,6 +424,12 @@ export class GatehouseClient {
         : browser.BroadcastChannel
           ? new browser.BroadcastChannel(`${name}:session`)
           : null;
+    this.#credentials =
+      options.credentials !== undefined ? options.credentials : (browser.navigator?.credentials ?? null);
+    this.#publicKeyCredential =
+      options.publicKeyCredential !== undefined
+        ? options.publicKeyCredential
+        : jsonReadyPublicKeyCredential(browser.PublicKeyCredential);
     this.#now = options.now ?? (() => Date.now());
     this.#timers = options.timers ?? {
       setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -343,6 +448,15 @@ export class GatehouseClient {
 
   get isLoggedIn(): boolean {
     return this.#token !== null;
+  }
+
+  /**
+   * Whether this browser can make and use passkeys through `createPasskey()` and `signInWithPasskey()`. The
+   * page must also be on a domain name the server's RP id covers (never an IP address): the browser checks that
+   * when it is asked, and refuses with a `SecurityError`.
+   */
+  get passkeysSupported(): boolean {
+    return this.#credentials !== null && this.#publicKeyCredential !== null;
   }
 
   /** Calls `listener` on every login, refresh and logout, this tab's and other tabs'. Returns an unsubscribe. */
@@ -456,6 +570,17 @@ export class GatehouseClient {
       this.#emit({ type: 'login', user: body.user, expiresAt: this.#expiresAt!, source: 'this-tab' });
       return body;
     });
+  }
+
+  /**
+   * Signs in with a passkey assertion (`PublicKeyCredential.toJSON()` of what `navigator.credentials.get()`
+   * answered to `passkeyLoginOptions()`): a new session in every tab, as after a login. Never a second-factor
+   * step: a passkey with user verification is two factors on its own. An `ApiError` 401 for an unknown passkey, a
+   * bad signature, a used or expired challenge, or a disabled account.
+   */
+  async loginWithPasskey(credential: AuthenticationCredentialDto): Promise<UserDto> {
+    const body = await this.#signIn<TokenResponseDto>(ENDPOINTS.loginWithPasskey, { credential });
+    return body.user;
   }
 
   // ---- Second factor (TOTP and recovery codes) --------------------------------------------------------------
@@ -584,6 +709,92 @@ export class GatehouseClient {
     await this.request<void>(method, path.replace('{id}', pathSegment(id)));
   }
 
+  // ---- Passkeys (WebAuthn) -------------------------------------------------------------------------------------
+
+  /**
+   * The options for a new passkey of the signed-in user, for `PublicKeyCredential.parseCreationOptionsFromJSON`:
+   * a discoverable credential with user verification, the user's passkeys excluded. An `ApiError` 401 whose
+   * `needsSecondFactor` is true when the user has the authenticator app on and this session did not pass it;
+   * 404 when the server has passkeys off.
+   */
+  passkeyRegistrationOptions(): Promise<PasskeyCreationOptionsDto> {
+    const { method, path } = ENDPOINTS.passkeyRegistrationOptions;
+    return this.request<PasskeyCreationOptionsDto>(method, path);
+  }
+
+  /**
+   * Keeps the passkey the browser made (`PublicKeyCredential.toJSON()` of what `navigator.credentials.create()`
+   * answered), under `name` (1 to 64 characters; the server picks one without it). An `ApiError` 400 for a bad or
+   * replayed response.
+   */
+  registerPasskey(credential: RegistrationCredentialDto, name?: string): Promise<PasskeyDto> {
+    const { method, path } = ENDPOINTS.registerPasskey;
+    const body: RegisterPasskeyDto = name === undefined ? { credential } : { credential, name };
+    return this.request<PasskeyDto>(method, path, body);
+  }
+
+  /** The signed-in user's passkeys. */
+  passkeys(): Promise<PasskeyDto[]> {
+    const { method, path } = ENDPOINTS.passkeys;
+    return this.request<PasskeyDto[]>(method, path);
+  }
+
+  async renamePasskey(id: string, name: string): Promise<PasskeyDto> {
+    const { method, path } = ENDPOINTS.renamePasskey;
+    return this.request<PasskeyDto>(method, path.replace('{id}', pathSegment(id)), { name });
+  }
+
+  /** The passkey stops signing in; an `ApiError` 409 when it is the account's last way to sign in. */
+  async deletePasskey(id: string): Promise<void> {
+    const { method, path } = ENDPOINTS.deletePasskey;
+    await this.request<void>(method, path.replace('{id}', pathSegment(id)));
+  }
+
+  /**
+   * The options of a passkey sign-in, for `PublicKeyCredential.parseRequestOptionsFromJSON`: no email asked, the
+   * browser offers the passkeys it holds for the site. Needs no session. An `ApiError` 404 when passkeys are off.
+   */
+  passkeyLoginOptions(): Promise<PasskeyRequestOptionsDto> {
+    return this.#withoutToken<PasskeyRequestOptionsDto>(ENDPOINTS.passkeyLoginOptions);
+  }
+
+  /**
+   * Makes a passkey in this browser and keeps it for the signed-in user: the server's options, the browser's
+   * dialog (`navigator.credentials.create`), then `registerPasskey()`. The browser's refusals come through as
+   * they are: a `DOMException` named `NotAllowedError` when the user cancels or fails verification,
+   * `InvalidStateError` when this authenticator has one of the user's passkeys already.
+   */
+  async createPasskey(name?: string): Promise<PasskeyDto> {
+    const { credentials, publicKeyCredential } = this.#webAuthn();
+    const options = await this.passkeyRegistrationOptions();
+    const credential = await credentials.create({
+      publicKey: publicKeyCredential.parseCreationOptionsFromJSON(options),
+    });
+    return this.registerPasskey(credentialJson<RegistrationCredentialDto>(credential), name);
+  }
+
+  /**
+   * Signs in with a passkey this browser offers (`navigator.credentials.get`), no email asked: the same session
+   * in every tab as after `login()`. The browser's refusals come through as they are (`NotAllowedError` when the
+   * user cancels or fails verification); the server's as an `ApiError` 401.
+   */
+  async signInWithPasskey(): Promise<UserDto> {
+    const { credentials, publicKeyCredential } = this.#webAuthn();
+    const options = await this.passkeyLoginOptions();
+    const credential = await credentials.get({
+      publicKey: publicKeyCredential.parseRequestOptionsFromJSON(options),
+    });
+    return this.loginWithPasskey(credentialJson<AuthenticationCredentialDto>(credential));
+  }
+
+  /** What the passkey conveniences need, checked before anything is asked of the server. */
+  #webAuthn(): { credentials: CredentialsContainerLike; publicKeyCredential: PublicKeyCredentialStatics } {
+    if (this.#credentials === null || this.#publicKeyCredential === null) {
+      throw new TypeError('this browser cannot make or use passkeys here (no WebAuthn with JSON options)');
+    }
+    return { credentials: this.#credentials, publicKeyCredential: this.#publicKeyCredential };
+  }
+
   me(): Promise<UserDto> {
     const { method, path } = ENDPOINTS.me;
     return this.request<UserDto>(method, path);
@@ -616,13 +827,16 @@ export class GatehouseClient {
    * `fetch` for the API: `path` is a path on the API (`/api/...`); anything else is a `TypeError`, and nothing is
    * sent. Attaches the access token, refreshing it first when it is about to expire; on a `401`, refreshes once
    * and retries the request once. The answer to the retry is returned as it is, whatever it is: there is never a
-   * second retry. The body must be re-sendable (a string, `FormData`, `Blob`…, not a stream).
+   * second retry. A `401` demanding a second factor (`insufficient_user_authentication`) is returned at once: a
+   * refresh keeps the sign-in's factors. The body must be re-sendable (a string, `FormData`, `Blob`…, not a stream).
    */
   async apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
     const url = this.#url(path);
     const token = await this.#tokenForRequest();
     const response = await this.#send(url, init, token);
     if (response.status !== 401 || token === null) return response;
+    // The token is fine; the route wants a sign-in with a second factor, which no refresh gives.
+    if (bearerErrorOf(response) === INSUFFICIENT_USER_AUTHENTICATION) return response;
     try {
       await this.#ensureFresh(token, 'unauthorized');
     } catch {
