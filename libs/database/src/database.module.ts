@@ -5,6 +5,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { buildDataSourceOptions } from './data-source-options';
 import { DatabaseNotifications } from './database-notifications';
 import { DatabasePing } from './database-ping';
+import { PreparedStatements } from './prepared-statements';
 import { runMigrations } from './run-migrations';
 
 /** The database connection for the whole app; feature modules register their entities with `forFeature`. */
@@ -28,7 +29,7 @@ import { runMigrations } from './run-migrations';
       },
     }),
   ],
-  providers: [DatabasePing, DatabaseNotifications],
-  exports: [DatabasePing, DatabaseNotifications],
+  providers: [DatabasePing, DatabaseNotifications, PreparedStatements],
+  exports: [DatabasePing, DatabaseNotifications, PreparedStatements],
 })
 export class DatabaseModule {}

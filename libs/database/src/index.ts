@@ -3,3 +3,5 @@ export { DatabaseNotifications } from './database-notifications';
 export { DatabaseModule } from './database.module';
 export { DatabasePing } from './database-ping';
 export { runMigrations } from './run-migrations';
+export { PreparedStatements } from './prepared-statements';
+export type { NamedStatement } from './prepared-statements';

@@ -1,5 +1,5 @@
 import { AppConfig, loadConfig } from '@gatehouse/config';
-import { buildDataSourceOptions, runMigrations } from '@gatehouse/database';
+import { buildDataSourceOptions, PreparedStatements, runMigrations } from '@gatehouse/database';
 import { PasswordService, User, UsersService } from '@gatehouse/users';
 import { decode } from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +28,11 @@ describe('TokenService', () => {
     const config: AppConfig = loadConfig({ DATA_DIR: dir, REFRESH_REUSE_GRACE_SECONDS: '1', ...env });
     const revocations = new RevocationService(config);
     const events = { record: (event: string) => recorded.push(event) } as unknown as SecurityEvents;
-    const users = new UsersService(dataSource.getRepository(User), new PasswordService(config));
+    const users = new UsersService(
+      dataSource.getRepository(User),
+      new PasswordService(config),
+      new PreparedStatements(dataSource),
+    );
     const service = new TokenService(
       dataSource,
       config,
@@ -36,6 +40,7 @@ describe('TokenService', () => {
       new TokenSigner(config, new KeyService(config)),
       revocations,
       events,
+      new PreparedStatements(dataSource),
     );
     return { service, revocations };
   }
@@ -117,6 +122,45 @@ describe('TokenService', () => {
       [claimsOf(refresh.token).tokenId],
     );
     expect(parent.rotated_at).not.toBeNull();
+  });
+
+  it('rotates in one statement in the common case, and keeps the session’s sign-in facts', async () => {
+    const { service } = serviceWith();
+    const user = await newUser();
+    const { refresh, sessionId } = await startSession(service, user, {});
+    const sent = jest.spyOn(dataSource, 'query');
+    try {
+      const result = await service.rotate(claimsOf(refresh.token), { userAgent: 'jest 2', ip: '10.0.0.2' });
+      expect(sent).toHaveBeenCalledTimes(1);
+      if (result.outcome !== 'rotated') throw new Error(`got ${result.outcome}`);
+      expect(result.user.id).toBe(user.id);
+      expect(result.signIn.amr).toEqual(['pwd']);
+    } finally {
+      sent.mockRestore();
+    }
+    const [session] = await dataSource.query<{ user_agent: string; ip: string; live: number }[]>(
+      `SELECT user_agent, ip, (SELECT count(*)::int FROM refresh_tokens
+                                WHERE session_id = s.id AND rotated_at IS NULL) AS live
+         FROM sessions s WHERE id = $1`,
+      [sessionId],
+    );
+    expect(session).toEqual({ user_agent: 'jest 2', ip: '10.0.0.2', live: 1 });
+  });
+
+  it('gives one of two concurrent refreshes of a token the rotation, the other the live token', async () => {
+    const { service } = serviceWith({ REFRESH_REUSE_GRACE_SECONDS: '10' });
+    const { refresh, sessionId } = await startSession(service, await newUser(), {});
+    const results = await Promise.all([
+      service.rotate(claimsOf(refresh.token), {}),
+      service.rotate(claimsOf(refresh.token), {}),
+    ]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['race', 'rotated']);
+    expect(issued(results[0])).toBe(issued(results[1]));
+    const [{ live }] = await dataSource.query<{ live: number }[]>(
+      'SELECT count(*)::int AS live FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL',
+      [sessionId],
+    );
+    expect(live).toBe(1);
   });
 
   it('answers the parent within the grace window with the live token itself, byte for byte', async () => {
@@ -210,6 +254,17 @@ describe('TokenService', () => {
     expect(expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(2);
     await sleep(2100);
     expect(await service.rotate(claimsOf(child), {})).toEqual({ outcome: 'rejected', reason: 'expired' });
+  });
+
+  it('caps the child at SESSION_MAX_AGE when that comes before the idle expiry', async () => {
+    const { service } = serviceWith({ SESSION_MAX_AGE: '1h', REFRESH_TOKEN_TTL: '7d' });
+    const { refresh, sessionId } = await startSession(service, await newUser(), {});
+    const child = issued(await service.rotate(claimsOf(refresh.token), {}));
+    const [{ cap }] = await dataSource.query<{ cap: number }[]>(
+      `SELECT floor(extract(epoch FROM created_at + interval '1 hour'))::int AS cap FROM sessions WHERE id = $1`,
+      [sessionId],
+    );
+    expect((decode(child) as { exp: number }).exp).toBe(cap);
   });
 
   it('revokes one session of its owner only', async () => {

@@ -1,4 +1,5 @@
 import { AppConfig } from '@gatehouse/config';
+import { NamedStatement, PreparedStatements } from '@gatehouse/database';
 import { User, UsersService } from '@gatehouse/users';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -89,6 +90,57 @@ const SELECT_FOR_ROTATION = `
    WHERE s.id = $1
      FOR UPDATE OF s, t`;
 
+/**
+ * The common case of a refresh in one round trip: lock the session and the presented token, check everything a
+ * rotation depends on (the token live, unrotated, unexpired, its hash; the session unrevoked and within
+ * SESSION_MAX_AGE of the child's expiry; the user enabled, on the session's credentials version, verified when
+ * required), mark the token rotated, insert the already-signed child, touch the session, and return what the
+ * response needs. Every check is in the locking query's WHERE: PostgreSQL re-checks it against the newest row
+ * versions after waiting for a lock, so of two concurrent refreshes of one token the second finds it rotated and
+ * returns nothing, and the partial unique index still holds one live token per family. No row back means "not
+ * the common case": rotate() then lets the careful transaction decide (grace, reuse, the reason for a refusal).
+ */
+const ROTATE_IN_ONE_STATEMENT: NamedStatement = {
+  name: 'gatehouse_rotate_refresh_token',
+  text: `
+  WITH locked AS (
+    SELECT s.user_id, s.credentials_version, s.amr, s.auth_time, s.created_at, t.id AS token_id
+      FROM sessions s
+      JOIN refresh_tokens t ON t.id = $2 AND t.session_id = s.id
+     WHERE s.id = $1 AND s.user_id = $3 AND s.revoked_at IS NULL
+       AND t.rotated_at IS NULL AND t.hash = $4 AND t.expires_at > now()
+       FOR UPDATE OF s, t
+  ), eligible AS (
+    SELECT l.token_id, l.amr, l.auth_time, to_jsonb(u) AS user_row
+      FROM locked l
+      JOIN users u ON u.id = l.user_id
+     WHERE u.disabled_at IS NULL AND u.credentials_version = l.credentials_version
+       AND (NOT $5::boolean OR u.email_verified_at IS NOT NULL)
+       AND ($6::integer IS NULL OR l.created_at + make_interval(secs => $6::integer) >= $9::timestamptz)
+       AND $10::timestamptz BETWEEN now() - interval '5 seconds' AND now() + interval '5 seconds'
+  ), rotated AS (
+    UPDATE refresh_tokens SET rotated_at = now()
+     WHERE id = (SELECT token_id FROM eligible) AND rotated_at IS NULL
+     RETURNING id
+  ), child AS (
+    INSERT INTO refresh_tokens (id, session_id, parent_id, hash, issued_at, expires_at)
+    SELECT $7, $1, r.id, $8, $10, $9 FROM rotated r
+     RETURNING session_id
+  ), touched AS (
+    UPDATE sessions SET last_used_at = now(), expires_at = $9,
+           user_agent = COALESCE($11, user_agent), ip = COALESCE($12, ip)
+     WHERE id = (SELECT session_id FROM child)
+     RETURNING id
+  )
+  SELECT e.user_row, e.amr, e.auth_time FROM eligible e WHERE EXISTS (SELECT 1 FROM touched)`,
+};
+
+interface RotatedRow {
+  user_row: Record<string, unknown>;
+  amr: AuthMethod[];
+  auth_time: Date;
+}
+
 /** A session revoked, and when, by the database's clock. */
 interface Revoked {
   id: string;
@@ -120,6 +172,7 @@ export class TokenService {
     private readonly signer: TokenSigner,
     private readonly revocations: RevocationService,
     private readonly events: SecurityEvents,
+    private readonly statements: PreparedStatements,
   ) {}
 
   /**
@@ -170,11 +223,15 @@ export class TokenService {
   }
 
   /**
-   * Trades a verified refresh token for its successor, in one transaction. A token already rotated is either a
-   * benign race (the immediate parent of the live token, rotated within the grace window: answered with the live
-   * token itself) or reuse, which revokes the whole family; that revocation is committed before the caller fails.
+   * Trades a verified refresh token for its successor. The common case is one statement (ROTATE_IN_ONE_STATEMENT);
+   * anything else (a refusal, a token already rotated) is decided in a transaction that reads why. A token
+   * already rotated is either a benign race (the immediate parent of the live token, rotated within the grace
+   * window: answered with the live token itself) or reuse, which revokes the whole family; that revocation is
+   * committed before the caller fails.
    */
   async rotate(claims: RefreshClaims, client: ClientInfo): Promise<RotationResult> {
+    const rotated = await this.rotateInOneStatement(claims, client);
+    if (rotated) return rotated;
     let revokedAt: Date | undefined;
     const result = await this.dataSource.transaction(async (db): Promise<RotationResult> => {
       const [row] = await db.query<RotationRow[]>(SELECT_FOR_ROTATION, [claims.sessionId, claims.tokenId]);
@@ -304,6 +361,49 @@ export class TokenService {
       .orderBy('s.lastUsedAt', 'DESC')
       .getMany();
     return sessions.filter((session) => !this.pastMaxAge(session.createdAt, now));
+  }
+
+  /** The common case (see ROTATE_IN_ONE_STATEMENT); undefined when the careful path must decide. */
+  private async rotateInOneStatement(
+    claims: RefreshClaims,
+    client: ClientInfo,
+  ): Promise<RotationResult | undefined> {
+    const { tokens, recovery } = this.config;
+    // The child is signed before the statement, so it can be inserted by it, with this instance's clock. Its
+    // expiry is the idle one; a session whose SESSION_MAX_AGE comes sooner takes the careful path, which caps it.
+    // So does an instance whose clock is more than 5 s off the database's: the stored times stay on one clock.
+    const issuedAt = toSeconds(new Date());
+    const expiresAt = issuedAt + tokens.refreshTtl;
+    const tokenId = randomUUID();
+    const token = this.signer.signRefreshToken({
+      userId: claims.userId,
+      sessionId: claims.sessionId,
+      tokenId,
+      issuedAt,
+      expiresAt,
+    });
+    const [row] = await this.statements.rows<RotatedRow>(ROTATE_IN_ONE_STATEMENT, [
+      claims.sessionId,
+      claims.tokenId,
+      claims.userId,
+      sha256(claims.token),
+      recovery.requireVerification,
+      tokens.sessionMaxAge ?? null,
+      tokenId,
+      sha256(token),
+      new Date(expiresAt * 1000),
+      new Date(issuedAt * 1000),
+      client.userAgent?.slice(0, 512) ?? null,
+      client.ip?.slice(0, 64) ?? null,
+    ]);
+    if (!row) return undefined;
+    return {
+      outcome: 'rotated',
+      user: this.users.fromRow(row.user_row),
+      sessionId: claims.sessionId,
+      signIn: { amr: row.amr, authTime: new Date(row.auth_time) },
+      refresh: { token, expiresAt: new Date(expiresAt * 1000) },
+    };
   }
 
   private async rotateLiveToken(
