@@ -1,6 +1,6 @@
 import { loadConfig } from '@gatehouse/config';
 import { hash } from '@node-rs/argon2';
-import { buildDataSourceOptions, runMigrations } from '@gatehouse/database';
+import { buildDataSourceOptions, PreparedStatements, runMigrations } from '@gatehouse/database';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,11 @@ describe('UsersService writes', () => {
     const config = loadConfig({ DATA_DIR: dir, PASSWORD_MIN_LENGTH: '8' });
     dataSource = await new DataSource(buildDataSourceOptions(config, [User])).initialize();
     await runMigrations(dataSource);
-    users = new UsersService(dataSource.getRepository(User), new PasswordService(config));
+    users = new UsersService(
+      dataSource.getRepository(User),
+      new PasswordService(config),
+      new PreparedStatements(dataSource),
+    );
   }, 60_000);
 
   afterAll(async () => {

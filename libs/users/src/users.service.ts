@@ -1,3 +1,4 @@
+import { NamedStatement, PreparedStatements } from '@gatehouse/database';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
@@ -26,6 +27,12 @@ export interface NewVerifiedUser {
 
 const UNIQUE_VIOLATION = '23505';
 
+/** The user behind every `GET /api/users/me`: planned once per connection, read from the primary every time. */
+const USER_BY_ID: NamedStatement = {
+  name: 'gatehouse_user_by_id',
+  text: 'SELECT to_jsonb(u) AS user_row FROM users u WHERE u.id = $1',
+};
+
 function isUniqueViolation(error: unknown): boolean {
   return (
     error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
@@ -38,6 +45,7 @@ export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly passwords: PasswordService,
+    private readonly statements: PreparedStatements,
   ) {}
 
   /**
@@ -85,8 +93,9 @@ export class UsersService {
     return row ? this.fromRow(row.user_row) : null;
   }
 
-  findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
+  async findById(id: string): Promise<User | null> {
+    const [row] = await this.statements.rows<{ user_row: Record<string, unknown> }>(USER_BY_ID, [id]);
+    return row ? this.fromRow(row.user_row) : null;
   }
 
   findByEmail(email: string): Promise<User | null> {
