@@ -3,6 +3,7 @@ import { MailModule } from '@gatehouse/mail';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -52,10 +53,10 @@ import { SignInProviders } from './oauth/sign-in-providers';
 import { TransactionCookie } from './oauth/transaction-cookie';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
-import { RefreshTokenStrategy } from './strategies/refresh-token.strategy';
 import { RefreshToken } from './tokens/entities/refresh-token.entity';
 import { Session } from './tokens/entities/session.entity';
 import { SessionCleaner } from './tokens/session-cleaner';
+import { jwtOptions } from './tokens/jwt-options';
 import { TokenService } from './tokens/token.service';
 import { SignInService } from './sign-in/sign-in.service';
 import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
@@ -76,6 +77,7 @@ import { TokenSigner } from './tokens/token-signer';
     UsersModule,
     MailModule,
     PassportModule,
+    JwtModule.registerAsync({ inject: [AppConfig], useFactory: jwtOptions }),
     RateLimitStorageModule,
     TypeOrmModule.forFeature([
       Session,
@@ -140,7 +142,6 @@ import { TokenSigner } from './tokens/token-signer';
     RefreshCookie,
     LocalStrategy,
     AccessTokenStrategy,
-    RefreshTokenStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_GUARD, useClass: SecondFactorGuard },

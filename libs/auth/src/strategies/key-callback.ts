@@ -4,8 +4,9 @@ import { KeyObject } from 'node:crypto';
 export type KeyCallback = (error: unknown, key?: string | Buffer) => void;
 
 /**
- * Hands jsonwebtoken a parsed KeyObject: given PEM text instead, it would parse the key again on every
- * verification, which halves the guard's throughput.
+ * Hands jsonwebtoken a parsed KeyObject where the types of passport-jwt's callback or JwtService's `secret` say
+ * string: given PEM text or a string secret instead, it would parse the key again on every call, which halves
+ * the guard's throughput.
  */
 export function keyForJwt(key: KeyObject): string {
   return key as unknown as string;

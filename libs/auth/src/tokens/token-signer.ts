@@ -1,9 +1,17 @@
 import { AppConfig } from '@gatehouse/config';
 import { Injectable } from '@nestjs/common';
-import { sign } from 'jsonwebtoken';
+import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { KeyService } from '../keys/key.service';
-import { ACCESS_TOKEN_TYPE, REFRESH_ALGORITHM, REFRESH_TOKEN_TYPE, SignInFacts } from './token-types';
+import { keyForJwt } from '../strategies/key-callback';
+import { jwtOptions } from './jwt-options';
+import {
+  ACCESS_TOKEN_TYPE,
+  REFRESH_ALGORITHM,
+  REFRESH_TOKEN_TYPE,
+  RefreshClaims,
+  SignInFacts,
+} from './token-types';
 
 export interface RefreshTokenClaims {
   userId: string;
@@ -14,12 +22,24 @@ export interface RefreshTokenClaims {
   expiresAt: number;
 }
 
-/** Signs access tokens (RFC 9068 profile) and refresh tokens with their separate keys. */
+interface RefreshPayload {
+  sub?: unknown;
+  sid?: unknown;
+  jti?: unknown;
+}
+
+/**
+ * Signs access tokens (RFC 9068 profile), and signs and verifies refresh tokens, each kind with its own key.
+ * Every call hands JwtService the KeyObject KeyService holds now: a PEM or a string secret would be parsed
+ * again on every call.
+ */
 @Injectable()
 export class TokenSigner {
   constructor(
     private readonly config: AppConfig,
     private readonly keys: KeyService,
+    // Nest injects the auth module's JwtService; built by hand, the signer gets one with the same options.
+    private readonly jwt: JwtService = new JwtService(jwtOptions(config)),
   ) {}
 
   signAccessToken(
@@ -36,7 +56,8 @@ export class TokenSigner {
       auth_time: Math.floor(signIn.authTime.getTime() / 1000),
       amr: [...signIn.amr],
     };
-    return sign(claims, key.privateKey, {
+    return this.jwt.sign(claims, {
+      privateKey: key.privateKey,
       algorithm: key.algorithm,
       keyid: key.kid,
       header: { alg: key.algorithm, typ: ACCESS_TOKEN_TYPE },
@@ -50,6 +71,7 @@ export class TokenSigner {
 
   /** Deterministic for given claims (HMAC): re-signing a stored token's claims yields the same token. */
   signRefreshToken(claims: RefreshTokenClaims): string {
+    // Every claim is in the payload, in this order, and none comes from options: the bytes must never change.
     const payload = {
       iss: this.config.tokens.issuer,
       aud: this.config.tokens.refreshAudience,
@@ -59,9 +81,29 @@ export class TokenSigner {
       iat: claims.issuedAt,
       exp: claims.expiresAt,
     };
-    return sign(payload, this.keys.refreshSecret, {
+    return this.jwt.sign(payload, {
+      secret: keyForJwt(this.keys.refreshSecret),
       algorithm: REFRESH_ALGORITHM,
       header: { alg: REFRESH_ALGORITHM, typ: REFRESH_TOKEN_TYPE },
     });
+  }
+
+  /**
+   * The claims of a refresh token this server signed and that has not expired, or undefined. The `typ` is
+   * checked before the signature, so an access token is refused whatever it carries; the algorithm, issuer and
+   * audience are pinned by the module's verify options (jwt-options.ts).
+   */
+  verifyRefreshToken(token: string): RefreshClaims | undefined {
+    try {
+      const decoded = this.jwt.decode<{ header?: { typ?: unknown } } | null>(token, { complete: true });
+      if (decoded?.header?.typ !== REFRESH_TOKEN_TYPE) return undefined;
+      const { sub, sid, jti } = this.jwt.verify<RefreshPayload>(token, {
+        secret: keyForJwt(this.keys.refreshSecret),
+      });
+      if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return undefined;
+      return { userId: sub, sessionId: sid, tokenId: jti, token };
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -1,0 +1,93 @@
+import { AppConfig, ConfigModule, loadConfig } from '@gatehouse/config';
+import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { Test, TestingModule } from '@nestjs/testing';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { RefreshCookie } from '../cookies/refresh-cookie';
+import { REFRESH_CLAIMS } from '../decorators/request-properties';
+import { KeyService } from '../keys/key.service';
+import { jwtOptions } from '../tokens/jwt-options';
+import { TokenSigner } from '../tokens/token-signer';
+import { OptionalRefreshGuard, RefreshGuard } from './refresh.guard';
+
+interface Exchange {
+  context: ExecutionContext;
+  request: Record<string, unknown>;
+  setCookie: jest.Mock;
+}
+
+function exchange(cookies: Record<string, string>, headers: Record<string, string> = {}): Exchange {
+  const request: Record<string, unknown> = { cookies, headers };
+  const setCookie = jest.fn();
+  const context = {
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({ setCookie }) }),
+  } as unknown as ExecutionContext;
+  return { context, request, setCookie };
+}
+
+describe('RefreshGuard and OptionalRefreshGuard', () => {
+  let module: TestingModule;
+  let token: string;
+  let cookieName: string;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      ACCESS_TOKEN_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .privateKey.export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
+      REFRESH_TOKEN_SECRET: randomBytes(36).toString('base64url'),
+    });
+    module = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(config),
+        JwtModule.registerAsync({ inject: [AppConfig], useFactory: jwtOptions }),
+      ],
+      providers: [KeyService, TokenSigner, RefreshCookie, RefreshGuard, OptionalRefreshGuard],
+    }).compile();
+    const issuedAt = Math.floor(Date.now() / 1000);
+    token = module.get(TokenSigner).signRefreshToken({
+      userId: 'user-1',
+      sessionId: 'session-1',
+      tokenId: 'token-1',
+      issuedAt,
+      expiresAt: issuedAt + 3600,
+    });
+    cookieName = module.get(RefreshCookie).name;
+  });
+  afterAll(() => module.close());
+
+  const claims = () => ({ userId: 'user-1', sessionId: 'session-1', tokenId: 'token-1', token });
+
+  it('leaves the verified cookie’s claims on the request', () => {
+    const { context, request, setCookie } = exchange({ [cookieName]: token });
+    expect(module.get(RefreshGuard).canActivate(context)).toBe(true);
+    expect(request[REFRESH_CLAIMS]).toEqual(claims());
+    expect(setCookie).not.toHaveBeenCalled();
+  });
+
+  it.each<[string, (name: string, token: string) => Exchange]>([
+    ['no cookie', () => exchange({})],
+    ['an empty cookie', (name) => exchange({ [name]: '' })],
+    ['a tampered cookie', (name, token) => exchange({ [name]: `${token}x` })],
+    [
+      'the token in the Authorization header instead',
+      (_name, token) => exchange({}, { authorization: `Bearer ${token}` }),
+    ],
+  ])('answers %s with a 401 that clears the cookie', (_case, make) => {
+    const { context, setCookie } = make(cookieName, token);
+    expect(() => module.get(RefreshGuard).canActivate(context)).toThrow(UnauthorizedException);
+    expect(setCookie).toHaveBeenCalledWith(cookieName, '', expect.objectContaining({ maxAge: 0 }));
+  });
+
+  it('lets logout through with the claims of a valid cookie, and with none otherwise', () => {
+    const guard = module.get(OptionalRefreshGuard);
+    const valid = exchange({ [cookieName]: token });
+    expect(guard.canActivate(valid.context)).toBe(true);
+    expect(valid.request[REFRESH_CLAIMS]).toEqual(claims());
+
+    const forged = exchange({ [cookieName]: `${token}x` });
+    expect(guard.canActivate(forged.context)).toBe(true);
+    expect(forged.request[REFRESH_CLAIMS]).toBeUndefined();
+    expect(forged.setCookie).not.toHaveBeenCalled();
+  });
+});
