@@ -1,10 +1,21 @@
-import { loadConfig } from '@gatehouse/config';
+import { AppConfig, loadConfig } from '@gatehouse/config';
+import { Test } from '@nestjs/testing';
 import { Algorithm, hash } from '@node-rs/argon2';
 import { Argon2Queue } from './argon2-queue';
 import { PasswordService } from './password.service';
 
 describe('PasswordService', () => {
-  const service = new PasswordService(loadConfig({ PASSWORD_MIN_LENGTH: '8' }));
+  let service: PasswordService;
+
+  beforeAll(async () => {
+    const module = await Test.createTestingModule({
+      providers: [
+        PasswordService,
+        { provide: AppConfig, useValue: loadConfig({ PASSWORD_MIN_LENGTH: '8' }) },
+      ],
+    }).compile();
+    service = module.get(PasswordService);
+  });
 
   it.each([
     ['too short', 'seven77', /at least 8/],

@@ -1,5 +1,5 @@
 import { Controller, ExecutionContext, ForbiddenException, Get } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import { Roles } from '../decorators/roles.decorator';
 import { RolesGuard } from './roles.guard';
 
@@ -34,7 +34,13 @@ function contextFor(target: object, handler: string, roles: string[]): Execution
 }
 
 describe('RolesGuard', () => {
-  const guard = new RolesGuard(new Reflector());
+  let guard: RolesGuard;
+
+  beforeAll(async () => {
+    const module = await Test.createTestingModule({ providers: [RolesGuard] }).compile();
+    guard = module.get(RolesGuard);
+  });
+
   const allows = (target: object, handler: string, roles: string[]) => {
     try {
       return guard.canActivate(contextFor(target, handler, roles));

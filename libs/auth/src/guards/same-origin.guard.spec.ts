@@ -1,5 +1,6 @@
-import { loadConfig } from '@gatehouse/config';
+import { AppConfig, loadConfig } from '@gatehouse/config';
 import { ExecutionContext, ForbiddenException } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { SameOriginGuard } from './same-origin.guard';
 
 function contextFor(headers: Record<string, string>, host = 'api.example.com'): ExecutionContext {
@@ -8,7 +9,17 @@ function contextFor(headers: Record<string, string>, host = 'api.example.com'): 
 }
 
 describe('SameOriginGuard', () => {
-  const guard = new SameOriginGuard(loadConfig({ CORS_ORIGINS: 'https://app.example.com' }));
+  let guard: SameOriginGuard;
+
+  beforeAll(async () => {
+    const module = await Test.createTestingModule({
+      providers: [
+        SameOriginGuard,
+        { provide: AppConfig, useValue: loadConfig({ CORS_ORIGINS: 'https://app.example.com' }) },
+      ],
+    }).compile();
+    guard = module.get(SameOriginGuard);
+  });
 
   it.each([
     ['no Origin (curl, mobile apps)', {}],

@@ -1,9 +1,22 @@
-import { loadConfig } from '@gatehouse/config';
+import { AppConfig, loadConfig } from '@gatehouse/config';
+import { Test, TestingModule } from '@nestjs/testing';
 import { RevocationService } from './revocation.service';
 
 describe('RevocationService', () => {
-  const service = new RevocationService(loadConfig({ ACCESS_TOKEN_TTL: '60' }));
-  afterAll(() => service.onModuleDestroy());
+  let module: TestingModule;
+  let service: RevocationService;
+
+  beforeAll(async () => {
+    module = await Test.createTestingModule({
+      providers: [
+        RevocationService,
+        { provide: AppConfig, useValue: loadConfig({ ACCESS_TOKEN_TTL: '60' }) },
+      ],
+    }).compile();
+    service = module.get(RevocationService);
+  });
+  // Closing the module runs onModuleDestroy, which stops the sweeper's timer.
+  afterAll(() => module.close());
 
   it('refuses a session once it is revoked', () => {
     service.add(['a']);
