@@ -1,26 +1,30 @@
 /**
- * The PostgreSQL ceiling for refresh-token rotation: `clients` workers, each rotating its own chain, send the
- * very statements TokenService sent for a rotation during the refresh warm-up (one transaction: SELECT ... FOR
- * UPDATE, UPDATE refresh_tokens, INSERT refresh_tokens, UPDATE sessions), with `pg` and nothing else: no HTTP,
- * no Nest, no TypeORM, no JWT. A child process of the driver; reports transactions per second.
+ * The PostgreSQL ceiling for refresh-token rotation: `clients` workers, each rotating its own chain with `pg` and
+ * nothing else (no HTTP, no Nest, no TypeORM, no JWT), send either the legacy six-statement transaction (the
+ * fixed baseline) or the one named statement TokenService sent during the refresh warm-up. A child process of
+ * the driver; reports rotations per second.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { CpuSplit, machineBusyTicks, processTicks } from './cpu';
 import { reportToParent } from './ipc';
 import { percentile } from './stats';
-import type { RotationStatements } from './rotation-sql';
+import { LEGACY_ROTATION } from './rotation-sql';
+
+/** `legacy`: the six round trips; `statement`: the server's one statement, named as the server names it. */
+export type CeilingSql = { kind: 'legacy' } | { kind: 'statement'; text: string };
 
 export interface CeilingInput {
   url: string;
   userId: string;
   clients: number;
-  statements: RotationStatements;
+  sql: CeilingSql;
   warmupSeconds: number;
   seconds: number;
 }
 
 export interface CeilingResult {
+  kind: CeilingSql['kind'];
   tps: number;
   clients: number;
   transactions: number;
@@ -47,21 +51,100 @@ function cpuTicks(backends: Set<number>): {
 
 const WEEK_MS = 7 * 86400_000;
 
+interface Chain {
+  sessionId: string;
+  tokenId: string;
+  /** Stands for the presented token: the one statement checks its hash. */
+  token: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The six round trips, as TokenService sent them for every refresh before the one statement. */
+async function rotateLegacy(client: PoolClient, chain: Chain): Promise<void> {
+  const sql = LEGACY_ROTATION;
+  const now = new Date();
+  await client.query(sql.begin);
+  try {
+    const { rows } = await client.query<{ token_id: string | null; token_rotated_at: Date | null }>(
+      sql.lock,
+      [chain.sessionId, chain.tokenId],
+    );
+    if (!rows[0]?.token_id || rows[0].token_rotated_at) throw new Error('chain broken');
+    const { rowCount } = await client.query(sql.mark, [chain.tokenId, now]);
+    if (rowCount !== 1) throw new Error('token rotated concurrently');
+    const tokenId = randomUUID();
+    const issuedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const expiresAt = new Date(issuedAt.getTime() + WEEK_MS);
+    await client.query(sql.insert, [
+      tokenId,
+      chain.sessionId,
+      chain.tokenId,
+      sha256(tokenId),
+      issuedAt,
+      expiresAt,
+    ]);
+    await client.query(sql.touch, [chain.sessionId, now, expiresAt, null, '127.0.0.1']);
+    await client.query(sql.commit);
+    chain.tokenId = tokenId;
+    chain.token = tokenId;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** One round trip, bound as TokenService binds it; named, so each connection plans it once. */
+async function rotateInOneStatement(
+  client: PoolClient,
+  chain: Chain,
+  text: string,
+  userId: string,
+): Promise<void> {
+  const issuedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const expiresAt = new Date(issuedAt.getTime() + WEEK_MS);
+  const tokenId = randomUUID();
+  const { rowCount } = await client.query({
+    name: 'bench_rotate_refresh_token',
+    text,
+    values: [
+      chain.sessionId,
+      chain.tokenId,
+      userId,
+      sha256(chain.token),
+      false,
+      null,
+      tokenId,
+      sha256(tokenId),
+      expiresAt,
+      issuedAt,
+      null,
+      '127.0.0.1',
+    ],
+  });
+  if (rowCount !== 1) throw new Error('chain broken');
+  chain.tokenId = tokenId;
+  chain.token = tokenId;
+}
+
 async function measure(input: CeilingInput): Promise<CeilingResult> {
-  const sql = input.statements;
   const pool = new Pool({ connectionString: input.url, max: input.clients });
   try {
-    // One session with one live token per worker, like a fresh login.
+    // One session with one live token per worker, like a fresh login (the token's text is its id here).
     const { rows: chains } = await pool.query<{ session_id: string; token_id: string }>(
       `WITH s AS (
-         INSERT INTO sessions (user_id, expires_at) SELECT $1, now() + interval '7 days' FROM generate_series(1, $2)
-         RETURNING id)
+         INSERT INTO sessions (user_id, credentials_version, expires_at)
+         SELECT u.id, u.credentials_version, now() + interval '7 days' FROM users u, generate_series(1, $2)
+          WHERE u.id = $1
+         RETURNING id),
+       ids AS (SELECT s.id AS session_id, gen_random_uuid() AS token_id FROM s)
        INSERT INTO refresh_tokens (id, session_id, hash, issued_at, expires_at)
-       SELECT gen_random_uuid(), s.id, md5(random()::text) || md5(random()::text), now(), now() + interval '7 days'
-         FROM s
+       SELECT token_id, session_id, encode(sha256(token_id::text::bytea), 'hex'), now(), now() + interval '7 days'
+         FROM ids
        RETURNING session_id, id AS token_id`,
       [input.userId, input.clients],
     );
+    const sql = input.sql;
 
     const measuring = { from: 0, until: 0 };
     const backends = new Set<number>();
@@ -70,30 +153,12 @@ async function measure(input: CeilingInput): Promise<CeilingResult> {
     const latencies: number[] = [];
     let transactions = 0;
 
-    const rotate = async (chain: { sessionId: string; tokenId: string }): Promise<void> => {
+    const rotate = async (chain: Chain): Promise<void> => {
       const client = await pool.connect();
       backends.add((client as unknown as { processID: number }).processID);
       try {
-        const now = new Date();
-        await client.query(sql.begin);
-        const { rows } = await client.query<{ token_id: string | null; token_rotated_at: Date | null }>(
-          sql.lock,
-          [chain.sessionId, chain.tokenId],
-        );
-        if (!rows[0]?.token_id || rows[0].token_rotated_at) throw new Error('chain broken');
-        const { rowCount } = await client.query(sql.mark, [chain.tokenId, now]);
-        if (rowCount !== 1) throw new Error('token rotated concurrently');
-        const tokenId = randomUUID();
-        const issuedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
-        const expiresAt = new Date(issuedAt.getTime() + WEEK_MS);
-        const hash = createHash('sha256').update(tokenId).digest('hex');
-        await client.query(sql.insert, [tokenId, chain.sessionId, chain.tokenId, hash, issuedAt, expiresAt]);
-        await client.query(sql.touch, [chain.sessionId, now, expiresAt, null, '127.0.0.1']);
-        await client.query(sql.commit);
-        chain.tokenId = tokenId;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
+        if (sql.kind === 'legacy') await rotateLegacy(client, chain);
+        else await rotateInOneStatement(client, chain, sql.text, input.userId);
       } finally {
         client.release();
       }
@@ -108,7 +173,7 @@ async function measure(input: CeilingInput): Promise<CeilingResult> {
     ];
     await Promise.all(
       chains.map(async (row) => {
-        const chain = { sessionId: row.session_id, tokenId: row.token_id };
+        const chain = { sessionId: row.session_id, tokenId: row.token_id, token: row.token_id };
         for (;;) {
           const began = process.hrtime.bigint();
           await rotate(chain);
@@ -142,6 +207,7 @@ async function measure(input: CeilingInput): Promise<CeilingResult> {
       };
     }
     return {
+      kind: sql.kind,
       tps: transactions / input.seconds,
       clients: input.clients,
       transactions,

@@ -1,25 +1,51 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Server } from 'node:http';
 import { Client } from 'pg';
+
+/** How often one statement text was sent, and how often from code an HTTP request set off. */
+export interface StatementCount {
+  text: string;
+  count: number;
+  inRequests: number;
+}
+
+/**
+ * Set for everything an HTTP request sets off (its handler and every promise and callback that follows from it),
+ * and for nothing else: what timers send (the revocation re-read, the mail outbox, the LISTEN probe, the purge)
+ * is counted apart without a list of their statements to keep up to date.
+ */
+const inRequest = new AsyncLocalStorage<true>();
+
+/** Marks each request of `server` before its framework sees it (the first `request` listener). */
+export function markRequests(server: Server): void {
+  server.prependListener('request', () => inRequest.enterWith(true));
+}
 
 /** Every statement a `pg` client of this process sends, counted by its text (whitespace collapsed on reading). */
 export class QueryCounter {
-  private counts = new Map<string, number>();
+  private counts = new Map<string, { count: number; inRequests: number }>();
 
   record(text: string): void {
-    this.counts.set(text, (this.counts.get(text) ?? 0) + 1);
+    const entry = this.counts.get(text) ?? { count: 0, inRequests: 0 };
+    entry.count++;
+    if (inRequest.getStore()) entry.inRequests++;
+    this.counts.set(text, entry);
   }
 
   reset(): void {
     this.counts = new Map();
   }
 
-  read(): { total: number; statements: { text: string; count: number }[] } {
-    const merged = new Map<string, number>();
-    for (const [text, count] of this.counts) {
+  read(): { total: number; statements: StatementCount[] } {
+    const merged = new Map<string, StatementCount>();
+    for (const [text, { count, inRequests }] of this.counts) {
       const normal = normalizeSql(text);
-      merged.set(normal, (merged.get(normal) ?? 0) + count);
+      const entry = merged.get(normal) ?? { text: normal, count: 0, inRequests: 0 };
+      entry.count += count;
+      entry.inRequests += inRequests;
+      merged.set(normal, entry);
     }
-    const statements = [...merged].map(([text, count]) => ({ text, count }));
-    statements.sort((a, b) => b.count - a.count);
+    const statements = [...merged.values()].sort((a, b) => b.count - a.count);
     return { total: statements.reduce((sum, s) => sum + s.count, 0), statements };
   }
 }

@@ -9,6 +9,7 @@ export const RESULT_KEYS = [
   'db_queries_per_guarded_request',
   'refresh_rps',
   'refresh_p99_ms',
+  'legacy_rotation_ceiling_tps',
   'pg_rotation_ceiling_tps',
   'refresh_ratio',
   'double_live_tokens',
@@ -20,6 +21,7 @@ export const RESULT_KEYS = [
   'refresh_p50_scale_ratio',
   'revocation_bytes_per_entry',
   'me_rps',
+  'me_ratio',
   'me_p99_ms',
 ] as const;
 

@@ -26,10 +26,11 @@ import { BenchDatabase, describeServer } from './database';
 import { login, LoginResult, register } from './http';
 import { ROOT, runBenchChild } from './ipc';
 import { load, LoadResult } from './load';
-import type { CeilingInput, CeilingResult } from './pg-rotation-ceiling';
+import type { CeilingInput, CeilingResult, CeilingSql } from './pg-rotation-ceiling';
 import { Report } from './report';
 import type { RevocationMemoryResult } from './revocation-memory';
-import { DOUBLE_LIVE_TOKENS, pickRotationStatements } from './rotation-sql';
+import type { StatementCount } from './query-counter';
+import { DOUBLE_LIVE_TOKENS, pickRotationStatement } from './rotation-sql';
 
 const FACTOR = Number(process.env.BENCH_TIME_FACTOR ?? 1) || 1;
 const secs = (seconds: number): number => Math.max(1, Math.round(seconds * FACTOR));
@@ -106,6 +107,7 @@ function makeBench(adminUrl: string): Bench {
       .privateKey.export({ format: 'pem', type: 'pkcs8' })
       .toString(),
     REFRESH_TOKEN_SECRET: randomBytes(48).toString('base64url'),
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   };
   const config = loadConfig(env);
   return { adminUrl, env, signer: new TokenSigner(config, new KeyService(config)) };
@@ -169,16 +171,7 @@ function median(values: number[]): number {
 
 interface QueryCount {
   total: number;
-  statements: { text: string; count: number }[];
-}
-
-/** Statements the server sends on timers whatever the traffic: counted, listed, but not charged to requests. */
-function isTimerStatement(text: string): boolean {
-  return (
-    text === 'SELECT id, revoked_at FROM sessions WHERE revoked_at > $1' ||
-    /pg_(try_)?advisory_(un)?lock/.test(text) ||
-    /^DELETE FROM (refresh_tokens|sessions)/.test(text)
-  );
+  statements: StatementCount[];
 }
 
 /** The main PostgreSQL server with its users and logins, shared by scenarios 1, 2, 3, 4 and 6. */
@@ -225,12 +218,15 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
   await guardedRun(secs(2));
   await cold(secs(1));
 
-  const statements = new Map<string, number>();
+  const statements = new Map<string, StatementCount>();
   const counted = async <T>(run: () => Promise<T>): Promise<T> => {
     await server.request('queries.reset');
     const result = await run();
     for (const s of (await server.request<QueryCount>('queries.read')).statements) {
-      statements.set(s.text, (statements.get(s.text) ?? 0) + s.count);
+      const seen = statements.get(s.text) ?? { text: s.text, count: 0, inRequests: 0 };
+      seen.count += s.count;
+      seen.inRequests += s.inRequests;
+      statements.set(s.text, seen);
     }
     return result;
   };
@@ -252,14 +248,10 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
       `(${nextCold} cold tokens used of ${COLD_TOKENS})`,
   );
 
-  const guardStatements = [...statements].map(([text, count]) => ({
-    text,
-    count,
-    timer: isTimerStatement(text),
-  }));
+  const guardStatements = [...statements.values()];
   const guardedRequests = guarded.ok + coldTotal.ok;
-  const requestQueries = guardStatements.filter((s) => !s.timer).reduce((sum, s) => sum + s.count, 0);
-  const timerQueries = guardStatements.filter((s) => s.timer).reduce((sum, s) => sum + s.count, 0);
+  const requestQueries = guardStatements.reduce((sum, s) => sum + s.inRequests, 0);
+  const timerQueries = guardStatements.reduce((sum, s) => sum + s.count - s.inRequests, 0);
 
   report.values.public_rps = pub.rps;
   report.values.guarded_rps = guarded.rps;
@@ -279,7 +271,7 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
   report.add('db_queries_per_guarded_request', requestQueries / guardedRequests, {
     label: 'statements the server sent to PostgreSQL per guarded request',
     value: `${requestQueries} in ${fmt(guardedRequests)} guarded requests`,
-    baseline: `${timerQueries} sent by timers (revocation re-read every 5 s) meanwhile`,
+    baseline: `${timerQueries} sent by timers meanwhile (revocation re-read, mail outbox, LISTEN probe)`,
     goal: '= 0',
     met: (v) => v === 0,
     digits: 6,
@@ -310,10 +302,18 @@ async function meScenario({ server, logins }: MainServer, publicRps: number | un
     label: 'guarded `GET /api/users/me` req/s (PostgreSQL)',
     value: `${fmt(run.result.rps)} req/s`,
     baseline: publicRps ? `${fmt(publicRps)} req/s public tiny route` : '—',
-    goal: '≥ 2,500',
-    met: (v) => v >= 2500,
+    goal: 'report',
     digits: 0,
   });
+  if (publicRps) {
+    report.add('me_ratio', run.result.rps / publicRps, {
+      label: '`me_rps` ÷ public tiny route req/s',
+      value: `${fmt(run.result.rps)} req/s`,
+      baseline: `${fmt(publicRps)} req/s public (\`@Public()\`, no database)`,
+      goal: '≥ 0.5',
+      met: (v) => v >= 0.5,
+    });
+  }
   report.add('me_p99_ms', run.result.p99, {
     label: '`GET /api/users/me` p99 (ms)',
     value: `${run.result.p99.toFixed(2)} ms`,
@@ -330,7 +330,7 @@ async function refreshScenario({ server, db, logins, emails }: MainServer): Prom
   await server.request('queries.reset');
   const warm = await refreshLoad(server, chains.slice(0, REFRESH_CONNECTIONS), REFRESH_CONNECTIONS, secs(1));
   const sent = await server.request<QueryCount>('queries.read');
-  const statements = pickRotationStatements(sent.statements, warm.ok);
+  const statement = pickRotationStatement(sent.statements, warm.ok);
   const run = await measured(server, 'refresh', () =>
     refreshLoad(server, chains.slice(REFRESH_CONNECTIONS), REFRESH_CONNECTIONS, secs(10)),
   );
@@ -344,54 +344,74 @@ async function refreshScenario({ server, db, logins, emails }: MainServer): Prom
   const [{ id: userId }] = await server.sql<{ id: string }>('SELECT id FROM users WHERE email = $1', [
     emails[0],
   ]);
-  const ceilings: CeilingResult[] = [];
-  for (const clients of CEILING_CLIENTS) {
-    const result = await runBenchChild<CeilingResult>('pg-rotation-ceiling.ts', {
-      args: [
-        JSON.stringify({
-          url: db.url,
-          userId,
-          clients,
-          statements,
-          warmupSeconds: secs(1),
-          seconds: secs(5),
-        } satisfies CeilingInput),
-      ],
-    });
-    ceilings.push(result);
-    report.cpuRows.push({
-      scenario: `pg-rotation-ceiling, ${clients} clients (load generator = the pg script)`,
-      cpu: result.cpu,
-    });
-  }
-  const ceiling = ceilings.reduce((best, c) => (c.tps > best.tps ? c : best));
-  progress(
-    `PostgreSQL rotation ceiling: ${ceilings.map((c) => `${fmt(c.tps)} tps with ${c.clients} clients`).join(', ')}`,
-  );
+  const ceilingOf = async (sql: CeilingSql): Promise<{ best: CeilingResult; all: CeilingResult[] }> => {
+    const all: CeilingResult[] = [];
+    for (const clients of CEILING_CLIENTS) {
+      const result = await runBenchChild<CeilingResult>('pg-rotation-ceiling.ts', {
+        args: [
+          JSON.stringify({
+            url: db.url,
+            userId,
+            clients,
+            sql,
+            warmupSeconds: secs(1),
+            seconds: secs(5),
+          } satisfies CeilingInput),
+        ],
+      });
+      all.push(result);
+      report.cpuRows.push({
+        scenario: `pg-rotation-ceiling ${sql.kind}, ${clients} clients (load generator = the pg script)`,
+        cpu: result.cpu,
+      });
+    }
+    const best = all.reduce((top, c) => (c.tps > top.tps ? c : top));
+    progress(
+      `PostgreSQL rotation ceiling (${sql.kind}): ` +
+        all.map((c) => `${fmt(c.tps)} tps with ${c.clients} clients`).join(', '),
+    );
+    return { best, all };
+  };
+  const legacy = await ceilingOf({ kind: 'legacy' });
+  const ceiling = await ceilingOf({ kind: 'statement', text: statement });
+  const clientsNote = `best of ${CEILING_CLIENTS.join(' or ')} clients`;
 
   report.add('refresh_rps', run.result.rps, {
     label: `\`POST /api/auth/refresh\` req/s, ${REFRESH_CONNECTIONS} chains (PostgreSQL)`,
     value: `${fmt(run.result.rps)} req/s`,
-    baseline: `${fmt(ceiling.tps)} rotations/s: PostgreSQL ceiling below`,
-    goal: '≥ 1,000',
-    met: (v) => v >= 1000,
+    baseline: `${fmt(legacy.best.tps)} rotations/s: the legacy six-statement transaction with bare \`pg\``,
+    goal: '≥ 1,000 and ≥ 1.0 × legacy ceiling',
+    met: (v) => v >= 1000 && v >= legacy.best.tps,
     digits: 0,
   });
   report.add('refresh_p99_ms', run.result.p99, {
     label: 'refresh p99 (ms)',
     value: `${run.result.p99.toFixed(1)} ms`,
-    baseline: `p50 ${run.result.p50.toFixed(1)} ms; ceiling transaction p99 ${ceiling.p99Ms.toFixed(1)} ms`,
+    baseline: `p50 ${run.result.p50.toFixed(1)} ms; the one statement's p99 with bare \`pg\` ${ceiling.best.p99Ms.toFixed(1)} ms`,
     goal: '< 50',
     met: (v) => v < 50,
     digits: 1,
   });
-  report.values.pg_rotation_ceiling_tps = ceiling.tps;
-  report.add('refresh_ratio', run.result.rps / ceiling.tps, {
-    label: 'refresh req/s ÷ PostgreSQL rotation ceiling',
+  report.add('legacy_rotation_ceiling_tps', legacy.best.tps, {
+    label: 'the legacy rotation (six round trips, unnamed) with bare `pg`, rotations/s',
+    value: `${fmt(legacy.best.tps)} tps (${legacy.best.clients} clients)`,
+    baseline: `p99 ${legacy.best.p99Ms.toFixed(1)} ms; ${clientsNote}`,
+    goal: 'report',
+    digits: 0,
+  });
+  report.add('pg_rotation_ceiling_tps', ceiling.best.tps, {
+    label: "the server's one rotation statement (named) with bare `pg`, rotations/s",
+    value: `${fmt(ceiling.best.tps)} tps (${ceiling.best.clients} clients)`,
+    baseline: `${fmt(legacy.best.tps)} tps legacy: ×${(ceiling.best.tps / legacy.best.tps).toFixed(2)}; ${clientsNote}`,
+    goal: 'report',
+    digits: 0,
+  });
+  report.add('refresh_ratio', run.result.rps / ceiling.best.tps, {
+    label: "refresh req/s ÷ the one statement's ceiling",
     value: `${fmt(run.result.rps)} req/s`,
-    baseline: `${fmt(ceiling.tps)} tps: the server's rotation statements sent with \`pg\` (best of ${CEILING_CLIENTS.join(' or ')} clients: ${ceiling.clients})`,
-    goal: '≥ 0.4',
-    met: (v) => v >= 0.4,
+    baseline: `${fmt(ceiling.best.tps)} tps: \`pg_rotation_ceiling_tps\``,
+    goal: '≥ 0.6',
+    met: (v) => v >= 0.6,
   });
   report.add('double_live_tokens', families, {
     label: 'families with more than one unrotated token',
@@ -405,8 +425,8 @@ async function refreshScenario({ server, db, logins, emails }: MainServer): Prom
     connections: REFRESH_CONNECTIONS,
     ...run,
     statementsPerRefresh: sent.total / Math.max(1, warm.ok),
-    rotationStatements: statements,
-    ceilings,
+    rotationStatement: statement,
+    ceilings: { legacy: legacy.all, statement: ceiling.all },
   };
 }
 
@@ -573,7 +593,8 @@ async function pgliteScenario(bench: Bench): Promise<void> {
       label: `\`POST /api/auth/refresh\` req/s, ${REFRESH_CONNECTIONS} chains (PGlite)`,
       value: `${fmt(run.result.rps)} req/s (p99 ${run.result.p99.toFixed(0)} ms)`,
       baseline: postgres === undefined ? '—' : `${fmt(postgres)} req/s on PostgreSQL`,
-      goal: 'report',
+      goal: '≥ 500',
+      met: (v) => v >= 500,
       digits: 0,
     });
     report.details.refreshPglite = { connections: REFRESH_CONNECTIONS, ...run, doubleLiveTokens: families };

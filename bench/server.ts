@@ -4,7 +4,7 @@
  * controls it over the IPC channel: query counts, CPU and event-loop figures, SQL for seeding and checks.
  */
 import { installArgon2Meter } from './argon2-meter';
-import { installQueryCounter } from './query-counter';
+import { installQueryCounter, markRequests } from './query-counter';
 
 // Before anything opens a connection: every statement sent to PostgreSQL is counted.
 const queries = installQueryCounter();
@@ -81,6 +81,7 @@ const handlers: Record<string, (payload: never) => unknown> = {
 
 async function main(): Promise<void> {
   app = await createApp(loadConfig(process.env), { extraModules: [BenchRoutesModule] });
+  markRequests(app.getHttpServer());
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.getHttpServer().address() as AddressInfo;
   process.on('message', (request: Request) => {
