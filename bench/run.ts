@@ -11,12 +11,14 @@
  * me, refresh, storm, scale-small, scale-large, refresh-pglite) to the system's temporary directory.
  */
 import { loadConfig } from '@gatehouse/config';
+import { JwtService } from '@nestjs/jwt';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { KeyService } from '../libs/auth/src/keys/key.service';
 import { TokenSigner } from '../libs/auth/src/tokens/token-signer';
+import { jwtOptions } from '../libs/auth/src/tokens/jwt-options';
 import type { Argon2CeilingResult } from './argon2-ceiling';
 import type { Argon2Usage } from './argon2-meter';
 import { BenchServer } from './bench-server';
@@ -110,7 +112,11 @@ function makeBench(adminUrl: string): Bench {
     MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   };
   const config = loadConfig(env);
-  return { adminUrl, env, signer: new TokenSigner(config, new KeyService(config)) };
+  return {
+    adminUrl,
+    env,
+    signer: new TokenSigner(config, new KeyService(config), new JwtService(jwtOptions(config))),
+  };
 }
 
 /** A measured run with the server's event-loop and CPU figures, and where the machine's CPU went. */

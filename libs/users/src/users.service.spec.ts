@@ -1,4 +1,6 @@
-import { loadConfig } from '@gatehouse/config';
+import { AppConfig, loadConfig } from '@gatehouse/config';
+import { Test } from '@nestjs/testing';
+import { getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
 import { hash } from '@node-rs/argon2';
 import { buildDataSourceOptions, PreparedStatements, runMigrations } from '@gatehouse/database';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,11 +22,17 @@ describe('UsersService writes', () => {
     const config = loadConfig({ DATA_DIR: dir, PASSWORD_MIN_LENGTH: '8' });
     dataSource = await new DataSource(buildDataSourceOptions(config, [User])).initialize();
     await runMigrations(dataSource);
-    users = new UsersService(
-      dataSource.getRepository(User),
-      new PasswordService(config),
-      new PreparedStatements(dataSource),
-    );
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        { provide: AppConfig, useValue: config },
+        { provide: getDataSourceToken(), useValue: dataSource },
+        { provide: getRepositoryToken(User), useValue: dataSource.getRepository(User) },
+        UsersService,
+        PasswordService,
+        PreparedStatements,
+      ],
+    }).compile();
+    users = moduleRef.get(UsersService);
   }, 60_000);
 
   afterAll(async () => {

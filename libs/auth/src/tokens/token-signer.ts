@@ -4,7 +4,6 @@ import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { KeyService } from '../keys/key.service';
 import { keyForJwt } from '../strategies/key-callback';
-import { jwtOptions } from './jwt-options';
 import {
   ACCESS_TOKEN_TYPE,
   REFRESH_ALGORITHM,
@@ -38,8 +37,7 @@ export class TokenSigner {
   constructor(
     private readonly config: AppConfig,
     private readonly keys: KeyService,
-    // Nest injects the auth module's JwtService; built by hand, the signer gets one with the same options.
-    private readonly jwt: JwtService = new JwtService(jwtOptions(config)),
+    private readonly jwt: JwtService,
   ) {}
 
   signAccessToken(

@@ -1,6 +1,9 @@
 import { AppConfig, loadConfig } from '@gatehouse/config';
 import { buildDataSourceOptions, PreparedStatements, runMigrations } from '@gatehouse/database';
 import { PasswordService, User, UsersService } from '@gatehouse/users';
+import { JwtModule } from '@nestjs/jwt';
+import { Test } from '@nestjs/testing';
+import { getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
 import { decode } from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +16,7 @@ import { SecurityEvents } from '../security-events';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
 import { ClientInfo, RotationResult, TokenService } from './token.service';
+import { jwtOptions } from './jwt-options';
 import { TokenSigner } from './token-signer';
 import { RefreshClaims } from './token-types';
 
@@ -24,25 +28,27 @@ describe('TokenService', () => {
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  function serviceWith(env: Record<string, string> = {}) {
+  /** The service as the auth module wires it, on the suite's database; only the security events are recorded. */
+  async function serviceWith(env: Record<string, string> = {}) {
     const config: AppConfig = loadConfig({ DATA_DIR: dir, REFRESH_REUSE_GRACE_SECONDS: '1', ...env });
-    const revocations = new RevocationService(config);
-    const events = { record: (event: string) => recorded.push(event) } as unknown as SecurityEvents;
-    const users = new UsersService(
-      dataSource.getRepository(User),
-      new PasswordService(config),
-      new PreparedStatements(dataSource),
-    );
-    const service = new TokenService(
-      dataSource,
-      config,
-      users,
-      new TokenSigner(config, new KeyService(config)),
-      revocations,
-      events,
-      new PreparedStatements(dataSource),
-    );
-    return { service, revocations };
+    const events = { record: (event: string) => recorded.push(event) };
+    const moduleRef = await Test.createTestingModule({
+      imports: [JwtModule.register(jwtOptions(config))],
+      providers: [
+        { provide: AppConfig, useValue: config },
+        { provide: getDataSourceToken(), useValue: dataSource },
+        { provide: getRepositoryToken(User), useValue: dataSource.getRepository(User) },
+        { provide: SecurityEvents, useValue: events },
+        TokenService,
+        TokenSigner,
+        KeyService,
+        RevocationService,
+        UsersService,
+        PasswordService,
+        PreparedStatements,
+      ],
+    }).compile();
+    return { service: moduleRef.get(TokenService), revocations: moduleRef.get(RevocationService) };
   }
 
   async function newUser(disabled = false): Promise<User> {
@@ -96,7 +102,7 @@ describe('TokenService', () => {
   });
 
   it('starts a session with exactly one live token, stored by hash', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const user = await newUser();
     const { sessionId, refresh } = await startSession(service, user, { ip: '127.0.0.1', userAgent: 'jest' });
     const rows = await dataSource.query<{ hash: string; rotated_at: Date | null }[]>(
@@ -110,7 +116,7 @@ describe('TokenService', () => {
   });
 
   it('rotates the live token into a child of the same family', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const { refresh } = await startSession(service, await newUser(), {});
     const result = await service.rotate(claimsOf(refresh.token), {});
     expect(result.outcome).toBe('rotated');
@@ -125,7 +131,7 @@ describe('TokenService', () => {
   });
 
   it('rotates in one statement in the common case, and keeps the session’s sign-in facts', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const user = await newUser();
     const { refresh, sessionId } = await startSession(service, user, {});
     const sent = jest.spyOn(dataSource, 'query');
@@ -148,7 +154,7 @@ describe('TokenService', () => {
   });
 
   it('gives one of two concurrent refreshes of a token the rotation, the other the live token', async () => {
-    const { service } = serviceWith({ REFRESH_REUSE_GRACE_SECONDS: '10' });
+    const { service } = await serviceWith({ REFRESH_REUSE_GRACE_SECONDS: '10' });
     const { refresh, sessionId } = await startSession(service, await newUser(), {});
     const results = await Promise.all([
       service.rotate(claimsOf(refresh.token), {}),
@@ -164,7 +170,7 @@ describe('TokenService', () => {
   });
 
   it('answers the parent within the grace window with the live token itself, byte for byte', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const { refresh } = await startSession(service, await newUser(), {});
     const live = issued(await service.rotate(claimsOf(refresh.token), {}));
     const race = await service.rotate(claimsOf(refresh.token), {});
@@ -175,7 +181,7 @@ describe('TokenService', () => {
   });
 
   it('calls the parent reuse once the window has passed, and revokes the family in the database and in memory', async () => {
-    const { service, revocations } = serviceWith();
+    const { service, revocations } = await serviceWith();
     const { sessionId, refresh } = await startSession(service, await newUser(), {});
     const live = issued(await service.rotate(claimsOf(refresh.token), {}));
     await sleep(1100);
@@ -191,7 +197,7 @@ describe('TokenService', () => {
   });
 
   it('calls a grandparent reuse even inside the window', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const { refresh } = await startSession(service, await newUser(), {});
     const child = issued(await service.rotate(claimsOf(refresh.token), {}));
     issued(await service.rotate(claimsOf(child), {}));
@@ -199,28 +205,28 @@ describe('TokenService', () => {
   });
 
   it('has no grace window when it is set to 0', async () => {
-    const { service } = serviceWith({ REFRESH_REUSE_GRACE_SECONDS: '0' });
+    const { service } = await serviceWith({ REFRESH_REUSE_GRACE_SECONDS: '0' });
     const { refresh } = await startSession(service, await newUser(), {});
     issued(await service.rotate(claimsOf(refresh.token), {}));
     expect((await service.rotate(claimsOf(refresh.token), {})).outcome).toBe('reuse');
   });
 
   it('refuses a token whose hash does not match the stored one', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const { refresh } = await startSession(service, await newUser(), {});
     const claims = { ...claimsOf(refresh.token), token: `${refresh.token}x` };
     expect(await service.rotate(claims, {})).toEqual({ outcome: 'rejected', reason: 'unknown' });
   });
 
   it('refuses a token that names another user', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const { refresh } = await startSession(service, await newUser(), {});
     const claims = { ...claimsOf(refresh.token), userId: randomUUID() };
     expect(await service.rotate(claims, {})).toEqual({ outcome: 'rejected', reason: 'unknown' });
   });
 
   it('refuses the tokens of a disabled user', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const user = await newUser();
     const { refresh } = await startSession(service, user, {});
     await dataSource.query('UPDATE users SET disabled_at = now() WHERE id = $1', [user.id]);
@@ -231,7 +237,7 @@ describe('TokenService', () => {
   });
 
   it('refuses a session started under credentials that have changed since, and keeps its sign-in facts', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const user = await newUser();
     const { refresh } = await startSession(service, user, {});
     const rotated = await service.rotate(claimsOf(refresh.token), {});
@@ -246,7 +252,7 @@ describe('TokenService', () => {
   });
 
   it('ends a session at SESSION_MAX_AGE however active it is', async () => {
-    const { service } = serviceWith({ SESSION_MAX_AGE: '2' });
+    const { service } = await serviceWith({ SESSION_MAX_AGE: '2' });
     const { refresh } = await startSession(service, await newUser(), {});
     const child = issued(await service.rotate(claimsOf(refresh.token), {}));
     expect(claimsOf(child).tokenId).toBeDefined();
@@ -257,7 +263,7 @@ describe('TokenService', () => {
   });
 
   it('caps the child at SESSION_MAX_AGE when that comes before the idle expiry', async () => {
-    const { service } = serviceWith({ SESSION_MAX_AGE: '1h', REFRESH_TOKEN_TTL: '7d' });
+    const { service } = await serviceWith({ SESSION_MAX_AGE: '1h', REFRESH_TOKEN_TTL: '7d' });
     const { refresh, sessionId } = await startSession(service, await newUser(), {});
     const child = issued(await service.rotate(claimsOf(refresh.token), {}));
     const [{ cap }] = await dataSource.query<{ cap: number }[]>(
@@ -268,7 +274,7 @@ describe('TokenService', () => {
   });
 
   it('revokes one session of its owner only', async () => {
-    const { service, revocations } = serviceWith();
+    const { service, revocations } = await serviceWith();
     const owner = await newUser();
     const { sessionId } = await startSession(service, owner, {});
     expect(await service.revokeSession(sessionId, 'session_deleted', randomUUID())).toBe(false);
@@ -279,14 +285,14 @@ describe('TokenService', () => {
   });
 
   it('revokes any user’s session only through the explicit admin method', async () => {
-    const { service, revocations } = serviceWith();
+    const { service, revocations } = await serviceWith();
     const { sessionId } = await startSession(service, await newUser(), {});
     expect(await service.revokeSessionAsAdmin(sessionId, 'session_deleted')).toBe(true);
     expect(revocations.isRevoked(sessionId)).toBe(true);
   });
 
   it('revokes every session of a user but the one kept', async () => {
-    const { service, revocations } = serviceWith();
+    const { service, revocations } = await serviceWith();
     const user = await newUser();
     const kept = await startSession(service, user, {});
     const other = await startSession(service, user, {});
@@ -298,11 +304,11 @@ describe('TokenService', () => {
   });
 
   it('reloads recent revocations into a fresh in-memory set', async () => {
-    const { service } = serviceWith();
+    const { service } = await serviceWith();
     const user = await newUser();
     const { sessionId } = await startSession(service, user, {});
     await service.revokeSession(sessionId, 'logout', user.id);
-    const restarted = serviceWith();
+    const restarted = await serviceWith();
     expect(restarted.revocations.isRevoked(sessionId)).toBe(false);
     await restarted.service.loadRecentRevocations();
     expect(restarted.revocations.isRevoked(sessionId)).toBe(true);
