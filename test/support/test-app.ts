@@ -68,6 +68,7 @@ export class TestApp {
   private databaseName?: string;
   /** A peer shares another instance's database and keys, and leaves them to that instance to clean up. */
   private peerOf?: TestApp;
+  private closing?: Promise<void>;
 
   private constructor(
     readonly kind: DatabaseKind,
@@ -142,13 +143,20 @@ export class TestApp {
 
   /** Stops the app as SIGTERM would, then starts it again on the same data, with `changes` to its settings. */
   async restart(changes: Env = {}): Promise<void> {
-    await this.app.close();
+    await this.close();
+    this.closing = undefined;
     this.options = { ...this.options, env: { ...this.options.env, ...changes } };
     await this.boot();
   }
 
+  /** Closes the app as SIGTERM would, once however often it is called; `stop()` then only cleans up. */
+  close(): Promise<void> {
+    this.closing ??= this.app.close();
+    return this.closing;
+  }
+
   async stop(): Promise<void> {
-    await this.app?.close();
+    if (this.app) await this.close();
     if (this.peerOf) return;
     await this.proxy?.cut();
     if (this.databaseName) await dropDatabase(this.databaseName);

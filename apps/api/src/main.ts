@@ -7,7 +7,9 @@ import { exitIfShutdownOverruns } from './common/graceful-shutdown';
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
-  exitIfShutdownOverruns(config.http.shutdownGrace, (message) => app.get(Logger).error(message, 'Main'));
+  exitIfShutdownOverruns(config.http.shutdownGrace + config.http.shutdownDelay, (message) =>
+    app.get(Logger).error(message, 'Main'),
+  );
   await app.listen({ port: config.http.port, host: config.http.host });
   const url = await app.getUrl();
   app.get(Logger).log(`Gatehouse listening on ${url} with ${describeDatabase(config)}`, 'Main');

@@ -149,6 +149,6 @@ import { TokenSigner } from './tokens/token-signer';
     { provide: APP_GUARD, useClass: AuthThrottlerGuard },
     { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
   ],
-  exports: [TokenService, SecurityEvents, RevocationService],
+  exports: [TokenService, SecurityEvents, RevocationService, RateLimitStorageModule],
 })
 export class AuthModule {}

@@ -9,6 +9,7 @@ export { RolesGuard } from './guards/roles.guard';
 export { SameOriginGuard } from './guards/same-origin.guard';
 export { SecurityEvents } from './security-events';
 export { NoRateLimit } from './throttling/rate-limit.decorator';
+export { RateLimitStorage } from './throttling/throttler-storage';
 export { TokenService } from './tokens/token.service';
 export type { AuthMethod, AuthUser } from './tokens/token-types';
 export { InputValidationPipe, Nullable } from './validation/input-validation';

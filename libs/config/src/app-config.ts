@@ -29,6 +29,11 @@ export abstract class AppConfig {
     readonly requestTimeout: number;
     /** On SIGTERM, how long requests in flight may still finish before their connections are closed. */
     readonly shutdownGrace: number;
+    /**
+     * On SIGTERM, how long readiness answers 503 while the listener still serves, so a balancer stops sending
+     * new requests before the listener closes.
+     */
+    readonly shutdownDelay: number;
   };
   /** PUBLIC_URL (where users reach Gatehouse) and APP_URL (the front end, where links point): origins. */
   declare readonly urls: { readonly publicUrl: string; readonly appUrl: string };

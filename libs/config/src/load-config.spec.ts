@@ -50,13 +50,14 @@ describe('loadConfig', () => {
     expect(config.log.level).toBe('info');
     expect(config.nodeEnv).toBe('development');
     expect(config.production).toBe(false);
-    expect(config.http).toMatchObject({ requestTimeout: 30, shutdownGrace: 10 });
+    expect(config.http).toMatchObject({ requestTimeout: 30, shutdownGrace: 10, shutdownDelay: 0 });
     expect(config.throttle.redisUrl).toBeUndefined();
   });
 
   it('reads the request timeout and the shutdown grace as durations', () => {
-    const config = loadConfig({ REQUEST_TIMEOUT: '2s', SHUTDOWN_GRACE: '1m' });
-    expect(config.http).toMatchObject({ requestTimeout: 2, shutdownGrace: 60 });
+    const config = loadConfig({ REQUEST_TIMEOUT: '2s', SHUTDOWN_GRACE: '1m', SHUTDOWN_DELAY: '5s' });
+    expect(config.http).toMatchObject({ requestTimeout: 2, shutdownGrace: 60, shutdownDelay: 5 });
+    expect(problemsText({ SHUTDOWN_DELAY: '10m' })).toContain('SHUTDOWN_DELAY');
   });
 
   it.each([

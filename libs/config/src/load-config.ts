@@ -96,6 +96,7 @@ export function loadConfig(source: Env = process.env): AppConfig {
       bodyLimitBytes: 100 * 1024,
       requestTimeout: env.duration('REQUEST_TIMEOUT', 30, 1, MAX_TIMER_SECONDS),
       shutdownGrace: env.duration('SHUTDOWN_GRACE', 10, 1, MAX_TIMER_SECONDS),
+      shutdownDelay: env.duration('SHUTDOWN_DELAY', 0, 0, 300),
     },
     urls,
     log: { level: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },

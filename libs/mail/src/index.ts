@@ -1,3 +1,4 @@
 export { MailModule } from './mail.module';
 export { MailService } from './mail.service';
 export type { OutgoingMail } from './outgoing-mail';
+export { MailDeliveryStatus } from './delivery/mail-delivery-status';

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import { FileDelivery } from './delivery/file-delivery';
 import { MailDelivery } from './delivery/mail-delivery';
+import { MailDeliveryStatus } from './delivery/mail-delivery-status';
 import { SmtpDelivery } from './delivery/smtp-delivery';
 import { OutboxMessage } from './entities/outbox-message.entity';
 import { MailService } from './mail.service';
@@ -20,6 +21,7 @@ import { OutboxStore } from './outbox/outbox-store';
     MailService,
     OutboxStore,
     OutboxSender,
+    MailDeliveryStatus,
     {
       provide: MailDelivery,
       inject: [AppConfig],
@@ -29,6 +31,6 @@ import { OutboxStore } from './outbox/outbox-store';
           : new FileDelivery(join(config.database.dataDir, 'outbox'), config.mail.from),
     },
   ],
-  exports: [MailService],
+  exports: [MailService, MailDeliveryStatus],
 })
 export class MailModule {}

@@ -26,20 +26,20 @@ export function drainConnectionsOnClose(fastify: FastifyInstance, graceSeconds: 
 }
 
 /**
- * The last resort after a shutdown signal: if the clean close (drain, then database) has not ended the process
- * within the grace and a margin, say so and exit, so that a stuck hook never leaves a half-closed server running.
+ * The last resort after a shutdown signal: if the clean close (delay, drain, then database) has not ended the
+ * process within `limitSeconds` (SHUTDOWN_DELAY + SHUTDOWN_GRACE) and a margin, say so and exit, so that a stuck hook never leaves a half-closed server running.
  */
 export function exitIfShutdownOverruns(
-  graceSeconds: number,
+  limitSeconds: number,
   report: (message: string) => void,
   signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
 ): void {
   const start = (signal: NodeJS.Signals) => {
     for (const other of signals) process.removeListener(other, start);
-    const limitMs = graceSeconds * 1000 + CLOSE_MARGIN_MS;
+    const limitMs = limitSeconds * 1000 + CLOSE_MARGIN_MS;
     setTimeout(() => {
       report(
-        `Shutdown after ${signal} did not finish within ${limitMs} ms (SHUTDOWN_GRACE + margin); exiting`,
+        `Shutdown after ${signal} did not finish within ${limitMs} ms (SHUTDOWN_DELAY + SHUTDOWN_GRACE + margin); exiting`,
       );
       process.exit(1);
     }, limitMs).unref();

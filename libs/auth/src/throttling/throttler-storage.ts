@@ -61,6 +61,19 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     return this.memory.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
+  /**
+   * Whether Redis answers a PING right now; `undefined` when no REDIS_URL is set (counting is local by design).
+   * Bounded by the client's command timeout, so a probe never waits on a frozen Redis.
+   */
+  async sharedCountingUp(): Promise<boolean | undefined> {
+    if (!this.redis) return undefined;
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
   onModuleDestroy(): void {
     this.memory.onApplicationShutdown();
     this.redis?.disconnect(false);

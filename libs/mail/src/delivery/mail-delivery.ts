@@ -12,4 +12,9 @@ export type DeliverableMail = {
 export abstract class MailDelivery {
   /** Resolves once the message is accepted, with where it went, fit for a log line (never its content). */
   abstract deliver(message: DeliverableMail): Promise<string>;
+
+  /** Whether the server mail goes to accepts connections; `undefined` when there is no server to ask. */
+  reachable(): Promise<boolean | undefined> {
+    return Promise.resolve(undefined);
+  }
 }

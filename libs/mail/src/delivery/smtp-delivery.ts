@@ -8,8 +8,13 @@ import { messageFields } from './message-fields';
  * one connection per message. Short timeouts: a server that hangs delays only the outbox, and only for seconds.
  * Options in the URL's query (`?ignoreTLS=true`, `?connectionTimeout=…`) take precedence.
  */
+// A probe polls every few seconds: one SMTP handshake per half minute is plenty to report the server's state.
+const REACHABILITY_TTL_MS = 30_000;
+const REACHABILITY_TIMEOUT_MS = 1_500;
+
 export class SmtpDelivery extends MailDelivery implements OnApplicationShutdown {
   private readonly transport: Transporter;
+  private lastCheck?: { at: number; answer: Promise<boolean> };
 
   constructor(url: string, from: string) {
     super();
@@ -31,6 +36,21 @@ export class SmtpDelivery extends MailDelivery implements OnApplicationShutdown 
   async deliver(message: DeliverableMail): Promise<string> {
     const info: { messageId?: string } = await this.transport.sendMail(messageFields(message));
     return `accepted by the SMTP server as ${info.messageId ?? 'a message without an id'}`;
+  }
+
+  override reachable(): Promise<boolean> {
+    if (this.lastCheck && Date.now() - this.lastCheck.at < REACHABILITY_TTL_MS) return this.lastCheck.answer;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), REACHABILITY_TIMEOUT_MS);
+    });
+    const handshake = this.transport.verify().then(
+      () => true,
+      () => false,
+    );
+    const answer = Promise.race([handshake, deadline]).finally(() => clearTimeout(timer));
+    this.lastCheck = { at: Date.now(), answer };
+    return answer;
   }
 
   onApplicationShutdown(): void {
