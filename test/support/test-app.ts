@@ -107,6 +107,8 @@ export class TestApp {
     const env: Env = {
       NODE_ENV: 'test',
       LOG_LEVEL: 'debug',
+      // The suites read log lines as JSON, whether or not jest runs in a terminal.
+      LOG_FORMAT: 'json',
       DATA_DIR: this.dataDir,
       PASSWORD_MIN_LENGTH: '15',
       // Suites make many accounts and logins from one address; the throttling suite sets its own limits.

@@ -3,6 +3,7 @@ import type { WebAuthnSettings } from './webauthn-config';
 
 export type SameSite = 'strict' | 'lax' | 'none';
 export type TrustProxy = boolean | number | string[];
+export type LogFormat = 'pretty' | 'json';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -37,7 +38,8 @@ export abstract class AppConfig {
   };
   /** PUBLIC_URL (where users reach Gatehouse) and APP_URL (the front end, where links point): origins. */
   declare readonly urls: { readonly publicUrl: string; readonly appUrl: string };
-  declare readonly log: { readonly level: LogLevel };
+  /** `format`: human-readable lines (`pretty`) or one JSON object per line (`json`). */
+  declare readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   declare readonly database: {
     /** Unset: the embedded PostgreSQL (PGlite) under `dataDir`. */
     readonly url?: string;

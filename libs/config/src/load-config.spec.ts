@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { decodeEncryptionKey } from './mfa-config';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
@@ -52,6 +53,16 @@ describe('loadConfig', () => {
     expect(config.production).toBe(false);
     expect(config.http).toMatchObject({ requestTimeout: 30, shutdownGrace: 10, shutdownDelay: 0 });
     expect(config.throttle.redisUrl).toBeUndefined();
+  });
+
+  it('logs human-readable lines only to a terminal outside production, JSON otherwise', () => {
+    expect(loadConfig({}, true).log.format).toBe('pretty');
+    expect(loadConfig({}, false).log.format).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'test' }, true).log.format).toBe('pretty');
+    expect(loadConfig(productionEnvForLogs(), true).log.format).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, true).log.format).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'Pretty' }, false).log.format).toBe('pretty');
+    expect(problemsText({ LOG_FORMAT: 'text' })).toContain('LOG_FORMAT must be one of pretty, json');
   });
 
   it('reads the request timeout and the shutdown grace as durations', () => {
@@ -298,6 +309,19 @@ describe('public addresses and recovery settings', () => {
     });
   });
 });
+
+/** The least a production start needs, to see what production changes by itself. */
+function productionEnvForLogs(): Record<string, string> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    NODE_ENV: 'production',
+    ACCESS_TOKEN_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    REFRESH_TOKEN_SECRET: randomBytes(32).toString('hex'),
+    SMTP_URL: 'smtps://mail.example.com',
+    PUBLIC_URL: 'https://auth.example.com',
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  };
+}
 
 const CORP = {
   OAUTH_PROVIDERS: 'corp',

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { AppConfig, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config';
+import { AppConfig, LogFormat, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config';
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
 import { readMail } from './mail-config';
@@ -10,6 +10,7 @@ import { readRecovery } from './recovery-config';
 import { readWebAuthn } from './webauthn-config';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
 const SAME_SITES: readonly SameSite[] = ['strict', 'lax', 'none'];
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
 /** The longest delay a Node.js timer honours (about 24.8 days); anything above fires at once. */
@@ -55,9 +56,12 @@ function readAdmin(env: EnvReader, minLength: number): AppConfig['admin'] {
 
 /**
  * Builds the one settings object from the environment. Throws a ConfigError naming every wrong variable;
- * this is the only place in Gatehouse that reads `process.env`.
+ * this is the only place in Gatehouse that reads `process.env`. `stdoutIsTerminal` picks the default log format.
  */
-export function loadConfig(source: Env = process.env): AppConfig {
+export function loadConfig(
+  source: Env = process.env,
+  stdoutIsTerminal: boolean = process.stdout.isTTY === true,
+): AppConfig {
   const env = new EnvReader(source);
   // Case-folded, so that `Production` gets the production rules instead of silently getting development keys.
   const nodeEnv = env.oneOf('NODE_ENV', NODE_ENVS, 'development');
@@ -99,7 +103,11 @@ export function loadConfig(source: Env = process.env): AppConfig {
       shutdownDelay: env.duration('SHUTDOWN_DELAY', 0, 0, 300),
     },
     urls,
-    log: { level: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
+    log: {
+      level: env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+      // A person reads a terminal; a collector reads everything else, and production is always collected.
+      format: env.oneOf('LOG_FORMAT', LOG_FORMATS, stdoutIsTerminal && !production ? 'pretty' : 'json'),
+    },
     database: {
       // A socket directory may stand in for the host (`postgres:///db?host=/run/postgresql`).
       url: env.url('DATABASE_URL', ['postgres:', 'postgresql:'], false),

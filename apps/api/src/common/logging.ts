@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Params } from 'nestjs-pino';
 import { DestinationStream } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 // Whatever carries a credential: headers, and any body or object field named for one.
 const SECRET_FIELDS = [
@@ -29,8 +30,28 @@ export const REDACTED_PATHS = [
   ...SECRET_FIELDS.map((field) => `*.*.${field}`),
 ];
 
-/** JSON lines on stdout (or the given stream): one per request, one per security event, secrets redacted. */
+/**
+ * Human-readable lines for a person at a terminal. A stream in this process, fed the JSON pino has already
+ * redacted, so it can print no more than the JSON would; written synchronously, so a line logged just before
+ * exit is never lost (a `transport` would format in a worker thread that the exit can outrun).
+ */
+function prettyLines(destination?: DestinationStream): DestinationStream {
+  return pinoPretty({
+    destination: destination ?? 1,
+    sync: true,
+    colorize: destination === undefined && process.stdout.isTTY === true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+}
+
+/**
+ * One line per request and per security event, secrets redacted before any formatting: JSON on stdout (or the
+ * given stream), or, with LOG_FORMAT=pretty, the same entries as human-readable lines.
+ */
 export function loggingParams(config: AppConfig, destination?: DestinationStream): Params {
+  const stream = config.log.format === 'pretty' ? prettyLines(destination) : destination;
   return {
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: [
@@ -54,7 +75,7 @@ export function loggingParams(config: AppConfig, destination?: DestinationStream
           res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
         },
       },
-      destination as DestinationStream,
+      stream as DestinationStream,
     ],
   };
 }
