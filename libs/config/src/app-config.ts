@@ -114,6 +114,10 @@ export abstract class AppConfig {
     /** ADMIN_REQUIRE_MFA: every route that needs the admin role needs a second factor too. */
     readonly adminRequireMfa: boolean;
   };
+  declare readonly metrics: {
+    /** METRICS_TOKEN (or _FILE); unset: `GET /api/metrics` answers 404. */
+    readonly token?: string;
+  };
   /** Passkeys: WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. */
   declare readonly webauthn: WebAuthnSettings;
   declare readonly admin?: { readonly email: string; readonly password: string };

@@ -1,4 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeEncryptionKey } from './mfa-config';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
@@ -523,5 +526,49 @@ describe('loadConfig: passkeys', () => {
         WEBAUTHN_ORIGINS: 'https://example.com, https://m.example.com',
       }).webauthn.origins,
     ).toEqual(['https://example.com', 'https://m.example.com']);
+  });
+});
+
+describe('loadConfig: metrics', () => {
+  const token = 'm'.repeat(31) + 'X';
+
+  it('has no token by default: the metrics route stays closed', () => {
+    expect(loadConfig({}).metrics.token).toBeUndefined();
+  });
+
+  it('reads the token inline or from a file, without the file’s trailing newline', () => {
+    expect(loadConfig({ METRICS_TOKEN: token }).metrics.token).toBe(token);
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+    try {
+      const file = join(dir, 'metrics-token');
+      writeFileSync(file, `${token}\n`);
+      expect(loadConfig({ METRICS_TOKEN_FILE: file }).metrics.token).toBe(token);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a token shorter than 32 characters, naming the variable it came from', () => {
+    expect(problemsText({ METRICS_TOKEN: 'short' })).toMatch(
+      /^METRICS_TOKEN must be at least 32 characters/m,
+    );
+    expect(problemsText({ METRICS_TOKEN: `${'a'.repeat(20)} ${'b'.repeat(20)}` })).toContain('METRICS_TOKEN');
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+    try {
+      const file = join(dir, 'metrics-token');
+      writeFileSync(file, 'too-short\n');
+      expect(problemsText({ METRICS_TOKEN_FILE: file })).toContain('METRICS_TOKEN_FILE must be at least 32');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses the token given both inline and as a file, and an unreadable file', () => {
+    expect(problemsText({ METRICS_TOKEN: token, METRICS_TOKEN_FILE: '/tmp/nope' })).toContain(
+      'METRICS_TOKEN or METRICS_TOKEN_FILE, not both',
+    );
+    expect(problemsText({ METRICS_TOKEN_FILE: '/nonexistent/metrics-token' })).toContain(
+      'METRICS_TOKEN_FILE cannot read the file',
+    );
   });
 });

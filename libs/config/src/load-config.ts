@@ -3,6 +3,7 @@ import { AppConfig, LogFormat, LogLevel, NodeEnv, SameSite, TrustProxy } from '.
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
 import { readMail } from './mail-config';
+import { readMetrics } from './metrics-config';
 import { readMfa } from './mfa-config';
 import { readOAuth } from './oauth-config';
 import { readOriginList, readPublicUrls } from './public-urls';
@@ -167,6 +168,7 @@ export function loadConfig(
     oauth: readOAuth(env, production),
     mfa: readMfa(env, production),
     webauthn: readWebAuthn(env, urls, production),
+    metrics: readMetrics(env),
     admin: readAdmin(env, minLength),
   };
 
