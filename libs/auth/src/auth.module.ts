@@ -8,10 +8,12 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
+import { AuthMeasurements } from './auth-measurements';
 import { AuthService } from './auth.service';
 import { RefreshCookie } from './cookies/refresh-cookie';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
+import { VerifiedTokenCache } from './guards/verified-token-cache';
 import { JwksController } from './jwks.controller';
 import { KeyService } from './keys/key.service';
 import { EmailTokens } from './recovery/email-tokens';
@@ -139,6 +141,8 @@ import { TokenSigner } from './tokens/token-signer';
     RevocationService,
     RevocationSync,
     SecurityEvents,
+    VerifiedTokenCache,
+    AuthMeasurements,
     RefreshCookie,
     LocalStrategy,
     AccessTokenStrategy,
@@ -149,6 +153,6 @@ import { TokenSigner } from './tokens/token-signer';
     { provide: APP_GUARD, useClass: AuthThrottlerGuard },
     { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
   ],
-  exports: [TokenService, SecurityEvents, RevocationService, RateLimitStorageModule],
+  exports: [TokenService, SecurityEvents, RevocationService, RateLimitStorageModule, AuthMeasurements],
 })
 export class AuthModule {}

@@ -42,8 +42,10 @@ export class AuthService {
     try {
       result = await this.tokens.rotate(claims, client);
     } catch {
+      this.events.note('refresh.unavailable');
       throw new ServiceUnavailableException('the session store is unavailable; try again shortly');
     }
+    if (result.outcome === 'rotated') this.events.note('refresh.rotated');
     // Not a dead session: it may refresh again once the address is verified, so the cookie stays.
     if (result.outcome === 'rejected' && result.reason === 'email_unverified') {
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);

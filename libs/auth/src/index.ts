@@ -1,4 +1,5 @@
 export { AuthModule } from './auth.module';
+export { AuthMeasurements } from './auth-measurements';
 export { ApiResponseCodes, ErrorDto } from './decorators/api-errors.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { Public } from './decorators/public.decorator';
@@ -8,7 +9,13 @@ export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export { RolesGuard } from './guards/roles.guard';
 export { SameOriginGuard } from './guards/same-origin.guard';
 export { SecurityEvents } from './security-events';
-export { NoRateLimit } from './throttling/rate-limit.decorator';
+export type {
+  RoutineEvent,
+  SecurityEvent,
+  SecurityEventFields,
+  SecurityEventListener,
+} from './security-events';
+export { NoRateLimit, RateLimit } from './throttling/rate-limit.decorator';
 export { RateLimitStorage } from './throttling/throttler-storage';
 export { TokenService } from './tokens/token.service';
 export type { AuthMethod, AuthUser } from './tokens/token-types';

@@ -33,6 +33,19 @@ export type SecurityEvent =
   | 'passkey.signed_in'
   | 'passkey.failed';
 
+/**
+ * Outcomes too routine to log one line each (a refresh happens every few minutes per user), announced to
+ * listeners only.
+ */
+export type RoutineEvent =
+  'refresh.rotated' | 'refresh.cookie_refused' | 'refresh.unavailable' | 'login.throttled';
+
+/** Told of every event as it happens, on the request's path: it must be cheap and must not throw. */
+export type SecurityEventListener = (
+  event: SecurityEvent | RoutineEvent,
+  fields: Readonly<SecurityEventFields>,
+) => void;
+
 /** The events that may be an attack in progress. */
 const WARNINGS = new Set<SecurityEvent>([
   'refresh.reuse_detected',
@@ -53,10 +66,14 @@ export interface SecurityEventFields {
   [key: string]: string | string[] | number | boolean | undefined;
 }
 
-/** Writes security events as structured log entries, one per event, whatever the log level's verbosity. */
+/**
+ * Writes security events as structured log entries, one per event, whatever the log level's verbosity, and
+ * tells the listeners (the app's counters) of them and of the routine outcomes.
+ */
 @Injectable()
 export class SecurityEvents {
   private readonly log = new Logger('SecurityEvent');
+  private listeners: readonly SecurityEventListener[] = [];
 
   record(event: SecurityEvent, fields: SecurityEventFields = {}): void {
     const entry = { securityEvent: event, ...fields };
@@ -64,6 +81,31 @@ export class SecurityEvents {
       this.log.warn(entry, event);
     } else {
       this.log.log(entry, event);
+    }
+    this.tell(event, fields);
+  }
+
+  /** A routine outcome: no log line, only the listeners hear of it. */
+  note(event: RoutineEvent, fields: SecurityEventFields = {}): void {
+    this.tell(event, fields);
+  }
+
+  /** Returns the function that stops the listening. */
+  listen(listener: SecurityEventListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((other) => other !== listener);
+    };
+  }
+
+  private tell(event: SecurityEvent | RoutineEvent, fields: SecurityEventFields): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event, fields);
+      } catch (error) {
+        // Counting is never a reason for a login or a refresh to fail.
+        this.log.error(`a security event listener failed on ${event}: ${String(error)}`);
+      }
     }
   }
 }

@@ -2,6 +2,7 @@ import { AppConfig } from '@gatehouse/config';
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { ConnectionPoolStats } from './connection-pool-stats';
 import { buildDataSourceOptions } from './data-source-options';
 import { DatabaseNotifications } from './database-notifications';
 import { DatabasePing } from './database-ping';
@@ -29,7 +30,7 @@ import { runMigrations } from './run-migrations';
       },
     }),
   ],
-  providers: [DatabasePing, DatabaseNotifications, PreparedStatements],
-  exports: [DatabasePing, DatabaseNotifications, PreparedStatements],
+  providers: [DatabasePing, DatabaseNotifications, PreparedStatements, ConnectionPoolStats],
+  exports: [DatabasePing, DatabaseNotifications, PreparedStatements, ConnectionPoolStats],
 })
 export class DatabaseModule {}

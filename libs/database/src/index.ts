@@ -5,3 +5,5 @@ export { DatabasePing } from './database-ping';
 export { runMigrations } from './run-migrations';
 export { PreparedStatements } from './prepared-statements';
 export type { NamedStatement } from './prepared-statements';
+export { ConnectionPoolStats } from './connection-pool-stats';
+export type { PoolCounts } from './connection-pool-stats';

@@ -7,6 +7,7 @@ import { MailDelivery } from './delivery/mail-delivery';
 import { MailDeliveryStatus } from './delivery/mail-delivery-status';
 import { SmtpDelivery } from './delivery/smtp-delivery';
 import { OutboxMessage } from './entities/outbox-message.entity';
+import { MailMeasurements } from './mail-measurements';
 import { MailService } from './mail.service';
 import { OutboxSender } from './outbox/outbox-sender';
 import { OutboxStore } from './outbox/outbox-store';
@@ -19,6 +20,7 @@ import { OutboxStore } from './outbox/outbox-store';
   imports: [TypeOrmModule.forFeature([OutboxMessage])],
   providers: [
     MailService,
+    MailMeasurements,
     OutboxStore,
     OutboxSender,
     MailDeliveryStatus,
@@ -31,6 +33,6 @@ import { OutboxStore } from './outbox/outbox-store';
           : new FileDelivery(join(config.database.dataDir, 'outbox'), config.mail.from),
     },
   ],
-  exports: [MailService, MailDeliveryStatus],
+  exports: [MailService, MailDeliveryStatus, MailMeasurements],
 })
 export class MailModule {}

@@ -1,3 +1,4 @@
+export type { Argon2Queue, QueueWaitListener } from './argon2-queue';
 export { UserDto } from './dto/user.dto';
 export { EMAIL_MAX_LENGTH, normalizeEmail } from './email';
 export { User } from './entities/user.entity';

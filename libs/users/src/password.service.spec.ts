@@ -77,6 +77,24 @@ describe('Argon2Queue', () => {
     expect(peak).toBe(2);
   });
 
+  it('reports how many wait and how long each waited for its turn', async () => {
+    const queue = new Argon2Queue(1);
+    const waits: number[] = [];
+    queue.observeWaits((seconds) => waits.push(seconds));
+    let release!: () => void;
+    const first = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const second = queue.run(() => Promise.resolve());
+    const third = queue.run(() => Promise.resolve());
+    expect(queue.depth).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    release();
+    await Promise.all([first, second, third]);
+    expect(queue.depth).toBe(0);
+    expect(waits).toHaveLength(3);
+    expect(waits[0]).toBe(0);
+    expect(Math.min(waits[1], waits[2])).toBeGreaterThanOrEqual(0.02);
+  });
+
   it('keeps going after a failed job', async () => {
     const queue = new Argon2Queue(1);
     await expect(queue.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

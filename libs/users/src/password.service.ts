@@ -13,7 +13,8 @@ const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19 * 1024, t
 /** Password policy and argon2id hashing. Every computation runs off the event loop, a bounded number at once. */
 @Injectable()
 export class PasswordService {
-  private readonly queue = new Argon2Queue();
+  /** Read by the app's metrics: its depth, and the wait of each computation. */
+  readonly queue = new Argon2Queue();
   private dummyHash?: Promise<string>;
 
   constructor(private readonly config: AppConfig) {}

@@ -17,11 +17,10 @@ type GuardedRequest = FastifyRequest & { user?: AuthUser };
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
-  private readonly verified = new VerifiedTokenCache();
-
   constructor(
     private readonly reflector: Reflector,
     private readonly revocations: RevocationService,
+    private readonly verified: VerifiedTokenCache,
   ) {
     super();
   }

@@ -6,6 +6,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { RefreshCookie } from '../cookies/refresh-cookie';
 import { REFRESH_CLAIMS } from '../decorators/request-properties';
 import { KeyService } from '../keys/key.service';
+import { SecurityEvents } from '../security-events';
 import { jwtOptions } from '../tokens/jwt-options';
 import { TokenSigner } from '../tokens/token-signer';
 import { OptionalRefreshGuard, RefreshGuard } from './refresh.guard';
@@ -42,7 +43,7 @@ describe('RefreshGuard and OptionalRefreshGuard', () => {
         ConfigModule.forRoot(config),
         JwtModule.registerAsync({ inject: [AppConfig], useFactory: jwtOptions }),
       ],
-      providers: [KeyService, TokenSigner, RefreshCookie, RefreshGuard, OptionalRefreshGuard],
+      providers: [KeyService, TokenSigner, RefreshCookie, SecurityEvents, RefreshGuard, OptionalRefreshGuard],
     }).compile();
     const issuedAt = Math.floor(Date.now() / 1000);
     token = module.get(TokenSigner).signRefreshToken({

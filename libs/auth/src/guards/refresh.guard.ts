@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { RefreshCookie } from '../cookies/refresh-cookie';
 import { REFRESH_CLAIMS } from '../decorators/request-properties';
+import { SecurityEvents } from '../security-events';
 import { TokenSigner } from '../tokens/token-signer';
 import { RefreshClaims } from '../tokens/token-types';
 
@@ -25,10 +26,12 @@ export class RefreshGuard implements CanActivate {
   constructor(
     private readonly cookie: RefreshCookie,
     private readonly signer: TokenSigner,
+    private readonly events: SecurityEvents,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (verifiedCookie(context, this.cookie, this.signer)) return true;
+    this.events.note('refresh.cookie_refused');
     this.cookie.clear(context.switchToHttp().getResponse<FastifyReply>());
     throw new UnauthorizedException('refresh token is missing or invalid');
   }

@@ -1,12 +1,18 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
   ThrottlerException,
   ThrottlerLimitDetail,
   ThrottlerGuard,
+  ThrottlerModuleOptions,
   ThrottlerRequest,
+  ThrottlerStorage,
 } from '@nestjs/throttler';
 import { FastifyReply } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator';
+import { SecurityEvents } from '../security-events';
 import { RATE_LIMIT_GROUP, RateLimitGroup } from './rate-limit.decorator';
 
 /**
@@ -16,6 +22,15 @@ import { RATE_LIMIT_GROUP, RateLimitGroup } from './rate-limit.decorator';
  */
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly events: SecurityEvents,
+  ) {
+    super(options, storage, reflector);
+  }
+
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const group = this.groupOf(request.context);
     if (!group || !request.throttler.name?.startsWith(`${group}-`)) return true;
@@ -37,6 +52,7 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
+    if (this.groupOf(context) === 'login') this.events.note('login.throttled');
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.header('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
     throw new ThrottlerException('too many requests; retry later');

@@ -5,6 +5,9 @@ import { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 
+/** Per client address: Prometheus scrapes every 15 s to 1 min; a few scrapers behind one address still fit. */
+export const METRICS_SCRAPES_PER_MINUTE = 60;
+
 /**
  * The throttlers that count per account: attempts at its password (login, password change) and recovery mails
  * to it (forgotten password, verification resend). Each is fed by several routes.
@@ -60,6 +63,9 @@ export function throttlerOptions(config: AppConfig, storage: ThrottlerStorage): 
         generateKey: (_context, email) => perEmailKey('recovery-email', email),
       },
       { name: 'public-ip', limit: config.throttle.public.limit, ttl: ms(config.throttle.public.ttl) },
+      // A bucket of its own, so a scraper never spends the public budget of the users behind its address, and
+      // small enough that guessing the metrics token stays hopeless: a scrape a second is ample.
+      { name: 'metrics-ip', limit: METRICS_SCRAPES_PER_MINUTE, ttl: ms(60) },
     ],
   };
 }

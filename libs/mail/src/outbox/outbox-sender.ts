@@ -2,6 +2,7 @@ import { DatabaseNotifications } from '@gatehouse/database';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { describeDeliveryFailure } from '../delivery/delivery-failure';
 import { MailDelivery } from '../delivery/mail-delivery';
+import { MailMeasurements } from '../mail-measurements';
 import { retryDelaySeconds } from '../retry-delay';
 import { MAIL_CHANNEL } from './mail-channel';
 import { ClaimedMail, OutboxStore } from './outbox-store';
@@ -33,6 +34,7 @@ export class OutboxSender implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: OutboxStore,
     private readonly delivery: MailDelivery,
     private readonly notifications: DatabaseNotifications,
+    private readonly measurements: MailMeasurements,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -94,9 +96,11 @@ export class OutboxSender implements OnApplicationBootstrap, OnModuleDestroy {
   private async drain(): Promise<void> {
     do {
       this.wokenWhileRunning = false;
-      for (const stale of await this.store.giveUpStale()) {
+      const stale = await this.store.giveUpStale();
+      this.measurements.delivered('expired', stale.length);
+      for (const expired of stale) {
         this.log.warn(
-          `mail ${stale.id} (${stale.purpose}) given up after ${stale.attempts} attempt(s): expired or past MAIL_GIVE_UP`,
+          `mail ${expired.id} (${expired.purpose}) given up after ${expired.attempts} attempt(s): expired or past MAIL_GIVE_UP`,
         );
       }
       let batch: ClaimedMail[];
@@ -125,16 +129,19 @@ export class OutboxSender implements OnApplicationBootstrap, OnModuleDestroy {
       const failure = describeDeliveryFailure(error);
       if (failure.permanent) {
         await this.store.giveUp(message.id, failure.summary);
+        this.measurements.delivered('rejected');
         this.log.warn(`${label} given up: the server refuses the address for good (${failure.summary})`);
         return;
       }
       const delay = retryDelaySeconds(message.attempts);
       await this.store.markFailed(message.id, delay, failure.summary);
+      this.measurements.delivered('retry');
       this.log.warn(`${label} attempt ${message.attempts} failed (${failure.summary}); next in ${delay} s`);
       this.wakeIn(delay * 1000);
       return;
     }
     await this.store.markSent(message.id);
+    this.measurements.delivered('sent');
     this.log.log(`${label} ${outcome}`);
   }
 }

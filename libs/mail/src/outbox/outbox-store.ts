@@ -77,6 +77,19 @@ export class OutboxStore {
     return rows;
   }
 
+  /**
+   * How many messages wait to be delivered (retries included) and how old the oldest is, in seconds: one
+   * statement over the partial index of undelivered rows, for the metrics scrape.
+   */
+  async backlog(): Promise<{ waiting: number; oldestAgeSeconds: number }> {
+    const [row] = await this.dataSource.query<{ waiting: number; oldest: number | null }[]>(
+      `SELECT count(*)::int AS waiting, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest
+         FROM mail_outbox WHERE ${LIVE}`,
+      [this.config.mail.giveUpAfter],
+    );
+    return { waiting: Number(row.waiting), oldestAgeSeconds: Math.max(0, Number(row.oldest ?? 0)) };
+  }
+
   /** Hands claimed messages back untried (on shutdown), due at once for whichever instance comes next. */
   async release(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
