@@ -11,6 +11,7 @@ import { drainConnectionsOnClose } from './common/graceful-shutdown';
 import { httpTimeouts } from './common/http-timeouts';
 import { acceptJsonBodiesOnly } from './common/json-only';
 import { serveDemoPage } from './demo/serve-demo';
+import { GatehouseMetrics } from './metrics/gatehouse-metrics';
 
 /**
  * Builds the whole app, exactly as `main.ts` runs it: end-to-end tests and benchmarks call this too.
@@ -35,6 +36,8 @@ export async function createApp(
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance());
+  // Counted only when someone may read the counts; with METRICS_TOKEN unset a request costs nothing extra.
+  if (config.metrics.token) app.get(GatehouseMetrics).http.install(app.getHttpAdapter().getInstance());
 
   await app.register(fastifyCookie);
   await app.register(helmet, {
@@ -66,6 +69,11 @@ export async function createApp(
     .setDescription('Access tokens in the body, rotating refresh tokens in an HttpOnly cookie.')
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .addSecurity('metrics_token', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'METRICS_TOKEN, for GET /api/metrics only',
+    })
     .addCookieAuth(
       config.cookie.name,
       { type: 'apiKey', in: 'cookie', name: config.cookie.name },

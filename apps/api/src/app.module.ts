@@ -11,6 +11,7 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { loggingParams } from './common/logging';
 import { AdminModule } from './admin/admin.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotesModule } from './notes/notes.module';
 import { MeModule } from './users/me.module';
 
@@ -34,6 +35,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         HealthModule,
+        MetricsModule,
         MeModule,
         NotesModule,
         AdminModule,
