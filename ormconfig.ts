@@ -5,6 +5,39 @@ import { DataSource } from 'typeorm';
 import { User } from './libs/users/src';
 import { RefreshToken } from './libs/auth/src/tokens/entities/refresh-token.entity';
 import { Session } from './libs/auth/src/tokens/entities/session.entity';
+import { EmailToken } from './libs/auth/src/recovery/entities/email-token.entity';
+import { OAuthTransaction } from './libs/auth/src/oauth/entities/oauth-transaction.entity';
+import { UserIdentity } from './libs/auth/src/oauth/entities/user-identity.entity';
+import { MfaChallenge } from './libs/auth/src/mfa/entities/mfa-challenge.entity';
+import { MfaFailure } from './libs/auth/src/mfa/entities/mfa-failure.entity';
+import { RecoveryCode } from './libs/auth/src/mfa/entities/recovery-code.entity';
+import { TotpFactor } from './libs/auth/src/mfa/entities/totp-factor.entity';
+import { Passkey } from './libs/auth/src/passkeys/entities/passkey.entity';
+import { WebAuthnChallenge } from './libs/auth/src/passkeys/entities/webauthn-challenge.entity';
+import { WebAuthnUser } from './libs/auth/src/passkeys/entities/webauthn-user.entity';
+import { OutboxMessage } from './libs/mail/src/entities/outbox-message.entity';
 import { Note } from './apps/api/src/notes/entities/note.entity';
 
-export default new DataSource(buildDataSourceOptions(loadConfig(), [User, Session, RefreshToken, Note]));
+/**
+ * Every entity the app registers (test/schema.e2e-spec.ts checks it): `migration:generate` diffs the database
+ * against this list, so a missing entity would come out as a DROP TABLE of its table.
+ */
+export const entities = [
+  User,
+  Session,
+  RefreshToken,
+  EmailToken,
+  OAuthTransaction,
+  UserIdentity,
+  MfaChallenge,
+  MfaFailure,
+  RecoveryCode,
+  TotpFactor,
+  Passkey,
+  WebAuthnChallenge,
+  WebAuthnUser,
+  OutboxMessage,
+  Note,
+];
+
+export default new DataSource(buildDataSourceOptions(loadConfig(), entities));

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { entities as cliEntities } from '../ormconfig';
 import { describeEachDatabase } from './support/databases';
 import { TestApp } from './support/test-app';
 
@@ -15,6 +16,11 @@ describeEachDatabase('the schema', (kind) => {
   it('is exactly what the entities describe once the migrations have run', async () => {
     const pending = await app.app.get(DataSource).driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+  });
+
+  it('is seen whole by the TypeORM CLI: ormconfig.ts lists every entity the app registers', () => {
+    const registered = app.app.get(DataSource).entityMetadatas.map((metadata) => metadata.name);
+    expect(cliEntities.map((entity) => entity.name).sort()).toEqual([...registered].sort());
   });
 
   it('allows one live refresh token per family, enforced by the database itself', async () => {
