@@ -1,0 +1,72 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FeatureNames } from './feature-names';
+
+/** Every `.ts` file under `dir`, recursively, skipping dependencies and build output. */
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return ['node_modules', 'dist'].includes(entry.name) ? [] : sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The first path segment of every route the app serves (`auth`, `notes`, …), and Swagger's own. */
+function takenRoutes(sources: string[]): Set<string> {
+  const routes = new Set(['docs', 'docs-json']);
+  for (const file of sources) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/@Controller\(\s*['"]([^'"]+)['"]/g)) {
+      routes.add(match[1].split('/')[0]);
+    }
+  }
+  return routes;
+}
+
+/** The classes a feature named so would declare: each must be new, or Nest and Swagger would confuse the two. */
+function classNames(n: FeatureNames): string[] {
+  const stem = n.singularClass;
+  return [
+    stem,
+    `Create${stem}Dto`,
+    `Update${stem}Dto`,
+    `${stem}Dto`,
+    `${stem}PageDto`,
+    `${n.pluralClass}Service`,
+    `${n.pluralClass}Controller`,
+    `${n.pluralClass}Module`,
+  ];
+}
+
+/** Why a feature of that name cannot be added to the repository at `root`, or undefined when it can. */
+export function featureConflict(root: string, n: FeatureNames): string | undefined {
+  if (existsSync(join(root, 'apps/api/src', n.plural)))
+    return `apps/api/src/${n.plural} already exists: "${n.plural}" is an existing feature`;
+
+  const sources = [...sourceFiles(join(root, 'apps')), ...sourceFiles(join(root, 'libs'))];
+  if (takenRoutes(sources).has(n.plural))
+    return `the route /api/${n.plural} is already served by another controller`;
+
+  const migrationsDir = join(root, 'libs/database/src/migrations');
+  const table = new RegExp(`CREATE TABLE (IF NOT EXISTS )?"${n.table}"`);
+  for (const file of sourceFiles(migrationsDir)) {
+    if (table.test(readFileSync(file, 'utf8')))
+      return `a table "${n.table}" already exists (created in ${file})`;
+  }
+
+  for (const name of classNames(n)) {
+    const declared = new RegExp(`\\bclass ${name}\\b`);
+    const file = sources.find((path) => declared.test(readFileSync(path, 'utf8')));
+    if (file) return `a class ${name} already exists (${file.slice(root.length + 1)})`;
+  }
+  return undefined;
+}
+
+/** A migration timestamp later than every existing one, and no earlier than now (as TypeORM's own are). */
+export function nextMigrationTimestamp(root: string, now = Date.now()): number {
+  const existing = readdirSync(join(root, 'libs/database/src/migrations'))
+    .map((file) => /^(\d+)-/.exec(file)?.[1])
+    .filter((stamp): stamp is string => stamp !== undefined)
+    .map(Number);
+  return Math.max(now, ...existing.map((stamp) => stamp + 1));
+}

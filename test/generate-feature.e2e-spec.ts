@@ -1,0 +1,160 @@
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+
+interface Run {
+  status: number | null;
+  output: string;
+}
+
+/** Runs a command in the copy and answers its exit status with stdout and stderr together. */
+function run(cwd: string, command: string, args: string[]): Promise<Run> {
+  // The nested jest must not think it is one of this run's workers.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('JEST_')));
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, env: { ...env, FORCE_COLOR: '0' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, output }));
+  });
+}
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
+
+/**
+ * A copy of the working tree as it is (tracked and new files, not ignored ones), with its own git history of one
+ * commit, so that what the generator changes shows in `git status`; node_modules is shared through a symlink.
+ */
+function copyWorkingTree(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'gatehouse-generate-'));
+  const files = git(ROOT, 'ls-files', '--cached', '--others', '--exclude-standard', '-z').split('\0');
+  for (const file of files.filter((path) => path && existsSync(join(ROOT, path)))) {
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    copyFileSync(join(ROOT, file), join(copy, file));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  git(copy, 'init', '-q');
+  git(copy, 'add', '-A');
+  git(copy, 'commit', '-qm', 'base');
+  return copy;
+}
+
+const changedFiles = (copy: string) =>
+  git(copy, 'status', '--porcelain', '--untracked-files=all')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.slice(3))
+    .sort();
+
+describe('npm run generate:feature', () => {
+  let copy: string;
+
+  beforeAll(() => {
+    copy = copyWorkingTree();
+  }, 60_000);
+  afterAll(() => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['an upper-case name', 'Bookmarks', /lower-case letters and hyphens/],
+    ['a singular name', 'bookmark', /does not read as a plural/],
+    ['an existing feature', 'notes', /apps\/api\/src\/notes already exists/],
+  ])(
+    'refuses %s with a clear message and writes nothing',
+    async (_case, name, message) => {
+      const result = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', name]);
+      expect(result.status).toBe(1);
+      expect(result.output).toMatch(message);
+      expect(result.output).not.toMatch(/\n\s+at /);
+      expect(changedFiles(copy)).toEqual([]);
+    },
+    60_000,
+  );
+
+  it('refuses to overwrite a file that is already there, and writes nothing', async () => {
+    const stray = join(copy, 'test/bookmarks.e2e-spec.ts');
+    writeFileSync(stray, '// somebody else’s work\n');
+    try {
+      const result = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
+      expect(result.status).toBe(1);
+      expect(result.output).toMatch(/refusing to overwrite test\/bookmarks\.e2e-spec\.ts/);
+      expect(changedFiles(copy)).toEqual(['test/bookmarks.e2e-spec.ts']);
+      expect(readFileSync(stray, 'utf8')).toBe('// somebody else’s work\n');
+    } finally {
+      rmSync(stray);
+    }
+  }, 60_000);
+
+  it('writes a feature that compiles, lints and passes its own e2e test on both databases, with no hand edits', async () => {
+    const generated = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
+    expect(generated.output).not.toMatch(/generate:feature:/);
+    expect(generated.status).toBe(0);
+
+    const migration = changedFiles(copy).find((path) => /migrations\/\d+-create-bookmarks\.ts$/.test(path));
+    expect(migration).toBeDefined();
+    expect(changedFiles(copy)).toEqual(
+      [
+        'apps/api/src/app.module.ts',
+        'apps/api/src/bookmarks/bookmarks.controller.ts',
+        'apps/api/src/bookmarks/bookmarks.module.ts',
+        'apps/api/src/bookmarks/bookmarks.service.ts',
+        'apps/api/src/bookmarks/dto/bookmark.dto.ts',
+        'apps/api/src/bookmarks/dto/create-bookmark.dto.ts',
+        'apps/api/src/bookmarks/dto/update-bookmark.dto.ts',
+        'apps/api/src/bookmarks/entities/bookmark.entity.ts',
+        'libs/client/src/api-types.ts',
+        'libs/database/src/migrations/index.ts',
+        migration!,
+        'ormconfig.ts',
+        'test/bookmarks.e2e-spec.ts',
+      ].sort(),
+    );
+    expect(readFileSync(join(copy, 'libs/client/src/api-types.ts'), 'utf8')).toMatch(
+      /export interface BookmarkPageDto \{\n {2}items: BookmarkDto\[\];/,
+    );
+    const stamps = git(copy, 'ls-files', 'libs/database/src/migrations');
+    const newest = Math.max(...[...stamps.matchAll(/\/(\d+)-/g)].map((match) => Number(match[1])));
+    expect(Number(/(\d+)-create-bookmarks/.exec(migration!)![1])).toBeGreaterThan(newest);
+
+    const written = changedFiles(copy);
+    // Three checks at once: the machine is small, and each of them mostly waits on its own work.
+    const [compiled, linted, tested] = await Promise.all([
+      run(copy, 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']),
+      run(copy, 'npx', ['eslint', '--max-warnings=0', ...written]),
+      run(copy, 'npx', ['jest', '--runInBand', '--verbose', 'test/bookmarks.e2e-spec.ts']),
+    ]);
+    // The demo page is compiled on its own with the DOM's types; the root project has never checked it.
+    const typeErrors = compiled.output.split('\n').filter((line) => /error TS/.test(line));
+    expect(typeErrors.filter((line) => !line.startsWith('apps/api/src/demo/web/'))).toEqual([]);
+    expect(linted.output.trim()).toBe('');
+    expect(linted.status).toBe(0);
+    expect(tested.output).toMatch(/bookmarks: owner-scoped CRUD at \/api\/bookmarks \[PGlite\]/);
+    if (process.env.TEST_DATABASE_URL) expect(tested.output).toMatch(/\[PostgreSQL\]/);
+    expect(tested.output).toMatch(/Tests: +\d+ passed, \d+ total/);
+    expect(tested.status).toBe(0);
+
+    const again = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
+    expect(again.status).toBe(1);
+    expect(again.output).toMatch(/apps\/api\/src\/bookmarks already exists/);
+    expect(changedFiles(copy)).toEqual(written);
+  }, 300_000);
+});
