@@ -19,8 +19,8 @@ import { OutboxMessage } from './libs/mail/src/entities/outbox-message.entity';
 import { Note } from './apps/api/src/notes/entities/note.entity';
 
 /**
- * Every entity the app registers (test/schema.e2e-spec.ts checks it): `migration:generate` diffs the database
- * against this list, so a missing entity would come out as a DROP TABLE of its table.
+ * Every entity the app registers (test/schema.e2e-spec.ts checks it): `migration:generate` compares the database
+ * with these only, so the changes of an entity missing here never make it into a migration.
  */
 export const entities = [
   User,
