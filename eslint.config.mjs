@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['eslint.config.mjs', 'dist/**', 'data/**', 'coverage/**', 'node_modules/**'] },
+  { ignores: ['eslint.config.mjs', 'dist/**', 'libs/*/dist/**', 'data/**', 'coverage/**', 'node_modules/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   eslintPluginPrettierRecommended,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { ENDPOINTS } from '../libs/client/src/client';
+import { ENDPOINTS } from '@gatehouse/client';
 import { OpenApiDocument, renderTypes } from '../libs/client/tools/openapi-to-ts';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
 import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } from './support/browser';
@@ -23,7 +23,7 @@ const ACCESS_TOKEN_TTL_SECONDS = 16;
 
 /**
  * The demo page at `GET /` in real headless Chromium (Debian's, never a download), against the real app
- * listening on 127.0.0.1. The page is built from the sources first (scripts/build-client.mjs into dist/public,
+ * listening on 127.0.0.1. The page is built from the sources first (scripts/build-demo.mjs into dist/public,
  * which the app serves both from dist/ and from the sources jest runs). PGlite only: what is under test is the
  * browser side; the server's behaviour on PostgreSQL is covered by the other suites.
  */

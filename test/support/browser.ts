@@ -67,7 +67,7 @@ export class Devices {
 
 /** Builds the demo page from the current client code, as `npm run build` does (types are checked by lint). */
 export function buildDemoPage(): void {
-  execFileSync(process.execPath, [resolve(__dirname, '../../scripts/build-client.mjs'), '--no-typecheck'], {
+  execFileSync(process.execPath, [resolve(__dirname, '../../scripts/build-demo.mjs'), '--no-typecheck'], {
     stdio: 'pipe',
   });
 }

@@ -21,7 +21,7 @@ import type {
   TokenResponseDto,
   TotpSetupDto,
   UserDto,
-} from './api-types';
+} from './api-types.js';
 
 /**
  * The routes this client calls, with the OpenAPI schema of what goes in and comes out. Each method below uses

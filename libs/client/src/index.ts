@@ -1,2 +1,2 @@
-export * from './api-types';
-export * from './client';
+export type * from './api-types.js';
+export * from './client.js';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /**
- * Where the built demo page is: `dist/public`, written by `npm run build` (scripts/build-client.mjs).
+ * Where the built demo page is: `dist/public`, written by `npm run build` (scripts/build-demo.mjs).
  * Found from the compiled app (dist/apps/api/src/demo → dist/public) and from the sources that jest and ts-node
  * run (the folder holding package.json, then dist/public), so both use the same build.
  */

@@ -1,5 +1,5 @@
 /**
- * The demo page: every call goes through the typed client in libs/client. Built by scripts/build-client.mjs into
+ * The demo page: every call goes through the typed client (@gatehouse/client, libs/client). Built by scripts/build-demo.mjs into
  * dist/public/app.js. Text from the server is only ever set with textContent: a note titled `<script>` stays text.
  */
 import {
@@ -15,7 +15,7 @@ import {
   SecondFactor,
   SessionDto,
   UserDto,
-} from '../../../../../libs/client/src';
+} from '@gatehouse/client';
 import qrcode from 'qrcode-generator';
 
 const client = new GatehouseClient({ autoRefresh: true });

@@ -1,10 +1,11 @@
-// Builds the demo page (apps/api/src/demo/web) and the browser client it uses (libs/client) into dist/public,
+// Builds the demo page (apps/api/src/demo/web), bundled with the browser client it imports as @gatehouse/client
+// (resolved to libs/client/src through the tsconfig paths), into dist/public,
 // which `npm start` serves at `/`. Runs after `nest build` (that one empties dist/).
 //
-//   node scripts/build-client.mjs                 type-check, then bundle into dist/public
-//   node scripts/build-client.mjs --no-typecheck  bundle only (the browser tests use this: it takes well under a second)
-//   node scripts/build-client.mjs --watch         rebuild on every change (with `npm run start:dev`)
-//   node scripts/build-client.mjs --outdir DIR    somewhere else
+//   node scripts/build-demo.mjs                 type-check, then bundle into dist/public
+//   node scripts/build-demo.mjs --no-typecheck  bundle only (the browser tests use this: it takes well under a second)
+//   node scripts/build-demo.mjs --watch         rebuild on every change (with `npm run start:dev`)
+//   node scripts/build-demo.mjs --outdir DIR    somewhere else
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
