@@ -108,6 +108,46 @@ describeEachDatabase('platform conventions', (kind) => {
     expect(response.status).toBe(400);
   });
 
+  it('documents every route as needing the bearer token unless it is public', async () => {
+    const doc = await app.http().get('/api/docs-json').expect(200);
+    const paths = doc.body.paths as Record<
+      string,
+      Record<string, { security?: unknown[]; responses: object }>
+    >;
+    // A route of a new controller, with no decorator of its own, inherits this: documented as guarded.
+    expect(doc.body.security).toEqual([{ bearer: [] }]);
+    expect(paths['/api/auth/login'].post.security).toEqual([]);
+    expect(paths['/api/health'].get.security).toEqual([]);
+    expect(paths['/.well-known/jwks.json'].get.security).toEqual([]);
+    // Public from the bearer guard, but the refresh cookie is its credential.
+    expect(paths['/api/auth/refresh'].post.security).toEqual([{ refresh_token: [] }]);
+    expect(paths['/api/notes'].get.security ?? doc.body.security).toEqual([{ bearer: [] }]);
+  });
+
+  it('gives every operation a unique id, a summary and its error answers', async () => {
+    const doc = await app.http().get('/api/docs-json').expect(200);
+    const operations = Object.values(
+      doc.body.paths as Record<
+        string,
+        Record<string, { operationId: string; summary?: string; responses: object }>
+      >,
+    ).flatMap((methods) => Object.values(methods));
+    const ids = operations.map((operation) => operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const operation of operations) {
+      expect({ id: operation.operationId, summary: typeof operation.summary }).toEqual({
+        id: operation.operationId,
+        summary: 'string',
+      });
+    }
+    const errors = (path: string, method: string) =>
+      Object.keys((doc.body.paths[path][method] as { responses: object }).responses).filter(
+        (code) => code >= '400',
+      );
+    expect(errors('/api/auth/login', 'post')).toEqual(expect.arrayContaining(['400', '429']));
+    expect(errors('/api/notes/{id}', 'get')).toEqual(expect.arrayContaining(['401', '404']));
+  });
+
   it('serves the OpenAPI document and the Swagger UI', async () => {
     const doc = await app.http().get('/api/docs-json').expect(200);
     expect(doc.body.openapi).toMatch(/^3\./);

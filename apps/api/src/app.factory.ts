@@ -68,12 +68,16 @@ export async function createApp(
     .setTitle('Gatehouse')
     .setDescription('Access tokens in the body, rotating refresh tokens in an HttpOnly cookie.')
     .setVersion('1')
+    .setLicense('MIT', 'https://opensource.org/license/mit')
+    .addServer('/', 'This server')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .addSecurity('metrics_token', {
       type: 'http',
       scheme: 'bearer',
       description: 'METRICS_TOKEN, for GET /api/metrics only',
     })
+    // As the global guard does: every route needs the access token unless @Public() clears it.
+    .addSecurityRequirements('bearer')
     .addCookieAuth(
       config.cookie.name,
       { type: 'apiKey', in: 'cookie', name: config.cookie.name },

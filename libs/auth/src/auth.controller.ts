@@ -18,6 +18,7 @@ import {
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
   getSchemaPath,
@@ -61,6 +62,7 @@ export class AuthController {
   @ApiCreatedResponse({ type: UserDto, description: 'The new user' })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(400, 409, 429)
+  @ApiOperation({ summary: 'Create an account' })
   async register(@Body() body: RegisterDto): Promise<UserDto> {
     // The user and the verification email are stored together: neither exists without the other.
     return UserDto.from(await this.recovery.register(body));
@@ -84,6 +86,7 @@ export class AuthController {
     description: 'Account disabled (answered only to the right password), or a cross-site request',
   })
   @ApiResponseCodes(400, 429)
+  @ApiOperation({ summary: 'Log in with email and password' })
   async login(
     @ProvenSignIn() proof: SignInProof,
     @RequestClient() client: ClientInfo,
@@ -104,6 +107,7 @@ export class AuthController {
   })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(429, 503)
+  @ApiOperation({ summary: 'Rotate the refresh cookie for a new access token' })
   async refresh(
     @RefreshCookieClaims() claims: RefreshClaims,
     @RequestClient() client: ClientInfo,
@@ -124,6 +128,7 @@ export class AuthController {
   @ApiCookieAuth('refresh_token')
   @ApiNoContentResponse({ description: 'Session revoked (when the cookie was valid) and cookie cleared' })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
+  @ApiOperation({ summary: 'End this session' })
   async logout(
     @RefreshCookieClaims() claims: RefreshClaims | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -137,6 +142,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'Every session of the user revoked; cookie cleared' })
   @ApiUnauthorizedResponse()
+  @ApiOperation({ summary: 'End every session of the user' })
   async logoutAll(
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -151,6 +157,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Password changed; every other session revoked' })
   @ApiForbiddenResponse({ description: 'Current password is wrong' })
   @ApiResponseCodes(400, 401, 429)
+  @ApiOperation({ summary: 'Change the password' })
   async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
     await this.auth.changePassword(user, body.currentPassword, body.newPassword);
   }

@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiResponseCodes } from './decorators/api-errors.decorator';
 import { Public } from './decorators/public.decorator';
 import { KeyService } from './keys/key.service';
 
@@ -14,6 +15,8 @@ export class JwksController {
   @ApiOkResponse({
     description: 'The public keys that verify access tokens: the current one and the previous ones',
   })
+  @ApiResponseCodes(429)
+  @ApiOperation({ summary: 'Public keys that verify access tokens' })
   jwks(): { keys: Record<string, unknown>[] } {
     return this.keys.jwks();
   }

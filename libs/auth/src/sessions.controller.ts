@@ -9,7 +9,7 @@ import {
   ParseUUIDPipe,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { RefreshCookie } from './cookies/refresh-cookie';
 import { ApiResponseCodes } from './decorators/api-errors.decorator';
@@ -30,6 +30,7 @@ export class SessionsController {
   @Get()
   @ApiOkResponse({ type: [SessionDto], description: 'Live sessions of the caller, most recently used first' })
   @ApiResponseCodes(401)
+  @ApiOperation({ summary: "List the user's sessions" })
   async list(@CurrentUser() user: AuthUser): Promise<SessionDto[]> {
     const sessions = await this.tokens.liveSessions(user.id);
     return sessions.map((session) => SessionDto.from(session, user.sessionId));
@@ -39,6 +40,7 @@ export class SessionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'That session is revoked, its access tokens included' })
   @ApiResponseCodes(400, 401, 404)
+  @ApiOperation({ summary: 'Revoke one session' })
   async revoke(
     @CurrentUser() user: AuthUser,
     @Param('id', new ParseUUIDPipe()) id: string,

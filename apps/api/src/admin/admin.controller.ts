@@ -1,6 +1,6 @@
 import { ApiResponseCodes, AuthUser, CurrentUser, Roles } from '@gatehouse/auth';
 import { Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageQueryDto } from '../common/page-query.dto';
 import { AdminUsersService } from './admin-users.service';
 import { AdminUserDto, AdminUserPageDto } from './dto/admin-user.dto';
@@ -17,6 +17,7 @@ export class AdminController {
   @Get()
   @ApiOkResponse({ type: AdminUserPageDto, description: 'Every user, newest first' })
   @ApiResponseCodes(400)
+  @ApiOperation({ summary: 'List users (admin)' })
   async list(@Query() page: PageQueryDto): Promise<AdminUserPageDto> {
     const [users, total] = await this.admin.list(page.limit, page.offset);
     return { items: users.map((user) => AdminUserDto.from(user)), total };
@@ -26,6 +27,7 @@ export class AdminController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Login blocked; every session of the user revoked' })
   @ApiResponseCodes(400, 404)
+  @ApiOperation({ summary: 'Disable a user (admin)' })
   async disable(@CurrentUser() admin: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.admin.disable(id, admin.id);
   }
@@ -34,6 +36,7 @@ export class AdminController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Login allowed again' })
   @ApiResponseCodes(400, 404)
+  @ApiOperation({ summary: 'Enable a user (admin)' })
   async enable(@CurrentUser() admin: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.admin.enable(id, admin.id);
   }

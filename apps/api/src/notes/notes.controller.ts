@@ -17,6 +17,7 @@ import {
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { CreateNoteDto } from './dto/create-note.dto';
@@ -39,6 +40,7 @@ export class NotesController {
   @Post()
   @ApiCreatedResponse({ type: NoteDto })
   @ApiResponseCodes(400)
+  @ApiOperation({ summary: 'Create a note' })
   async create(@CurrentUser() user: AuthUser, @Body() body: CreateNoteDto): Promise<NoteDto> {
     return NoteDto.from(await this.notes.create(user.id, body));
   }
@@ -46,6 +48,7 @@ export class NotesController {
   @Get()
   @ApiOkResponse({ type: NotePageDto, description: 'The caller’s notes, newest first' })
   @ApiResponseCodes(400)
+  @ApiOperation({ summary: "List the user's notes" })
   async list(@CurrentUser() user: AuthUser, @Query() page: PageQueryDto): Promise<NotePageDto> {
     const [items, total] = await this.notes.list(user.id, page.limit, page.offset);
     return { items: items.map((note) => NoteDto.from(note)), total };
@@ -54,6 +57,7 @@ export class NotesController {
   @Get(':id')
   @ApiOkResponse({ type: NoteDto })
   @ApiResponseCodes(400, 404)
+  @ApiOperation({ summary: 'Read a note' })
   async get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<NoteDto> {
     return NoteDto.from(await this.notes.get(user.id, id));
   }
@@ -61,6 +65,7 @@ export class NotesController {
   @Patch(':id')
   @ApiOkResponse({ type: NoteDto })
   @ApiResponseCodes(400, 404)
+  @ApiOperation({ summary: 'Update a note' })
   async update(
     @CurrentUser() user: AuthUser,
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -73,6 +78,7 @@ export class NotesController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
   @ApiResponseCodes(400, 404)
+  @ApiOperation({ summary: 'Delete a note' })
   async remove(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.notes.remove(user.id, id);
   }

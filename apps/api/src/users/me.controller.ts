@@ -1,7 +1,7 @@
 import { ApiResponseCodes, AuthUser, CurrentUser } from '@gatehouse/auth';
 import { User, UserDto, UsersService } from '@gatehouse/users';
 import { Body, Controller, Get, Patch, UnauthorizedException } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { UpdateMeDto } from './update-me.dto';
 
 /** The smallest guarded feature: no auth code beyond @CurrentUser(); the global guard does the rest. */
@@ -14,6 +14,7 @@ export class MeController {
   @Get()
   @ApiOkResponse({ type: UserDto })
   @ApiResponseCodes(401)
+  @ApiOperation({ summary: 'The signed-in user' })
   async get(@CurrentUser() caller: AuthUser): Promise<UserDto> {
     return UserDto.from(await this.load(caller));
   }
@@ -21,6 +22,7 @@ export class MeController {
   @Patch()
   @ApiOkResponse({ type: UserDto })
   @ApiResponseCodes(400, 401)
+  @ApiOperation({ summary: "Update the signed-in user's profile" })
   async update(@CurrentUser() caller: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
     const user = await this.users.updateProfile(caller.id, { displayName: body.displayName });
     if (!user) throw new UnauthorizedException();

@@ -6,6 +6,7 @@ import {
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -37,6 +38,7 @@ export class MfaController {
   @ApiOkResponse({ type: TotpSetupDto, description: 'A new secret, pending until a code confirms it' })
   @ApiConflictResponse({ description: 'The second factor is already on' })
   @ApiResponseCodes(401)
+  @ApiOperation({ summary: 'Begin setting up an authenticator app' })
   async setup(
     @CurrentUser() caller: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -55,6 +57,7 @@ export class MfaController {
   })
   @ApiBadRequestResponse({ description: 'Wrong code, or nothing pending' })
   @ApiResponseCodes(401)
+  @ApiOperation({ summary: 'Turn the second factor on with a first code' })
   async confirm(
     @CurrentUser() caller: AuthUser,
     @Body() body: TotpCodeDto,
@@ -70,6 +73,7 @@ export class MfaController {
   @ApiNoContentResponse({ description: 'The second factor is off and the recovery codes are gone' })
   @ApiBadRequestResponse({ description: 'Wrong code, or the second factor is not on' })
   @ApiResponseCodes(401, 429)
+  @ApiOperation({ summary: 'Turn the second factor off' })
   async disable(@CurrentUser() caller: AuthUser, @Body() body: SecondFactorDto): Promise<void> {
     await this.mfa.disable(caller, body);
   }
@@ -80,6 +84,7 @@ export class MfaController {
   @ApiOkResponse({ type: RecoveryCodesDto, description: 'Ten new codes; the old ones stop working' })
   @ApiBadRequestResponse({ description: 'Wrong code, or the second factor is not on' })
   @ApiResponseCodes(401, 429)
+  @ApiOperation({ summary: 'Replace the recovery codes' })
   async replaceRecoveryCodes(
     @CurrentUser() caller: AuthUser,
     @Body() body: SecondFactorDto,
@@ -99,6 +104,7 @@ export class MfaController {
   @ApiUnauthorizedResponse({ description: 'Wrong code, or a dead mfaToken' })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(400, 429)
+  @ApiOperation({ summary: "Answer a login's second-factor challenge" })
   async verify(
     @Body() body: VerifyMfaDto,
     @RequestClient() client: ClientInfo,

@@ -20,6 +20,7 @@ import {
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiQuery,
   ApiResponse,
   ApiTags,
@@ -66,6 +67,8 @@ export class OAuthController {
     type: [ProviderDto],
     description: 'The configured providers, in the order of OAUTH_PROVIDERS',
   })
+  @ApiResponseCodes(429)
+  @ApiOperation({ summary: 'List the sign-in providers' })
   listProviders(): ProviderDto[] {
     return this.providers.list().map(({ id, name }) => ({ id, name }));
   }
@@ -84,6 +87,7 @@ export class OAuthController {
       "To the provider's authorization endpoint, with the transaction cookie set; to `<APP_URL>/?oauth_error=provider_error` when the provider cannot be reached",
   })
   @ApiResponseCodes(404, 429)
+  @ApiOperation({ summary: "Redirect to a provider's sign-in" })
   async start(
     @Param('provider') providerId: string,
     @Query('returnTo') returnTo: unknown,
@@ -109,6 +113,7 @@ export class OAuthController {
       'To `<APP_URL><returnTo>` with the refresh cookie of a new session set, or to `<APP_URL>/?oauth_error=<code>` with no session',
   })
   @ApiResponseCodes(404, 429)
+  @ApiOperation({ summary: "Finish a provider's sign-in" })
   async callback(
     @Param('provider') providerId: string,
     @Req() request: FastifyRequest,
@@ -146,6 +151,7 @@ export class OAuthController {
     description: 'Sets the transaction cookie; opening the URL attaches the provider account to the caller',
   })
   @ApiResponseCodes(400, 401, 404, 503)
+  @ApiOperation({ summary: 'Start linking a provider to the account' })
   async link(
     @CurrentUser() caller: AuthUser,
     @Param('provider') providerId: string,
@@ -187,6 +193,7 @@ export class IdentitiesController {
   @Get()
   @ApiOkResponse({ type: [IdentityDto], description: 'Oldest first' })
   @ApiResponseCodes(401)
+  @ApiOperation({ summary: "List the account's linked providers" })
   async list(@CurrentUser() caller: AuthUser): Promise<IdentityDto[]> {
     return (await this.identities.listFor(caller.id)).map((identity) => IdentityDto.from(identity));
   }
@@ -199,6 +206,7 @@ export class IdentitiesController {
     description: 'It is the last way to sign in (no password, no other identity, no passkey)',
   })
   @ApiResponseCodes(400, 401, 404)
+  @ApiOperation({ summary: 'Unlink a provider' })
   async unlink(@CurrentUser() caller: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     const removed = await this.identities.unlink(caller.id, id);
     this.events.record('oauth.unlinked', {

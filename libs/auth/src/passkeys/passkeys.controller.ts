@@ -21,6 +21,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -69,6 +70,7 @@ export class PasskeysController {
     description: 'No valid access token; or the authenticator app is on and this session did not pass it',
   })
   @ApiNotFoundResponse({ type: ErrorDto, description: OFF })
+  @ApiOperation({ summary: 'Options for making a passkey' })
   async registrationOptions(
     @CurrentUser() caller: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -88,6 +90,7 @@ export class PasskeysController {
   })
   @ApiNotFoundResponse({ type: ErrorDto, description: OFF })
   @ApiResponseCodes(401)
+  @ApiOperation({ summary: 'Keep a new passkey' })
   async register(
     @CurrentUser() caller: AuthUser,
     @Body() body: RegisterPasskeyDto,
@@ -102,6 +105,7 @@ export class PasskeysController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: [PasskeyDto], description: 'Newest first' })
   @ApiResponseCodes(401)
+  @ApiOperation({ summary: "List the user's passkeys" })
   async list(@CurrentUser() caller: AuthUser): Promise<PasskeyDto[]> {
     return (await this.passkeys.list(caller)).map((passkey) => PasskeyDto.from(passkey));
   }
@@ -110,6 +114,7 @@ export class PasskeysController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: PasskeyDto })
   @ApiResponseCodes(400, 401, 404)
+  @ApiOperation({ summary: 'Rename a passkey' })
   async rename(
     @CurrentUser() caller: AuthUser,
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -127,6 +132,7 @@ export class PasskeysController {
     description: 'It is the last way to sign in (no password, no linked provider, no other passkey)',
   })
   @ApiResponseCodes(400, 401, 404)
+  @ApiOperation({ summary: 'Delete a passkey' })
   async remove(@CurrentUser() caller: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.passkeys.remove(caller, id);
   }
@@ -142,6 +148,7 @@ export class PasskeysController {
   })
   @ApiNotFoundResponse({ type: ErrorDto, description: OFF })
   @ApiResponseCodes(429)
+  @ApiOperation({ summary: 'Options for signing in with a passkey' })
   async loginOptions(@Res({ passthrough: true }) reply: FastifyReply): Promise<PasskeyRequestOptionsDto> {
     reply.header('Cache-Control', 'no-store');
     return (await this.passkeys.loginOptions()) as PasskeyRequestOptionsDto;
@@ -161,6 +168,7 @@ export class PasskeysController {
   @ApiForbiddenResponse({ type: ErrorDto, description: 'Cross-site request' })
   @ApiNotFoundResponse({ type: ErrorDto, description: OFF })
   @ApiResponseCodes(400, 429)
+  @ApiOperation({ summary: 'Sign in with a passkey' })
   async login(
     @Body() body: PasskeyLoginDto,
     @RequestClient() client: ClientInfo,

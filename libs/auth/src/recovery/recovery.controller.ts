@@ -6,6 +6,7 @@ import {
   ApiConflictResponse,
   ApiForbiddenResponse,
   ApiNoContentResponse,
+  ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -40,6 +41,7 @@ export class RecoveryController {
   @ApiNoContentResponse({ description: 'The address is verified' })
   @ApiBadRequestResponse({ description: 'Unknown, used, expired or another purpose’s token' })
   @ApiResponseCodes(429)
+  @ApiOperation({ summary: 'Verify the email address with a link token' })
   async verifyEmail(@Body() body: EmailTokenDto): Promise<void> {
     await this.recovery.verifyEmail(body.token);
   }
@@ -54,6 +56,7 @@ export class RecoveryController {
   })
   @ApiConflictResponse({ description: 'The address is already verified' })
   @ApiResponseCodes(401, 429)
+  @ApiOperation({ summary: 'Send a new verification link' })
   async resendVerification(@CurrentUser() caller: AuthUser): Promise<AcceptedDto> {
     await this.recovery.resendVerification(caller);
     return ACCEPTED;
@@ -68,6 +71,7 @@ export class RecoveryController {
     description: 'The same answer whether or not the account exists; a reset link is sent only when it does',
   })
   @ApiResponseCodes(400, 429)
+  @ApiOperation({ summary: 'Send a password reset link' })
   async forgotPassword(@Body() body: ForgotPasswordDto): Promise<AcceptedDto> {
     await this.recovery.forgotPassword(body.email);
     return ACCEPTED;
@@ -87,6 +91,7 @@ export class RecoveryController {
     description: 'The second factor is on and no valid code or recovery code came (token kept)',
   })
   @ApiResponseCodes(429)
+  @ApiOperation({ summary: 'Set a new password with a reset token' })
   async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
     await this.recovery.resetPassword(body.token, body.newPassword, {
       code: body.code,
@@ -103,6 +108,7 @@ export class RecoveryController {
   @ApiBadRequestResponse({ description: 'Unknown, used, expired or another purpose’s token' })
   @ApiConflictResponse({ description: 'The address was taken meanwhile (the link stays usable)' })
   @ApiResponseCodes(429)
+  @ApiOperation({ summary: 'Move the account to a new address with a link token' })
   async confirmEmail(@Body() body: EmailTokenDto): Promise<void> {
     await this.recovery.confirmEmailChange(body.token);
   }
@@ -125,6 +131,7 @@ export class EmailChangeController {
   @ApiForbiddenResponse({ description: 'Current password is wrong' })
   @ApiConflictResponse({ description: 'The address belongs to an account already' })
   @ApiResponseCodes(400, 401, 429)
+  @ApiOperation({ summary: 'Ask to change the email address' })
   async requestChange(@CurrentUser() caller: AuthUser, @Body() body: ChangeEmailDto): Promise<AcceptedDto> {
     await this.recovery.requestEmailChange(caller, body.newEmail, body.currentPassword);
     return ACCEPTED;
