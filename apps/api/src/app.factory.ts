@@ -1,5 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
+import { documentPublicRoutes } from '@gatehouse/auth';
 import { AppConfig } from '@gatehouse/config';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -84,9 +85,14 @@ export async function createApp(
       'refresh_token',
     )
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
-    jsonDocumentUrl: 'api/docs-json',
-  });
+  SwaggerModule.setup(
+    'api/docs',
+    app,
+    () => documentPublicRoutes(SwaggerModule.createDocument(app, openApi)),
+    {
+      jsonDocumentUrl: 'api/docs-json',
+    },
+  );
 
   await serveDemoPage(app);
 

@@ -3,6 +3,7 @@ export { AuthMeasurements } from './auth-measurements';
 export { ApiResponseCodes, ErrorDto } from './decorators/api-errors.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { Public } from './decorators/public.decorator';
+export { documentPublicRoutes } from './decorators/document-public-routes';
 export { RequireSecondFactor } from './mfa/require-second-factor';
 export { Roles } from './decorators/roles.decorator';
 export { JwtAuthGuard } from './guards/jwt-auth.guard';
