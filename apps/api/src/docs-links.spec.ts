@@ -7,12 +7,6 @@ const ROOT = resolve(__dirname, '../../..');
  * Pages the README and docs link to that are written in changes of their own, beside this one. A link to one of
  * them may point nowhere until it lands; once the file exists, its links and anchors are checked like any other.
  */
-const PAGES_ADDED_ALONGSIDE = [
-  'docs/metrics.md',
-  'docs/health-and-logs.md',
-  'docs/client-package.md',
-  'docs/adding-a-feature.md',
-];
 
 interface Link {
   readonly from: string;
@@ -69,17 +63,11 @@ function anchorsOf(file: string): Set<string> {
   return anchors;
 }
 
-/** Why a relative link does not resolve, or undefined when it does; `pending` collects links to pages not here yet. */
-function brokenBecause(link: Link, pending: Set<string>): string | undefined {
+/** Why a relative link does not resolve, or undefined when it does. */
+function brokenBecause(link: Link): string | undefined {
   const [path, anchor] = link.target.split('#', 2);
   const file = path === '' ? link.from : relative(ROOT, resolve(ROOT, dirname(link.from), decodeURI(path)));
-  if (!existsSync(join(ROOT, file))) {
-    if (PAGES_ADDED_ALONGSIDE.includes(file)) {
-      pending.add(file);
-      return undefined;
-    }
-    return `${file} does not exist`;
-  }
+  if (!existsSync(join(ROOT, file))) return `${file} does not exist`;
   if (anchor === undefined || !file.endsWith('.md')) return undefined;
   return anchorsOf(file).has(anchor) ? undefined : `${file} has no heading #${anchor}`;
 }
@@ -92,15 +80,11 @@ describe('links in README.md and docs/', () => {
     expect(relativeLinks.length).toBeGreaterThan(20);
   });
 
-  it('point at files and headings that exist (or at a page added alongside)', () => {
-    const pending = new Set<string>();
+  it('point at files and headings that exist', () => {
     const broken = relativeLinks
-      .map((link) => ({ link, why: brokenBecause(link, pending) }))
+      .map((link) => ({ link, why: brokenBecause(link) }))
       .filter(({ why }) => why !== undefined)
       .map(({ link, why }) => `${link.from}:${link.line} (${link.target}): ${why}`);
-    if (pending.size > 0) {
-      process.stderr.write(`linked pages not written yet (added alongside): ${[...pending].join(', ')}\n`);
-    }
     expect(broken).toEqual([]);
   });
 
@@ -113,7 +97,10 @@ describe('links in README.md and docs/', () => {
       'docs/front-end.md',
       'docs/architecture.md',
       'BENCHMARKS.md',
-      ...PAGES_ADDED_ALONGSIDE,
+      'docs/metrics.md',
+      'docs/health-and-logs.md',
+      'docs/client-package.md',
+      'docs/adding-a-feature.md',
     ]) {
       expect(readme).toContain(page);
     }
