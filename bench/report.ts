@@ -7,6 +7,7 @@ export const RESULT_KEYS = [
   'public_rps',
   'guarded_rps',
   'db_queries_per_guarded_request',
+  'metrics_guard_cost',
   'refresh_rps',
   'refresh_p99_ms',
   'legacy_rotation_ceiling_tps',

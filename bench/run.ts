@@ -6,7 +6,7 @@
  *
  * PostgreSQL: BENCH_DATABASE_URL (a maintenance URL of a role that may CREATE DATABASE), else TEST_DATABASE_URL.
  * BENCH_TIME_FACTOR scales every duration (0.5 for a quick look; figures get noisier).
- * BENCH_ONLY=guard,me,refresh,storm,scale,pglite,memory runs only those parts (for investigating one figure).
+ * BENCH_ONLY=guard,metrics,me,refresh,storm,scale,pglite,memory runs only those parts (for investigating one figure).
  * BENCH_PROFILE=<scenario>[,...] writes a CPU profile of the server during that measured run (public, guarded, cold,
  * me, refresh, storm, scale-small, scale-large, refresh-pglite) to the system's temporary directory.
  */
@@ -110,6 +110,8 @@ function makeBench(adminUrl: string): Bench {
       .toString(),
     REFRESH_TOKEN_SECRET: randomBytes(48).toString('base64url'),
     MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    // As in production: metrics on, so every figure includes their cost (the metrics scenario measures it).
+    METRICS_TOKEN: randomBytes(32).toString('base64url'),
   };
   const config = loadConfig(env);
   return {
@@ -295,6 +297,46 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
     statements: guardStatements,
   };
   return pub.rps;
+}
+
+// ------------------------------------------------------------------------------------------ 1'. metrics
+/**
+ * What metrics cost the guarded path: the main server (METRICS_TOKEN set: the per-request counter and histogram
+ * on) against a second one on the same database without METRICS_TOKEN, same token and route, slices alternating
+ * so drift lands on both alike.
+ */
+async function metricsScenario({ server, db, logins }: MainServer, bench: Bench): Promise<void> {
+  const plain = await BenchServer.start({ ...bench.env, DATABASE_URL: db.url, METRICS_TOKEN: '' });
+  try {
+    const token = logins[0].accessToken;
+    const run = (target: BenchServer, seconds: number) =>
+      bearer(`${target.url}/api/bench/guarded`, token, seconds, GUARD_CONNECTIONS);
+    await run(plain, secs(2));
+    await run(server, secs(1));
+    const withMetrics: Measured<LoadResult>[] = [];
+    const without: Measured<LoadResult>[] = [];
+    for (let round = 0; round < GUARD_ROUNDS; round++) {
+      without.push(await measured(plain, 'guarded-no-metrics', () => run(plain, secs(GUARD_SLICE_SECONDS))));
+      withMetrics.push(await measured(server, 'guarded', () => run(server, secs(GUARD_SLICE_SECONDS))));
+    }
+    const on = total(withMetrics);
+    const off = total(without);
+    const scrape = await fetch(`${server.url}/api/metrics`, {
+      headers: { authorization: `Bearer ${bench.env.METRICS_TOKEN}` },
+    });
+    const series = (await scrape.text()).split('\n').filter((line) => line && !line.startsWith('#')).length;
+    progress(`metrics: guarded ${fmt(on.rps)} req/s with, ${fmt(off.rps)} req/s without; ${series} series`);
+    report.add('metrics_guard_cost', 1 - on.rps / off.rps, {
+      label: 'guarded req/s lost to metrics: 1 − with ÷ without',
+      value: `${fmt(on.rps)} req/s with METRICS_TOKEN set`,
+      baseline: `${fmt(off.rps)} req/s on a second server without it (same database, token, route)`,
+      goal: '≤ 0.05',
+      met: (v) => v <= 0.05,
+    });
+    report.details.metrics = { withMetrics, without, scrapeStatus: scrape.status, series };
+  } finally {
+    await plain.stop();
+  }
 }
 
 // ------------------------------------------------------------------------------------------ 6. users' view
@@ -649,6 +691,7 @@ async function main(): Promise<void> {
   if (['guard', 'me', 'refresh', 'storm'].some(enabled)) {
     await withMainServer(bench, async (main) => {
       const publicRps = enabled('guard') ? await guardScenario(main, bench) : undefined;
+      if (enabled('metrics')) await metricsScenario(main, bench);
       if (enabled('me')) await meScenario(main, publicRps);
       if (enabled('refresh')) await refreshScenario(main);
       if (enabled('storm')) await stormScenario(main);
