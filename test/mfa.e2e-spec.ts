@@ -9,12 +9,11 @@ import {
   PASSWORD,
   refresh,
   refreshCookie,
-  refreshCookieLine,
   signUp,
   uniqueEmail,
 } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
-import { expectNestError } from './support/expectations';
+import { expectNestError, expectRefused, expectTokens } from './support/expectations';
 import { TestMailbox } from './support/mailbox';
 import { APP_URL, callbackUrl, HOME, oauthFlow, PUBLIC_URL } from './support/oauth-flow';
 import { TestOidcProvider } from './support/oidc-provider';
@@ -36,14 +35,6 @@ const ADMIN_PASSWORD = 'the gatehouse administrator passphrase';
 const NEW_PASSWORD = 'a fresh passphrase after forgetting';
 const WRONG_RECOVERY_CODE = 'not-a-recovery-code';
 const EVENTS = ['mfa.enabled', 'mfa.disabled', 'mfa.verified', 'mfa.failed', 'mfa.recovery_code_used'];
-const REFRESH_COOKIE_SHAPE = ['refresh_token', 'httponly', 'path=/api/auth', 'samesite=strict', 'secure'];
-
-/** A cookie's name and attributes without its value and lifetime: what "set exactly like login" compares. */
-function cookieShape(line: string): string[] {
-  const [pair, ...attributes] = line.split(';').map((p) => p.trim());
-  const kept = attributes.filter((a) => !/^(max-age|expires)=/i.test(a)).map((a) => a.toLowerCase());
-  return [pair.slice(0, pair.indexOf('=')), ...kept.sort()];
-}
 
 /** A user with the second factor on, and the session that turned it on. */
 interface MfaUser extends Enrolled {
@@ -154,25 +145,6 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
       cookie: refreshCookie(response)!,
       response,
     };
-  }
-
-  /** The answer is what login gives: the token body, the refresh cookie, no-store. */
-  function expectTokens(response: Response): void {
-    expect(response.status).toBe(200);
-    expect(Object.keys(response.body).sort()).toEqual(['accessToken', 'expiresIn', 'tokenType', 'user']);
-    expect(response.body.tokenType).toBe('Bearer');
-    expect(typeof response.body.accessToken).toBe('string');
-    expect(response.body.expiresIn).toBe(900);
-    const line = refreshCookieLine(response);
-    expect(line).toBeDefined();
-    expect(cookieShape(line!)).toEqual(REFRESH_COOKIE_SHAPE);
-    expect(response.headers['cache-control']).toMatch(/no-store/);
-  }
-
-  function expectRefused(response: Response, status = 401): void {
-    expect(response.status).toBe(status);
-    expectNestError(response.body, status);
-    expect(refreshCookie(response)).toBeUndefined();
   }
 
   describe('enrolment', () => {

@@ -23,7 +23,7 @@ import {
   uniqueEmail,
 } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
-import { expectNestError } from './support/expectations';
+import { cookieShape, expectNestError, expectRefused, expectTokens } from './support/expectations';
 import { APP_URL, callbackUrl, HOME, oauthFlow, PUBLIC_URL } from './support/oauth-flow';
 import { ProviderAccount, TestOidcProvider } from './support/oidc-provider';
 import { ServerProcess } from './support/server-process';
@@ -39,7 +39,6 @@ const CLIENT_SECRET = 'the corp client secret of the passkey suite';
 const ADMIN_PASSWORD = 'the gatehouse administrator passphrase';
 const EVENTS = ['passkey.registered', 'passkey.removed', 'passkey.signed_in', 'passkey.failed'];
 const PASSKEY_KEYS = ['createdAt', 'id', 'lastUsedAt', 'name'];
-const REFRESH_COOKIE_SHAPE = ['refresh_token', 'httponly', 'path=/api/auth', 'samesite=strict', 'secure'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -69,13 +68,6 @@ function entriesOf(lines: string[]): LogEntry[] {
       return [];
     }
   });
-}
-
-/** A cookie's name and attributes without its value and lifetime: what "set exactly like login" compares. */
-function cookieShape(line: string): string[] {
-  const [pair, ...attributes] = line.split(';').map((p) => p.trim());
-  const kept = attributes.filter((a) => !/^(max-age|expires)=/i.test(a)).map((a) => a.toLowerCase());
-  return [pair.slice(0, pair.indexOf('=')), ...kept.sort()];
 }
 
 const bearer = (session: { accessToken: string }) => `Bearer ${session.accessToken}`;
@@ -232,26 +224,6 @@ function passkeyClient(app: () => TestApp, secrets: Set<string>, origin = ORIGIN
     remove,
     rememberTokens,
   };
-}
-
-/** The answer is what password login gives: the token body, the refresh cookie, no-store. */
-function expectTokens(response: Response): void {
-  expect(response.status).toBe(200);
-  expect(Object.keys(response.body).sort()).toEqual(['accessToken', 'expiresIn', 'tokenType', 'user']);
-  expect(response.body.tokenType).toBe('Bearer');
-  expect(typeof response.body.accessToken).toBe('string');
-  expect(response.body.expiresIn).toBe(900);
-  const line = refreshCookieLine(response);
-  expect(line).toBeDefined();
-  expect(cookieShape(line!)).toEqual(REFRESH_COOKIE_SHAPE);
-  expect(response.headers['cache-control']).toMatch(/no-store/);
-}
-
-/** Refused with Nest's error shape, and no session started. */
-function expectRefused(response: Response, status: number): void {
-  expect(response.status).toBe(status);
-  expectNestError(response.body, status);
-  expect(refreshCookie(response)).toBeUndefined();
 }
 
 function expectPasskey(body: unknown, name: string): void {
