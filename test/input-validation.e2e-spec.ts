@@ -256,4 +256,52 @@ describeEachDatabase('input validation: JSON bodies only, no nulls where none ar
       }
     });
   });
+
+  describe('a body nested thousands of levels deep answers 400 and changes nothing', () => {
+    const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+    it('POST /api/auth/password/reset with a token 20,000 arrays deep (once a 500: the stack overflowed)', async () => {
+      const response = await expectNoChange(() =>
+        app
+          .http()
+          .post('/api/auth/password/reset')
+          .set('Content-Type', 'application/json')
+          .send(`{"token":${deep(20_000)},"newPassword":"${PASSWORD}"}`),
+      );
+      expect(response.status).toBe(400);
+      expectNestError(response.body, 400);
+      expect(response.body.message).toMatch(/nests deeper than 32 levels/);
+    });
+
+    for (const route of routes) {
+      it(`${route.name}: its first property 5,000 objects deep`, async () => {
+        const [first, ...rest] = Object.entries(route.body());
+        const tail = rest.map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`).join('');
+        const response = await expectNoChange(() =>
+          requestTo(route)
+            .set('Content-Type', 'application/json')
+            .send(`{${JSON.stringify(first[0])}:${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}${tail}}`),
+        );
+        expect(response.status).toBe(400);
+        expectNestError(response.body, 400);
+      });
+    }
+  });
+
+  describe('a path the router cannot take answers in Nest’s shape, without echoing it', () => {
+    it('a note id of 4,000 characters: 414 (once Fastify’s FST_ERR_MAX_PARAM_LENGTH, with the path in it)', async () => {
+      const id = 'a'.repeat(4_000);
+      const response = await app.http().get(`/api/notes/${id}`).set('Authorization', bearer());
+      expect(response.status).toBe(414);
+      expectNestError(response.body, 414);
+      expect(JSON.stringify(response.body)).not.toContain('aaaa');
+    });
+
+    it('a note id that does not percent-decode: 400', async () => {
+      const response = await app.http().get('/api/notes/%E0%A4%A').set('Authorization', bearer());
+      expect(response.status).toBe(400);
+      expectNestError(response.body, 400);
+      expect(JSON.stringify(response.body)).not.toContain('%E0');
+    });
+  });
 });

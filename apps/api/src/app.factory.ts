@@ -8,9 +8,11 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { answerFrameworkError } from './common/framework-errors';
 import { drainConnectionsOnClose } from './common/graceful-shutdown';
 import { httpTimeouts } from './common/http-timeouts';
 import { acceptJsonBodiesOnly } from './common/json-only';
+import { refuseDeeplyNestedBodies } from './common/nesting-limit';
 import { serveDemoPage } from './demo/serve-demo';
 import { GatehouseMetrics } from './metrics/gatehouse-metrics';
 
@@ -25,6 +27,7 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
+    frameworkErrors: answerFrameworkError,
     ...httpTimeouts(config.http.requestTimeout),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
@@ -37,6 +40,7 @@ export async function createApp(
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance());
+  refuseDeeplyNestedBodies(app.getHttpAdapter().getInstance());
   // Counted only when someone may read the counts; with METRICS_TOKEN unset a request costs nothing extra.
   if (config.metrics.token) app.get(GatehouseMetrics).http.install(app.getHttpAdapter().getInstance());
 

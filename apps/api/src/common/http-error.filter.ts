@@ -8,7 +8,7 @@ export interface ErrorBody {
   error: string;
 }
 
-function reasonPhrase(status: number): string {
+export function reasonPhrase(status: number): string {
   const name = HttpStatus[status] as string | undefined;
   if (!name) return 'Error';
   return name
