@@ -288,6 +288,34 @@ describeEachDatabase('input validation: JSON bodies only, no nulls where none ar
     }
   });
 
+  describe('text that is not valid Unicode (a lone surrogate) answers 400 and changes nothing', () => {
+    it('POST /api/auth/register with an email "\\ud800" (once a 500: the email validator threw)', async () => {
+      const response = await expectNoChange(() =>
+        app
+          .http()
+          .post('/api/auth/register')
+          .set('Content-Type', 'application/json')
+          .send(`{"email":"\\ud800","password":"${PASSWORD}"}`),
+      );
+      expect(response.status).toBe(400);
+      expectNestError(response.body, 400);
+      expect(response.body.message).toMatch(/not valid Unicode/);
+    });
+
+    it('POST /api/notes with a title "a\\udfffb", which would be stored as a replacement character', async () => {
+      const response = await expectNoChange(() =>
+        app
+          .http()
+          .post('/api/notes')
+          .set('Authorization', bearer())
+          .set('Content-Type', 'application/json')
+          .send('{"title":"a\\udfffb"}'),
+      );
+      expect(response.status).toBe(400);
+      expectNestError(response.body, 400);
+    });
+  });
+
   describe('a path the router cannot take answers in Nest’s shape, without echoing it', () => {
     it('a note id of 4,000 characters: 414 (once Fastify’s FST_ERR_MAX_PARAM_LENGTH, with the path in it)', async () => {
       const id = 'a'.repeat(4_000);

@@ -12,7 +12,7 @@ import { answerFrameworkError } from './common/framework-errors';
 import { drainConnectionsOnClose } from './common/graceful-shutdown';
 import { httpTimeouts } from './common/http-timeouts';
 import { acceptJsonBodiesOnly } from './common/json-only';
-import { refuseDeeplyNestedBodies } from './common/nesting-limit';
+import { refuseUnsafeJsonBodies } from './common/json-body-checks';
 import { serveDemoPage } from './demo/serve-demo';
 import { GatehouseMetrics } from './metrics/gatehouse-metrics';
 
@@ -28,7 +28,7 @@ export async function createApp(
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     frameworkErrors: answerFrameworkError,
-    ...httpTimeouts(config.http.requestTimeout),
+    ...httpTimeouts(config.http),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
     bufferLogs: true,
@@ -40,7 +40,7 @@ export async function createApp(
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance());
-  refuseDeeplyNestedBodies(app.getHttpAdapter().getInstance());
+  refuseUnsafeJsonBodies(app.getHttpAdapter().getInstance());
   // Counted only when someone may read the counts; with METRICS_TOKEN unset a request costs nothing extra.
   if (config.metrics.token) app.get(GatehouseMetrics).http.install(app.getHttpAdapter().getInstance());
 
