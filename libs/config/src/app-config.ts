@@ -28,6 +28,8 @@ export abstract class AppConfig {
     readonly bodyLimitBytes: number;
     /** A request whose headers and body have not all arrived within this is dropped. */
     readonly requestTimeout: number;
+    /** An idle kept-alive connection is closed after this: longer than the idle timeout of the proxy in front. */
+    readonly keepAliveTimeout: number;
     /** On SIGTERM, how long requests in flight may still finish before their connections are closed. */
     readonly shutdownGrace: number;
     /**

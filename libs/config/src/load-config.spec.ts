@@ -54,7 +54,12 @@ describe('loadConfig', () => {
     expect(config.log.level).toBe('info');
     expect(config.nodeEnv).toBe('development');
     expect(config.production).toBe(false);
-    expect(config.http).toMatchObject({ requestTimeout: 30, shutdownGrace: 10, shutdownDelay: 0 });
+    expect(config.http).toMatchObject({
+      requestTimeout: 30,
+      keepAliveTimeout: 65,
+      shutdownGrace: 10,
+      shutdownDelay: 0,
+    });
     expect(config.throttle.redisUrl).toBeUndefined();
   });
 
@@ -68,10 +73,21 @@ describe('loadConfig', () => {
     expect(problemsText({ LOG_FORMAT: 'text' })).toContain('LOG_FORMAT must be one of pretty, json');
   });
 
-  it('reads the request timeout and the shutdown grace as durations', () => {
-    const config = loadConfig({ REQUEST_TIMEOUT: '2s', SHUTDOWN_GRACE: '1m', SHUTDOWN_DELAY: '5s' });
-    expect(config.http).toMatchObject({ requestTimeout: 2, shutdownGrace: 60, shutdownDelay: 5 });
+  it('reads the request and keep-alive timeouts and the shutdown grace as durations', () => {
+    const config = loadConfig({
+      REQUEST_TIMEOUT: '2s',
+      KEEP_ALIVE_TIMEOUT: '75s',
+      SHUTDOWN_GRACE: '1m',
+      SHUTDOWN_DELAY: '5s',
+    });
+    expect(config.http).toMatchObject({
+      requestTimeout: 2,
+      keepAliveTimeout: 75,
+      shutdownGrace: 60,
+      shutdownDelay: 5,
+    });
     expect(problemsText({ SHUTDOWN_DELAY: '10m' })).toContain('SHUTDOWN_DELAY');
+    expect(problemsText({ KEEP_ALIVE_TIMEOUT: '0' })).toContain('KEEP_ALIVE_TIMEOUT');
   });
 
   it.each([

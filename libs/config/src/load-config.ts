@@ -100,6 +100,7 @@ export function loadConfig(
       corsOrigins: readOriginList(env, 'CORS_ORIGINS') ?? [],
       bodyLimitBytes: 100 * 1024,
       requestTimeout: env.duration('REQUEST_TIMEOUT', 30, 1, MAX_TIMER_SECONDS),
+      keepAliveTimeout: env.duration('KEEP_ALIVE_TIMEOUT', 65, 1, MAX_TIMER_SECONDS),
       shutdownGrace: env.duration('SHUTDOWN_GRACE', 10, 1, MAX_TIMER_SECONDS),
       shutdownDelay: env.duration('SHUTDOWN_DELAY', 0, 0, 300),
     },
