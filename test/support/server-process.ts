@@ -61,4 +61,10 @@ export class ServerProcess {
   signal(name: NodeJS.Signals): void {
     this.child.kill(name);
   }
+
+  /** SIGKILL, as a crash or the OOM killer would: no drain, no clean close of the database. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
 }

@@ -30,7 +30,8 @@ class LogCapture extends Writable {
   }
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement on the PostgreSQL server's maintenance database (creating and dropping suites' databases). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new Client({ connectionString: serverUrl });
   await client.connect();
   try {
@@ -41,7 +42,7 @@ async function adminQuery(sql: string): Promise<void> {
 }
 
 /** Drops a suite's database once the app's connections have gone; a leftover is reported, not fatal. */
-async function dropDatabase(name: string): Promise<void> {
+export async function dropDatabase(name: string): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 10; attempt++) {
     try {
