@@ -113,8 +113,10 @@ async function refreshUntilKilled(
       await response.arrayBuffer().catch(() => undefined);
       if (!killing && figures.answered >= killAt) {
         figures.inFlightAtKill += inFlight;
-        killedAt = Date.now();
-        killing = server.kill();
+        // Taken once the process is gone: every token it issued was issued before this moment.
+        killing = server.kill().then(() => {
+          killedAt = Date.now();
+        });
       }
       if (killing) return;
     }
