@@ -9,6 +9,8 @@ const NOTES_BEFORE_KILL = 100;
 const REGISTRATIONS_BEFORE_KILL = 6;
 /** Kill-and-restart rounds; CRASH_ROUNDS=10 runs a longer variant. */
 const ROUNDS = Math.max(1, Number(process.env.CRASH_ROUNDS ?? 1));
+// Two server starts a round, each slow on a busy machine.
+const TIMEOUT = 120_000 + ROUNDS * 120_000;
 
 const SETTINGS = {
   LOG_LEVEL: 'warn',
@@ -180,82 +182,86 @@ describeEachDatabase('SIGKILL during concurrent registrations and note writes', 
     await server?.dispose();
   });
 
-  it('keeps every acknowledged write, and each unacknowledged one wholly or not at all', async () => {
-    await server.start();
-    const owners = await signUpOwners(server.baseUrl);
-    const registrations = new Map<string, Write>();
-    const notes: NoteWrite[] = [];
-    /** Emails whose login succeeded after the restart, acknowledged or not. */
-    const canLogIn = new Set<string>();
-
-    for (let round = 0; round < ROUNDS; round++) {
-      await writeUntilKilled(server, owners, registrations, notes, round);
-      for (const write of [...registrations.values(), ...notes]) expect(write.refused).toBeUndefined();
+  it(
+    'keeps every acknowledged write, and each unacknowledged one wholly or not at all',
+    async () => {
       await server.start();
+      const owners = await signUpOwners(server.baseUrl);
+      const registrations = new Map<string, Write>();
+      const notes: NoteWrite[] = [];
+      /** Emails whose login succeeded after the restart, acknowledged or not. */
+      const canLogIn = new Set<string>();
 
-      // Access tokens issued before the kill still work: the keys are on disk and nothing was revoked.
-      for (const owner of owners) {
-        const stored = await listNotes(server.baseUrl, owner);
-        const byTitle = new Map(stored.map((item) => [item.title, item]));
-        expect(byTitle.size).toBe(stored.length);
-        for (const note of notes.filter((write) => write.owner === owner)) {
-          const found = byTitle.get(note.title);
-          if (note.acknowledged) {
-            expect(found).toMatchObject({ title: note.title, body: note.body });
-            if (note.id) expect(found!.id).toBe(note.id);
-          } else if (found) {
-            expect(found.body).toBe(note.body);
+      for (let round = 0; round < ROUNDS; round++) {
+        await writeUntilKilled(server, owners, registrations, notes, round);
+        for (const write of [...registrations.values(), ...notes]) expect(write.refused).toBeUndefined();
+        await server.start();
+
+        // Access tokens issued before the kill still work: the keys are on disk and nothing was revoked.
+        for (const owner of owners) {
+          const stored = await listNotes(server.baseUrl, owner);
+          const byTitle = new Map(stored.map((item) => [item.title, item]));
+          expect(byTitle.size).toBe(stored.length);
+          for (const note of notes.filter((write) => write.owner === owner)) {
+            const found = byTitle.get(note.title);
+            if (note.acknowledged) {
+              expect(found).toMatchObject({ title: note.title, body: note.body });
+              if (note.id) expect(found!.id).toBe(note.id);
+            } else if (found) {
+              expect(found.body).toBe(note.body);
+            }
           }
         }
-      }
 
-      // Every email sent so far, acknowledged or not: a user who exists must be able to sign in.
-      const untried = [...registrations.keys()].filter((email) => !canLogIn.has(email));
-      for (const [email, status] of await signInResults(server.baseUrl, untried)) {
-        if (registrations.get(email)!.acknowledged) expect(status).toBe(200);
-        else expect([200, 401]).toContain(status);
-        if (status === 200) canLogIn.add(email);
+        // Every email sent so far, acknowledged or not: a user who exists must be able to sign in.
+        const untried = [...registrations.keys()].filter((email) => !canLogIn.has(email));
+        for (const [email, status] of await signInResults(server.baseUrl, untried)) {
+          if (registrations.get(email)!.acknowledged) expect(status).toBe(200);
+          else expect([200, 401]).toContain(status);
+          if (status === 200) canLogIn.add(email);
+        }
       }
-    }
-    await server.stop();
+      await server.stop();
 
-    const emails = [...registrations.keys()];
-    await server.readDatabase(async (query) => {
-      const users = await query<{ email: string; tokens: number; mails: number }>(
-        `SELECT u.email,
+      const emails = [...registrations.keys()];
+      await server.readDatabase(async (query) => {
+        const users = await query<{ email: string; tokens: number; mails: number }>(
+          `SELECT u.email,
                 (SELECT count(*)::int FROM email_tokens t WHERE t.user_id = u.id AND t.purpose = 'verify_email') AS tokens,
                 (SELECT count(*)::int FROM mail_outbox m WHERE m."to" = u.email AND m.purpose = 'verify_email') AS mails
            FROM users u WHERE u.email = ANY($1::text[])`,
-        [emails],
-      );
-      // Exactly the users who can sign in exist, each with the verification link and email of its registration.
-      expect(users.map((user) => user.email).sort()).toEqual([...canLogIn].sort());
-      for (const user of users) expect(user).toMatchObject({ tokens: 1, mails: 1 });
+          [emails],
+        );
+        // Exactly the users who can sign in exist, each with the verification link and email of its registration.
+        expect(users.map((user) => user.email).sort()).toEqual([...canLogIn].sort());
+        for (const user of users) expect(user).toMatchObject({ tokens: 1, mails: 1 });
 
-      const stored = await query<{ title: string; body: string; copies: number }>(
-        `SELECT title, min(body) AS body, count(*)::int AS copies FROM notes
+        const stored = await query<{ title: string; body: string; copies: number }>(
+          `SELECT title, min(body) AS body, count(*)::int AS copies FROM notes
           WHERE title = ANY($1::text[]) GROUP BY title`,
-        [notes.map((note) => note.title)],
-      );
-      const byTitle = new Map(stored.map((row) => [row.title, row]));
-      for (const note of notes) {
-        const row = byTitle.get(note.title);
-        if (note.acknowledged) expect(row).toBeDefined();
-        if (row) expect(row).toMatchObject({ body: note.body, copies: 1 });
-      }
+          [notes.map((note) => note.title)],
+        );
+        const byTitle = new Map(stored.map((row) => [row.title, row]));
+        for (const note of notes) {
+          const row = byTitle.get(note.title);
+          if (note.acknowledged) expect(row).toBeDefined();
+          if (row) expect(row).toMatchObject({ body: note.body, copies: 1 });
+        }
 
-      if (process.env.CRASH_FIGURES) {
-        const acknowledged = (writes: Write[]) => writes.filter((write) => write.acknowledged).length;
-        const figures = {
-          registrationsSent: registrations.size,
-          registrationsAcknowledged: acknowledged([...registrations.values()]),
-          usersStored: users.length,
-          notesSent: notes.length,
-          notesAcknowledged: acknowledged(notes),
-          notesStored: stored.length,
-        };
-        process.stdout.write(`crash-writes [${kind}] ${JSON.stringify(figures)}\n`);
-      }
-    });
-  }, 240_000);
+        if (process.env.CRASH_FIGURES) {
+          const acknowledged = (writes: Write[]) => writes.filter((write) => write.acknowledged).length;
+          const figures = {
+            registrationsSent: registrations.size,
+            registrationsAcknowledged: acknowledged([...registrations.values()]),
+            usersStored: users.length,
+            notesSent: notes.length,
+            notesAcknowledged: acknowledged(notes),
+            notesStored: stored.length,
+          };
+          process.stdout.write(`crash-writes [${kind}] ${JSON.stringify(figures)}\n`);
+        }
+      });
+    },
+    TIMEOUT,
+  );
 });
