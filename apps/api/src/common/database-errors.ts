@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { QueryFailedError } from 'typeorm';
 
 // Connection-level failures: the database is unreachable or going away, not a bug in a query.
@@ -18,8 +19,16 @@ const UNAVAILABLE_MESSAGES = [
   'Client has encountered a connection error',
 ];
 
+/**
+ * Whether `value` is an Error, from whichever realm made it: Node's own modules raise theirs outside a `vm`
+ * context (Jest runs the app in one), where `instanceof Error` is false for them.
+ */
+export function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  if (!isError(error)) return false;
   const cause = error instanceof QueryFailedError ? (error.driverError as Error & { code?: string }) : error;
   const code = (cause as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)))

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
+import { runInNewContext } from 'node:vm';
 import { QueryFailedError } from 'typeorm';
 import { ErrorBody, HttpErrorFilter } from './http-error.filter';
 
@@ -112,6 +113,21 @@ describe('HttpErrorFilter and the errors the database raises', () => {
     expect(answerTo(new QueryFailedError('SELECT 1', [], lost)).status).toBe(503);
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     expect(answerTo(refused).status).toBe(503);
+  });
+
+  it('answers 503 to a refused connection whose Error comes from another realm, as Node raises it under Jest', () => {
+    const refused = runInNewContext(
+      "Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })",
+    ) as unknown;
+    expect(refused instanceof Error).toBe(false);
+    expect(answerTo(refused)).toEqual({
+      status: 503,
+      body: {
+        statusCode: 503,
+        message: 'the service is temporarily unavailable',
+        error: 'Service Unavailable',
+      },
+    });
   });
 
   it('answers any other database error with a bare 500', async () => {

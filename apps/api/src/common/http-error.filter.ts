@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { isDatabaseUnavailable, refusedWrite } from './database-errors';
+import { isDatabaseUnavailable, isError, refusedWrite } from './database-errors';
 
 export interface ErrorBody {
   statusCode: number;
@@ -74,6 +74,6 @@ export class HttpErrorFilter implements ExceptionFilter {
 
 /** What an error may put in the log: its kind, message and stack, never the query parameters it carries. */
 function summarize(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: String(error) };
+  if (!isError(error)) return { message: String(error) };
   return { type: error.name, message: error.message, stack: error.stack };
 }
