@@ -5,7 +5,9 @@ import { Client } from 'pg';
 type Subscriber = { onMessage: (payload: string) => void; onReconnect: () => void };
 
 const FIRST_RETRY_MS = 250;
-const LAST_RETRY_MS = 5000;
+// Revocations must reach every instance within 2 s, also those made the moment a restarted server is back: a retry
+// at least every second keeps that (a 5 s ceiling let a revocation wait for the next periodic reload).
+const LAST_RETRY_MS = 1000;
 // A connection can die without a word (a NAT or firewall dropping it, a host gone): TCP keep-alive notices only
 // after many minutes. A no-op round trip every few seconds, with a deadline, notices within seconds.
 const PROBE_INTERVAL_MS = 3000;
