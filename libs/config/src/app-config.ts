@@ -94,6 +94,11 @@ export abstract class AppConfig {
     readonly from: string;
     /** Seconds after its creation when an undelivered message is given up (MAIL_GIVE_UP). */
     readonly giveUpAfter: number;
+    /**
+     * Seconds a claimed message is reserved for the instance sending it (MAIL_SEND_LEASE); after a crash, how long
+     * the message it was sending waits before another attempt.
+     */
+    readonly sendLease: number;
   };
   declare readonly recovery: {
     /** Seconds a verification link lives (EMAIL_VERIFICATION_TTL). */

@@ -223,6 +223,7 @@ describe('loadConfig: mail', () => {
       smtpUrl: undefined,
       from: 'Gatehouse <no-reply@localhost>',
       giveUpAfter: 86400,
+      sendLease: 60,
     });
   });
 
@@ -255,6 +256,11 @@ describe('loadConfig: mail', () => {
     const config = loadConfig({ MAIL_FROM: 'Acme Accounts <accounts@acme.test>', MAIL_GIVE_UP: '2h' });
     expect(config.mail).toMatchObject({ from: 'Acme Accounts <accounts@acme.test>', giveUpAfter: 7200 });
     expect(loadConfig({ MAIL_FROM: 'accounts@acme.test' }).mail.from).toBe('accounts@acme.test');
+  });
+
+  it('reads MAIL_SEND_LEASE, refusing one under a second', () => {
+    expect(loadConfig({ MAIL_SEND_LEASE: '2m' }).mail.sendLease).toBe(120);
+    expect(() => loadConfig({ MAIL_SEND_LEASE: '0' })).toThrow(/MAIL_SEND_LEASE/);
   });
 
   it.each([

@@ -6,12 +6,13 @@ const FROM_PATTERN = /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/
 
 /**
  * SMTP_URL (`smtp://user:pass@host:587`, STARTTLS when offered, or `smtps://…:465`; unset: `.eml` files under
- * DATA_DIR/outbox, refused in production), MAIL_FROM, and MAIL_GIVE_UP: how long an undelivered message is retried.
+ * DATA_DIR/outbox, refused in production), MAIL_FROM, MAIL_GIVE_UP: how long an undelivered message is retried,
+ * and MAIL_SEND_LEASE: how long a message being sent is reserved for its sender.
  */
 export function readMail(
   env: EnvReader,
   production: boolean,
-): { smtpUrl?: string; from: string; giveUpAfter: number } {
+): { smtpUrl?: string; from: string; giveUpAfter: number; sendLease: number } {
   const smtpUrl = env.url('SMTP_URL', ['smtp:', 'smtps:'], true);
   if (production && env.raw('SMTP_URL') === undefined) {
     env.fail('SMTP_URL', 'must be set with NODE_ENV=production (mail cannot be left in files)', undefined);
@@ -28,5 +29,10 @@ export function readMail(
       undefined,
     );
   }
-  return { smtpUrl, from, giveUpAfter: env.duration('MAIL_GIVE_UP', 24 * 3600, 60) };
+  return {
+    smtpUrl,
+    from,
+    giveUpAfter: env.duration('MAIL_GIVE_UP', 24 * 3600, 60),
+    sendLease: env.duration('MAIL_SEND_LEASE', 60, 1),
+  };
 }

@@ -7,7 +7,9 @@ import { retryDelaySeconds } from '../retry-delay';
 import { MAIL_CHANNEL } from './mail-channel';
 import { ClaimedMail, OutboxStore } from './outbox-store';
 
-const BATCH_SIZE = 5;
+// One at a time: a lease covers one send. Rows claimed behind a slow send would outlive their lease (and be sent
+// by another instance too), and a crash would strand every one of them until it ran out.
+const BATCH_SIZE = 1;
 // The safety net behind the wake-ups: a missed NOTIFY or a retry coming due is noticed within this.
 const POLL_INTERVAL_MS = 5_000;
 // After a message is queued: long enough for the queuing transaction to have committed, usually.

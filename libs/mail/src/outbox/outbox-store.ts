@@ -4,9 +4,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DeliverableMail } from '../delivery/mail-delivery';
 
-/** How long a claimed message is left to its claimer before another instance may try it. */
-const LEASE_SECONDS = 60;
-
 export type ClaimedMail = DeliverableMail & { attempts: number };
 export type GivenUpMail = { id: string; purpose: string; attempts: number };
 
@@ -29,7 +26,8 @@ export class OutboxStore {
 
   /**
    * Takes up to `limit` due messages for this instance: rows another instance is claiming are skipped, not waited
-   * for, and each claimed row is leased (its next attempt pushed past the send) so nobody else takes it meanwhile.
+   * for, and each claimed row is leased for MAIL_SEND_LEASE (its next attempt pushed past the send) so nobody else
+   * takes it meanwhile.
    */
   async claim(limit: number): Promise<ClaimedMail[]> {
     const [rows] = await this.dataSource.query<[ClaimedMail[], number]>(
@@ -38,7 +36,7 @@ export class OutboxStore {
           SELECT id FROM mail_outbox WHERE ${LIVE} AND next_attempt_at <= now()
            ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
         RETURNING id, "to", subject, text, html, purpose, attempts`,
-      [this.config.mail.giveUpAfter, limit, LEASE_SECONDS],
+      [this.config.mail.giveUpAfter, limit, this.config.mail.sendLease],
     );
     return rows;
   }
