@@ -180,6 +180,21 @@ describeEachDatabase('the mail outbox', (kind) => {
     expect(sent).toMatchObject({ attempts: 3, text: '', subject: '' });
   });
 
+  it('sends a retry with the Message-ID of the first attempt: the row id at the MAIL_FROM domain', async () => {
+    const mail = message();
+    const held = mailbox.holdNext();
+    await queue(app, mail);
+    const first = await held;
+    // The server had the whole message and still said no: the sender must try again, as the same message.
+    first.refuse();
+    const received = await mailbox.waitFor(addressedTo(mail.to), 12_000);
+    const row = await rowWhen(mail.to, (r) => r.sent_at !== null, 3000, 'the row marked sent');
+    expect(first.message.messageId).toBe(`<${row.id}@localhost>`);
+    expect(received.messageId).toBe(first.message.messageId);
+    expect(row.attempts).toBe(2);
+    expect(mailbox.messages.filter(addressedTo(mail.to))).toHaveLength(1);
+  });
+
   it('gives up, and wipes, a message whose token expired or that outlived MAIL_GIVE_UP', async () => {
     mailbox.refuseAll(true);
     const expiring = message({ purpose: 'password_reset', expiresAt: new Date(Date.now() + 1500) });

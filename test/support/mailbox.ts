@@ -4,6 +4,21 @@ import { SMTPServer, SMTPServerDataStream } from 'smtp-server';
 
 type Waiter = { predicate: (message: ParsedMail) => boolean; resolve: (message: ParsedMail) => void };
 
+/**
+ * A message whose final dot has arrived and whose answer is held back: the client is still waiting to hear
+ * whether it was accepted. `dropped` resolves if the client goes away first: then it never was.
+ */
+export type HeldMessage = {
+  readonly message: ParsedMail;
+  /** Answers 250: the message counts as received from now on. */
+  accept(): void;
+  /** Answers with a temporary failure (451): the client must try again. */
+  refuse(): void;
+  readonly dropped: Promise<void>;
+};
+
+type PendingHold = { resolve: (held: HeldMessage) => void };
+
 /** An SMTP reply with a code, as smtp-server sends it back to the client. */
 function smtpError(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
@@ -19,6 +34,8 @@ export class TestMailbox {
   private server?: SMTPServer;
   private refusing = false;
   private waiters: Waiter[] = [];
+  private pendingHold?: PendingHold;
+  private readonly closedSessions = new Map<string, () => void>();
 
   private constructor(private port: number) {}
 
@@ -35,6 +52,25 @@ export class TestMailbox {
   /** While on, every MAIL FROM and RCPT TO is answered 451, as a mail server in trouble would. */
   refuseAll(on: boolean): void {
     this.refusing = on;
+  }
+
+  /**
+   * Holds the answer to the next message that arrives (see HeldMessage); resolves once it has. Messages after it
+   * are answered as usual.
+   */
+  holdNext(timeoutMs = 15_000): Promise<HeldMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingHold = undefined;
+        reject(new Error(`no message to hold within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingHold = {
+        resolve: (held) => {
+          clearTimeout(timer);
+          resolve(held);
+        },
+      };
+    });
   }
 
   /** The first message (already received or still to come) that matches; rejects after `timeoutMs`. */
@@ -81,7 +117,11 @@ export class TestMailbox {
         callback(this.refusing ? smtpError(451, 'Try again later') : null),
       onRcptTo: (_address, _session, callback) =>
         callback(this.refusing ? smtpError(451, 'Try again later') : null),
-      onData: (stream, _session, callback) => this.receive(stream, callback),
+      onData: (stream, session, callback) => this.receive(stream, session.id, callback),
+      onClose: (session) => {
+        this.closedSessions.get(session.id)?.();
+        this.closedSessions.delete(session.id);
+      },
     });
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -94,16 +134,39 @@ export class TestMailbox {
     });
   }
 
-  private receive(stream: SMTPServerDataStream, callback: (error?: Error | null) => void): void {
+  private receive(
+    stream: SMTPServerDataStream,
+    sessionId: string,
+    callback: (error?: Error | null) => void,
+  ): void {
     simpleParser(stream).then(
       (message) => {
-        this.messages.push(message);
-        const ready = this.waiters.filter((waiter) => waiter.predicate(message));
-        this.waiters = this.waiters.filter((waiter) => !ready.includes(waiter));
-        for (const waiter of ready) waiter.resolve(message);
-        callback();
+        const hold = this.pendingHold;
+        if (!hold) {
+          this.accept(message);
+          callback();
+          return;
+        }
+        this.pendingHold = undefined;
+        const dropped = new Promise<void>((resolve) => this.closedSessions.set(sessionId, resolve));
+        hold.resolve({
+          message,
+          accept: () => {
+            this.accept(message);
+            callback();
+          },
+          refuse: () => callback(smtpError(451, 'Try again later')),
+          dropped,
+        });
       },
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
     );
+  }
+
+  private accept(message: ParsedMail): void {
+    this.messages.push(message);
+    const ready = this.waiters.filter((waiter) => waiter.predicate(message));
+    this.waiters = this.waiters.filter((waiter) => !ready.includes(waiter));
+    for (const waiter of ready) waiter.resolve(message);
   }
 }

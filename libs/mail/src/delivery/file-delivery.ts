@@ -13,14 +13,14 @@ export class FileDelivery extends MailDelivery {
 
   constructor(
     private readonly directory: string,
-    from: string,
+    private readonly from: string,
   ) {
     super();
     this.transport = createTransport({ streamTransport: true, buffer: true, newline: 'unix' }, { from });
   }
 
   async deliver(message: DeliverableMail): Promise<string> {
-    const info: { message?: unknown } = await this.transport.sendMail(messageFields(message));
+    const info: { message?: unknown } = await this.transport.sendMail(messageFields(message, this.from));
     if (!Buffer.isBuffer(info.message)) throw new Error('the stream transport gave no buffer');
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const name = `${stamp}-${message.purpose.replace(/[^A-Za-z0-9_-]/g, '_')}-${message.id}.eml`;

@@ -16,7 +16,10 @@ export class SmtpDelivery extends MailDelivery implements OnApplicationShutdown 
   private readonly transport: Transporter;
   private lastCheck?: { at: number; answer: Promise<boolean> };
 
-  constructor(url: string, from: string) {
+  constructor(
+    url: string,
+    private readonly from: string,
+  ) {
     super();
     this.transport = createTransport(
       {
@@ -34,7 +37,7 @@ export class SmtpDelivery extends MailDelivery implements OnApplicationShutdown 
   }
 
   async deliver(message: DeliverableMail): Promise<string> {
-    const info: { messageId?: string } = await this.transport.sendMail(messageFields(message));
+    const info: { messageId?: string } = await this.transport.sendMail(messageFields(message, this.from));
     return `accepted by the SMTP server as ${info.messageId ?? 'a message without an id'}`;
   }
 
