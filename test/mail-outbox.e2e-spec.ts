@@ -286,6 +286,27 @@ describeEachDatabase('the mail outbox', (kind) => {
     });
   }
 
+  if (kind === 'postgres') {
+    it('sends each message once with two instances even when sends take longer than a batch would be leased', async () => {
+      // Each send takes ~0.8 s against a 3 s lease: only a lease taken per message covers its send.
+      await app.restart({ MAIL_SEND_LEASE: '3s' });
+      const peer = await TestApp.startPeer(app);
+      started.push(peer);
+      mailbox.delayAnswers(800);
+      try {
+        const batch = Array.from({ length: 12 }, (_, i) => message({ subject: `Slow ${i}` }));
+        await Promise.all(batch.map((mail) => queue(app, mail)));
+        await Promise.all(batch.map((mail) => mailbox.waitFor(addressedTo(mail.to), 30_000)));
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        const counts = batch.map((mail) => mailbox.messages.filter(addressedTo(mail.to)).length);
+        expect(counts).toEqual(batch.map(() => 1));
+      } finally {
+        mailbox.delayAnswers(0);
+        await peer.stop();
+      }
+    });
+  }
+
   it('never writes a message text, link or token to a log line', () => {
     expect(tokens.length).toBeGreaterThan(5);
     const leaks = logLines().filter((line) => tokens.some((token) => line.includes(token)));

@@ -35,6 +35,7 @@ export class TestMailbox {
   private refusing = false;
   private waiters: Waiter[] = [];
   private pendingHold?: PendingHold;
+  private answerDelayMs = 0;
   private readonly closedSessions = new Map<string, () => void>();
 
   private constructor(private port: number) {}
@@ -52,6 +53,11 @@ export class TestMailbox {
   /** While on, every MAIL FROM and RCPT TO is answered 451, as a mail server in trouble would. */
   refuseAll(on: boolean): void {
     this.refusing = on;
+  }
+
+  /** Answers each message only this long after its final dot, as a slow or distant server would. */
+  delayAnswers(ms: number): void {
+    this.answerDelayMs = ms;
   }
 
   /**
@@ -143,8 +149,10 @@ export class TestMailbox {
       (message) => {
         const hold = this.pendingHold;
         if (!hold) {
-          this.accept(message);
-          callback();
+          setTimeout(() => {
+            this.accept(message);
+            callback();
+          }, this.answerDelayMs);
           return;
         }
         this.pendingHold = undefined;
