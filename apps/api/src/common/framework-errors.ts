@@ -4,7 +4,8 @@ import { ErrorBody, reasonPhrase } from './http-error.filter';
 /** What the client is told for the errors Fastify's router raises before any Nest code runs. */
 const ANSWERS: Record<string, { status: number; message: string }> = {
   FST_ERR_BAD_URL: { status: 400, message: 'the URL is malformed' },
-  FST_ERR_MAX_PARAM_LENGTH: { status: 414, message: 'a path parameter is too long' },
+  // 400, not Fastify's 414: the contract answers a malformed id with 400, however it is malformed.
+  FST_ERR_MAX_PARAM_LENGTH: { status: 400, message: 'a path parameter is too long' },
 };
 
 /**
