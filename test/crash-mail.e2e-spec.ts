@@ -9,6 +9,7 @@ import { PASSWORD } from './support/auth-client';
 import { DatabaseKind, describeEachDatabase, serverUrl } from './support/databases';
 import { HeldMessage, TestMailbox } from './support/mailbox';
 import { ServerProcess, freePort } from './support/server-process';
+import { adminQuery } from './support/test-app';
 
 type OutboxRow = {
   id: string;
@@ -38,16 +39,6 @@ async function until(probe: () => boolean, timeoutMs: number, what: string): Pro
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * The real server process, killed with SIGKILL while mail waits in its outbox or is on the wire, and started again

@@ -1,22 +1,17 @@
-import { CrashableServer } from './support/crashable-server';
+import {
+  CRASH_ROUNDS,
+  CRASH_SETTINGS,
+  CRASH_TEST_TIMEOUT,
+  CrashableServer,
+} from './support/crashable-server';
 import { PASSWORD, decodeJwt, uniqueEmail } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 
 const CHAINS = 32;
 /** Answers to collect before each kill; the kill then lands with up to one request per chain in flight. */
 const REFRESHES_BEFORE_KILL = 300;
-/** Kill-and-restart rounds; CRASH_ROUNDS=10 runs a longer variant. */
-const ROUNDS = Math.max(1, Number(process.env.CRASH_ROUNDS ?? 1));
-// Two server starts a round, each slow on a busy machine.
-const TIMEOUT = 120_000 + ROUNDS * 120_000;
-
 const SETTINGS = {
-  LOG_LEVEL: 'warn',
-  PASSWORD_MIN_LENGTH: '15',
-  THROTTLE_LOGIN_LIMIT: '100000',
-  THROTTLE_REGISTER_LIMIT: '100000',
-  THROTTLE_REFRESH_LIMIT: '100000',
-  THROTTLE_PUBLIC_LIMIT: '100000',
+  ...CRASH_SETTINGS,
   // The longest window there is, so a restart on this slow machine always fits inside it.
   REFRESH_REUSE_GRACE_SECONDS: '300',
 };
@@ -160,7 +155,7 @@ describeEachDatabase('SIGKILL during concurrent refreshes', (kind) => {
       /** Per lost answer: the token id the restarted server re-issued, and the token presented. */
       const reissued: { tokenId: string; parentId: string; killedAt: number }[] = [];
 
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = 0; round < CRASH_ROUNDS; round++) {
         const answeredBefore = figures.answered;
         const killedAt = await refreshUntilKilled(server, chains, figures);
         for (const chain of chains) expect(chain.unexpected).toEqual([]);
@@ -254,6 +249,6 @@ describeEachDatabase('SIGKILL during concurrent refreshes', (kind) => {
       if (process.env.CRASH_FIGURES)
         process.stdout.write(`crash-refresh [${kind}] ${JSON.stringify(figures)}\n`);
     },
-    TIMEOUT,
+    CRASH_TEST_TIMEOUT,
   );
 });

@@ -1,4 +1,9 @@
-import { CrashableServer } from './support/crashable-server';
+import {
+  CRASH_ROUNDS,
+  CRASH_SETTINGS,
+  CRASH_TEST_TIMEOUT,
+  CrashableServer,
+} from './support/crashable-server';
 import { PASSWORD, uniqueEmail } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
 
@@ -7,20 +12,6 @@ const REGISTERING_CLIENTS = 4;
 /** The kill comes once this many writes are acknowledged, registrations among them. */
 const NOTES_BEFORE_KILL = 100;
 const REGISTRATIONS_BEFORE_KILL = 6;
-/** Kill-and-restart rounds; CRASH_ROUNDS=10 runs a longer variant. */
-const ROUNDS = Math.max(1, Number(process.env.CRASH_ROUNDS ?? 1));
-// Two server starts a round, each slow on a busy machine.
-const TIMEOUT = 120_000 + ROUNDS * 120_000;
-
-const SETTINGS = {
-  LOG_LEVEL: 'warn',
-  PASSWORD_MIN_LENGTH: '15',
-  THROTTLE_LOGIN_LIMIT: '100000',
-  THROTTLE_REGISTER_LIMIT: '100000',
-  THROTTLE_REFRESH_LIMIT: '100000',
-  THROTTLE_PUBLIC_LIMIT: '100000',
-};
-
 /** What a client knows of one write: whether a 2xx came back for it. */
 interface Write {
   acknowledged: boolean;
@@ -176,7 +167,7 @@ describeEachDatabase('SIGKILL during concurrent registrations and note writes', 
   let server: CrashableServer;
 
   beforeAll(async () => {
-    server = await CrashableServer.create(kind, SETTINGS);
+    server = await CrashableServer.create(kind, CRASH_SETTINGS);
   });
   afterAll(async () => {
     await server?.dispose();
@@ -192,7 +183,7 @@ describeEachDatabase('SIGKILL during concurrent registrations and note writes', 
       /** Emails whose login succeeded after the restart, acknowledged or not. */
       const canLogIn = new Set<string>();
 
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = 0; round < CRASH_ROUNDS; round++) {
         await writeUntilKilled(server, owners, registrations, notes, round);
         for (const write of [...registrations.values(), ...notes]) expect(write.refused).toBeUndefined();
         await server.start();
@@ -262,6 +253,6 @@ describeEachDatabase('SIGKILL during concurrent registrations and note writes', 
         }
       });
     },
-    TIMEOUT,
+    CRASH_TEST_TIMEOUT,
   );
 });

@@ -8,6 +8,21 @@ import { DatabaseKind, serverUrl } from './databases';
 import { ServerProcess, freePort } from './server-process';
 import { adminQuery, dropDatabase } from './test-app';
 
+/** Kill-and-restart rounds per crash test; CRASH_ROUNDS=10 runs a longer variant. */
+export const CRASH_ROUNDS = Math.max(1, Number(process.env.CRASH_ROUNDS ?? 1));
+/** Two server starts a round, each slow on a busy machine. */
+export const CRASH_TEST_TIMEOUT = 120_000 + CRASH_ROUNDS * 120_000;
+
+/** Settings every crash test runs with: quiet logs, and limits that many writes from one address never reach. */
+export const CRASH_SETTINGS: Readonly<Record<string, string>> = {
+  LOG_LEVEL: 'warn',
+  PASSWORD_MIN_LENGTH: '15',
+  THROTTLE_LOGIN_LIMIT: '100000',
+  THROTTLE_REGISTER_LIMIT: '100000',
+  THROTTLE_REFRESH_LIMIT: '100000',
+  THROTTLE_PUBLIC_LIMIT: '100000',
+};
+
 /** A query on a database opened by the test itself. */
 export type Query = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
 
