@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DatabaseKind, serverUrl } from './databases';
+import { copyPgliteTemplate } from './pglite-template';
 import { ServerProcess, freePort } from './server-process';
 import { adminQuery, dropDatabase } from './test-app';
 
@@ -50,6 +51,8 @@ export class CrashableServer {
     if (kind === 'postgres') {
       databaseName = `gatehouse_test_${randomUUID().replace(/-/g, '')}`;
       await adminQuery(`CREATE DATABASE "${databaseName}"`);
+    } else {
+      await copyPgliteTemplate(join(dataDir, 'pgdata'));
     }
     return new CrashableServer(kind, await freePort(), dataDir, databaseName, settings);
   }

@@ -11,6 +11,7 @@ import TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../apps/api/src/app.factory';
 import { DatabaseKind, serverUrl } from './databases';
+import { copyPgliteTemplate } from './pglite-template';
 import { TcpProxy } from './tcp-proxy';
 
 export type Env = Record<string, string | undefined>;
@@ -99,6 +100,8 @@ export class TestApp {
         testApp.proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
         await testApp.proxy.start();
       }
+    } else {
+      await copyPgliteTemplate(join(testApp.dataDir, 'pgdata'));
     }
     await testApp.boot();
     return testApp;
