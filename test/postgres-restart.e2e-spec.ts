@@ -1,4 +1,5 @@
-// A real PostgreSQL server restart (`pg_ctlcluster … restart -m fast`) while two instances serve load. On PGlite
+// A real PostgreSQL server restart (`pg_ctlcluster … restart -m fast`) while two instances serve load, on a cluster
+// made for this suite (so that the suites running beside it keep their server). On PGlite
 // there is no server to restart: test/outage.e2e-spec.ts covers the embedded database closing under the app. Without
 // a server, this file checks only that the embedded database comes back with its process.
 import { Response } from 'supertest';
@@ -6,10 +7,10 @@ import { login, LoggedIn, me, refresh, signUp } from './support/auth-client';
 import { serverUrl } from './support/databases';
 import {
   acceptsConnections,
-  Cluster,
-  clusterServing,
   controlCluster,
+  createThrowawayCluster,
   ensureRunning,
+  ThrowawayCluster,
   waitUntilAccepting,
 } from './support/postgres-cluster';
 import { LoadSample, SessionLoad } from './support/session-load';
@@ -104,10 +105,9 @@ if (!serverUrl) {
     }, 60_000);
   });
 } else {
-  const server = serverUrl;
-
   describe('a PostgreSQL server restart under load, two instances [PostgreSQL]', () => {
-    let cluster: Cluster | undefined;
+    let cluster: ThrowawayCluster | undefined;
+    let server: string;
     let a: TestApp;
     let b: TestApp;
     let load: SessionLoad | undefined;
@@ -121,9 +121,9 @@ if (!serverUrl) {
       );
 
     beforeAll(async () => {
-      // First, so that a URL no local cluster serves fails with that message, before anything is started.
-      cluster = await clusterServing(server);
-      a = await TestApp.start('postgres');
+      cluster = await createThrowawayCluster();
+      server = cluster.url;
+      a = await TestApp.start('postgres', { serverUrl: server });
       b = await TestApp.startPeer(a);
 
       const clients: { instance: string; app: TestApp; session: LoggedIn }[] = [];
@@ -210,10 +210,11 @@ if (!serverUrl) {
 
     afterAll(async () => {
       await load?.stop();
-      // Whatever failed above, the next suite in this run finds the server up.
+      // Whatever failed above, the apps close on a running server, and their database is dropped.
       if (cluster) await ensureRunning(server, cluster);
       await b?.stop();
       await a?.stop();
+      await cluster?.drop();
     }, 60_000);
 
     it('answers every request during the restart with 200 or 503, none of them slower than the bound', () => {

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { freePort } from './server-process';
 
 const run = promisify(execFile);
-
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** A Debian PostgreSQL cluster (`pg_lsclusters`), which `pg_ctlcluster` can stop, start and restart. */
 export interface Cluster {
@@ -13,40 +14,61 @@ export interface Cluster {
   readonly port: number;
 }
 
+/** A cluster made for one suite, which it may stop and restart while other suites use their own server. */
+export interface ThrowawayCluster extends Cluster {
+  /** A superuser's URL to its maintenance database. */
+  readonly url: string;
+  /** Stops and deletes it. */
+  drop(): Promise<void>;
+}
+
 /**
- * The cluster on this machine that serves `url`, found by its port in `pg_lsclusters -h`. Throws, saying why, when
- * the URL points at another machine or no cluster listens on that port: a restart must hit the server the app uses.
+ * A new cluster of the newest installed PostgreSQL (`pg_createcluster`, as root or the postgres user), listening on
+ * 127.0.0.1 at a free port, with a superuser of its own. Throws, saying why, where the Debian tools cannot make one.
  */
-export async function clusterServing(url: string): Promise<Cluster> {
-  const { hostname, port: portText } = new URL(url);
-  if (!LOCAL_HOSTS.has(hostname)) {
-    throw new Error(
-      `TEST_DATABASE_URL points at ${hostname}; only a cluster on this machine can be restarted`,
-    );
-  }
-  const port = Number(portText || 5432);
-  let listing: string;
+export async function createThrowawayCluster(): Promise<ThrowawayCluster> {
+  let versions: string[];
   try {
-    listing = (await run('pg_lsclusters', ['-h'])).stdout;
+    versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b));
+  } catch {
+    versions = [];
+  }
+  const version = versions.at(-1);
+  if (!version)
+    throw new Error('no PostgreSQL under /usr/lib/postgresql: Debian’s postgresql package makes one');
+  const name = `gatehouse-restart-${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const asOwner = (command: string, args: string[]) =>
+    process.getuid?.() === 0
+      ? run('runuser', ['-u', 'postgres', '--', command, ...args])
+      : run(command, args);
+  try {
+    await run('pg_createcluster', [version, name, '-p', String(port), '--start'], { timeout: 60_000 });
+    await asOwner('psql', [
+      '-q',
+      '-p',
+      String(port),
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      `CREATE ROLE gatehouse_restart LOGIN SUPERUSER PASSWORD '${password}'`,
+    ]);
   } catch (error) {
+    await run('pg_dropcluster', [version, name, '--stop']).catch(() => undefined);
     throw new Error(
-      `pg_lsclusters failed (${String(error)}); it lists the clusters that pg_ctlcluster restarts`,
+      `could not make a PostgreSQL cluster to restart (pg_createcluster, as root): ${String(error)}`,
     );
   }
-  // Columns: version, cluster, port, status, owner, data directory, log file.
-  const clusters = listing
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((columns) => columns.length >= 3)
-    .map(([version, name, listed]) => ({ version, name, port: Number(listed) }));
-  const serving = clusters.find((cluster) => cluster.port === port);
-  if (!serving) {
-    const known = clusters.map((c) => `${c.version}/${c.name} on ${c.port}`).join(', ') || 'none';
-    throw new Error(
-      `no PostgreSQL cluster listens on port ${port} of TEST_DATABASE_URL (pg_lsclusters: ${known})`,
-    );
-  }
-  return serving;
+  return {
+    version,
+    name,
+    port,
+    url: `postgres://gatehouse_restart:${password}@127.0.0.1:${port}/postgres`,
+    drop: async () => {
+      await run('pg_dropcluster', [version, name, '--stop'], { timeout: 60_000 });
+    },
+  };
 }
 
 /** `pg_ctlcluster <version> <name> <action>`, without blocking the event loop the apps under test run on. */

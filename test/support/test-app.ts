@@ -20,6 +20,8 @@ export interface TestAppOptions {
   env?: Env;
   /** PostgreSQL only: reach the server through a TCP relay the test can cut. */
   throughProxy?: boolean;
+  /** PostgreSQL only: another server than TEST_DATABASE_URL's (a suite that restarts its own). */
+  serverUrl?: string;
 }
 
 /** Collects every log line the app writes, for tests that read the logs. */
@@ -32,8 +34,8 @@ class LogCapture extends Writable {
 }
 
 /** Runs one statement on the PostgreSQL server's maintenance database (creating and dropping suites' databases). */
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: serverUrl });
+export async function adminQuery(sql: string, server = serverUrl): Promise<void> {
+  const client = new Client({ connectionString: server });
   await client.connect();
   try {
     await client.query(sql);
@@ -43,11 +45,11 @@ export async function adminQuery(sql: string): Promise<void> {
 }
 
 /** Drops a suite's database once the app's connections have gone; a leftover is reported, not fatal. */
-export async function dropDatabase(name: string): Promise<void> {
+export async function dropDatabase(name: string, server = serverUrl): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 10; attempt++) {
     try {
-      await adminQuery(`DROP DATABASE IF EXISTS "${name}"`);
+      await adminQuery(`DROP DATABASE IF EXISTS "${name}"`, server);
       return;
     } catch (error) {
       // "being accessed by other users": closed connections can take a moment to leave the server.
@@ -77,11 +79,19 @@ export class TestApp {
     private options: TestAppOptions,
   ) {}
 
+  private get server(): string | undefined {
+    return this.options.serverUrl ?? serverUrl;
+  }
+
   /** A second instance of the app on the same PostgreSQL database, with the same keys: as behind a load balancer. */
   static async startPeer(of: TestApp, options: TestAppOptions = {}): Promise<TestApp> {
     if (of.kind !== 'postgres')
       throw new Error('peers share a PostgreSQL server; the embedded database is one process');
-    const peer = new TestApp(of.kind, { ...options, env: { ...of.options.env, ...options.env } });
+    const peer = new TestApp(of.kind, {
+      ...options,
+      serverUrl: of.options.serverUrl,
+      env: { ...of.options.env, ...options.env },
+    });
     rmSync(peer.dataDir, { recursive: true, force: true });
     peer.dataDir = of.dataDir;
     peer.databaseName = of.databaseName;
@@ -94,9 +104,9 @@ export class TestApp {
     const testApp = new TestApp(kind, options);
     if (kind === 'postgres') {
       testApp.databaseName = `gatehouse_test_${randomUUID().replace(/-/g, '')}`;
-      await adminQuery(`CREATE DATABASE "${testApp.databaseName}"`);
+      await adminQuery(`CREATE DATABASE "${testApp.databaseName}"`, testApp.server);
       if (options.throughProxy) {
-        const target = new URL(serverUrl!);
+        const target = new URL(testApp.server!);
         testApp.proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
         await testApp.proxy.start();
       }
@@ -123,7 +133,7 @@ export class TestApp {
       ...this.options.env,
     };
     if (this.kind === 'postgres') {
-      const url = new URL(serverUrl!);
+      const url = new URL(this.server!);
       url.pathname = `/${this.databaseName}`;
       if (this.proxy) {
         url.hostname = '127.0.0.1';
@@ -165,7 +175,7 @@ export class TestApp {
     if (this.app) await this.close();
     if (this.peerOf) return;
     await this.proxy?.cut();
-    if (this.databaseName) await dropDatabase(this.databaseName);
+    if (this.databaseName) await dropDatabase(this.databaseName, this.server);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
