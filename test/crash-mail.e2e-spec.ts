@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { PASSWORD } from './support/auth-client';
 import { DatabaseKind, describeEachDatabase, serverUrl } from './support/databases';
 import { HeldMessage, TestMailbox } from './support/mailbox';
+import { copyPgliteTemplate } from './support/pglite-template';
 import { ServerProcess, freePort } from './support/server-process';
 import { adminQuery } from './support/test-app';
 
@@ -120,6 +121,8 @@ describeEachDatabase('mail through a SIGKILL', (kind: DatabaseKind) => {
     if (kind === 'postgres') {
       await adminQuery(`CREATE DATABASE "${databaseName}"`);
       env.DATABASE_URL = databaseUrl();
+    } else {
+      await copyPgliteTemplate(join(dataDir, 'pgdata'));
     }
   });
 

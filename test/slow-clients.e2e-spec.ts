@@ -3,6 +3,7 @@ import { Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PASSWORD } from './support/auth-client';
+import { copyPgliteTemplate } from './support/pglite-template';
 import { ServerProcess, freePort } from './support/server-process';
 
 /** A raw client socket and the moment the server closed it, with whatever the server wrote first. */
@@ -116,6 +117,7 @@ describe('slow clients', () => {
 
   beforeEach(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-slow-'));
+    await copyPgliteTemplate(join(dataDir, 'pgdata'));
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
     running = [];
