@@ -89,7 +89,7 @@ describeEachDatabase('mail through a SIGKILL', (kind: DatabaseKind) => {
     });
 
   const startServer = async (): Promise<ServerProcess> => {
-    const started = new ServerProcess(env);
+    const started = await ServerProcess.start(env);
     await started.waitUntilHealthy(base, 90_000);
     return started;
   };

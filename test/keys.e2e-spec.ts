@@ -213,7 +213,7 @@ describe('keys that are missing or weak stop the start', () => {
    * background. A start that wrongly succeeds is killed by the timeout and fails the test.
    */
   async function startServer(env: Env): Promise<{ exitCode: number | null; stderr: string }> {
-    const server = new ServerProcess({ PORT: '0', DATA_DIR: dataDir, ...env });
+    const server = await ServerProcess.start({ PORT: '0', DATA_DIR: dataDir, ...env });
     const giveUp = setTimeout(() => server.signal('SIGKILL'), 45_000);
     const { code } = await server.exited;
     clearTimeout(giveUp);

@@ -1183,7 +1183,7 @@ describe('passkeys: WEBAUTHN_RP_ID=127.0.0.1 stops the start', () => {
       APP_URL: 'http://127.0.0.1:4996',
       WEBAUTHN_RP_ID: '127.0.0.1',
     };
-    const server = new ServerProcess(env);
+    const server = await ServerProcess.start(env);
     // A start that wrongly succeeds is killed here, and fails the test.
     const giveUp = setTimeout(() => server.signal('SIGKILL'), 45_000);
     const { code } = await server.exited;

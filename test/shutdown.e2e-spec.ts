@@ -19,7 +19,7 @@ describe('the server process', () => {
   });
 
   it('refuses to start on a wrong setting, naming the variable, with no stack trace', async () => {
-    const server = new ServerProcess({ DATA_DIR: dataDir, PORT: 'eighty', ACCESS_TOKEN_TTL: 'soon' });
+    const server = await ServerProcess.start({ DATA_DIR: dataDir, PORT: 'eighty', ACCESS_TOKEN_TTL: 'soon' });
     const { code } = await server.exited;
     expect(code).toBe(1);
     expect(server.text).toContain('PORT');
@@ -37,7 +37,7 @@ describe('the server process', () => {
       THROTTLE_REGISTER_LIMIT: '1000',
       THROTTLE_LOGIN_LIMIT: '1000',
     };
-    const first = new ServerProcess(env);
+    const first = await ServerProcess.start(env);
     await first.waitUntilHealthy(base);
 
     const emails = Array.from({ length: 16 }, (_, i) => `drain-${i}@example.com`);
@@ -63,7 +63,7 @@ describe('the server process', () => {
     // ...and nothing fails with an error: a request is either served or refused before it was accepted.
     for (const answer of settled) expect([201, 503, 0]).toContain(answer.status);
 
-    const second = new ServerProcess(env);
+    const second = await ServerProcess.start(env);
     await second.waitUntilHealthy(base);
     try {
       for (const email of acknowledged) {

@@ -131,14 +131,19 @@ describe('slow clients', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function start(env: Record<string, string>): ServerProcess {
-    const server = new ServerProcess({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env });
+  async function start(env: Record<string, string>): Promise<ServerProcess> {
+    const server = await ServerProcess.start({
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...env,
+    });
     running.push(server);
     return server;
   }
 
   it('drops a request whose headers or body have not arrived within REQUEST_TIMEOUT', async () => {
-    const server = start({ REQUEST_TIMEOUT: '2s' });
+    const server = await start({ REQUEST_TIMEOUT: '2s' });
     await server.waitUntilHealthy(base);
 
     const openedAt = Date.now();
@@ -158,7 +163,7 @@ describe('slow clients', () => {
   }, 60_000);
 
   it('serves others while slowloris clients trickle a byte a second, and cuts each off at REQUEST_TIMEOUT', async () => {
-    const server = start({ REQUEST_TIMEOUT: '3s' });
+    const server = await start({ REQUEST_TIMEOUT: '3s' });
     await server.waitUntilHealthy(base);
 
     const body = JSON.stringify({ email: 'trickled@example.com', password: PASSWORD });
@@ -221,7 +226,7 @@ describe('slow clients', () => {
   }, 90_000);
 
   it('keeps serving with hundreds of idle kept-alive connections, and closes each after KEEP_ALIVE_TIMEOUT', async () => {
-    const server = start({ KEEP_ALIVE_TIMEOUT: '2s' });
+    const server = await start({ KEEP_ALIVE_TIMEOUT: '2s' });
     await server.waitUntilHealthy(base);
     const request = 'GET /api/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n';
 
@@ -258,7 +263,7 @@ describe('slow clients', () => {
   it('exits within SHUTDOWN_GRACE of SIGTERM with stalled clients connected, keeping what it acknowledged', async () => {
     // The request timeout is longer than the test's patience: only the shutdown grace can free these sockets.
     const env = { SHUTDOWN_GRACE: '2s', REQUEST_TIMEOUT: '60s' };
-    const first = start(env);
+    const first = await start(env);
     await first.waitUntilHealthy(base);
     const email = 'before-shutdown@example.com';
     expect((await post(`${base}/api/auth/register`, { email, password: PASSWORD })).status).toBe(201);
@@ -278,7 +283,7 @@ describe('slow clients', () => {
     expect(first.text).not.toContain('Error happened during shutdown');
     running.splice(running.indexOf(first), 1);
 
-    const second = start(env);
+    const second = await start(env);
     await second.waitUntilHealthy(base);
     expect((await post(`${base}/api/auth/login`, { email, password: PASSWORD })).status).toBe(200);
   }, 120_000);

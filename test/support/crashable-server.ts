@@ -67,7 +67,7 @@ export class CrashableServer {
   /** Starts a server process on the data and waits until it answers its health route. */
   async start(): Promise<ServerProcess> {
     if (this.running) throw new Error('a server is already running on this data');
-    this.running = new ServerProcess({
+    this.running = await ServerProcess.start({
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: String(this.port),

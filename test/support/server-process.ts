@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { serverBuild } from './server-build';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -15,19 +16,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `main.ts` in a child process, as `npm start` runs it (compiled on the fly), with its output collected. */
+/** The compiled `main.ts` in a child process, as `npm start` runs it, with its output collected. */
 export class ServerProcess {
   readonly output: string[] = [];
   private readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(env: Record<string, string | undefined>) {
+  /** Spawns the server with `env` as its whole environment (PATH aside); it may still be starting on return. */
+  static async start(env: Record<string, string | undefined>): Promise<ServerProcess> {
+    return new ServerProcess(await serverBuild(), env);
+  }
+
+  private constructor(build: string, env: Record<string, string | undefined>) {
+    // tsconfig-paths maps the @gatehouse/* imports into the build, as it maps them into the sources for ts-node.
     this.child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')],
+      ['-r', 'tsconfig-paths/register', join(build, 'apps/api/src/main.js')],
       {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+        env: { PATH: process.env.PATH, TS_NODE_BASEURL: build, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
