@@ -10,6 +10,7 @@ export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export { RolesGuard } from './guards/roles.guard';
 export { SameOriginGuard } from './guards/same-origin.guard';
 export { SecurityEvents } from './security-events';
+export { bearerToken } from './strategies/bearer-token';
 export type {
   RoutineEvent,
   SecurityEvent,

@@ -1,3 +1,4 @@
+import { bearerToken } from '@gatehouse/auth';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
@@ -7,7 +8,6 @@ const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8
  * neither the content nor the length of the token leaks through the time a refusal takes.
  */
 export function presentsMetricsToken(header: string | undefined, token: string): boolean {
-  if (header === undefined || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ')
-    return false;
-  return timingSafeEqual(digest(header.slice(7).trim()), digest(token));
+  const presented = bearerToken(header);
+  return presented !== undefined && timingSafeEqual(digest(presented), digest(token));
 }

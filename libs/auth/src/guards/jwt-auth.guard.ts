@@ -5,6 +5,7 @@ import { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { RevocationService } from '../revocation/revocation.service';
 import { ACCESS_STRATEGY } from '../strategies/access-token.strategy';
+import { bearerToken } from '../strategies/bearer-token';
 import { AuthUser } from '../tokens/token-types';
 import { VerifiedTokenCache } from './verified-token-cache';
 
@@ -29,7 +30,7 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
     if (this.reflector.get<boolean | undefined>(IS_PUBLIC, context.getHandler())) return true;
 
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const token = bearerToken(request);
+    const token = bearerToken(request.headers.authorization);
     let user = token === undefined ? undefined : this.verified.get(token);
     if (!user) {
       await super.canActivate(context);
@@ -46,12 +47,6 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
     if (error || !user) throw new UnauthorizedException();
     return user;
   }
-}
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (!header || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
-  return header.slice(7).trim();
 }
 
 /** The `exp` of a token that has just been verified, in milliseconds. */

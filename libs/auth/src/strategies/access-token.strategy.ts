@@ -1,8 +1,10 @@
 import { AppConfig } from '@gatehouse/config';
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import { FastifyRequest } from 'fastify';
 import { decode } from 'jsonwebtoken';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-jwt';
+import { bearerToken } from './bearer-token';
 import { KeyCallback, keyForJwt } from './key-callback';
 import { KeyService } from '../keys/key.service';
 import { ACCESS_TOKEN_TYPE, AuthMethod, AuthUser } from '../tokens/token-types';
@@ -26,7 +28,7 @@ interface AccessPayload {
 export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRATEGY) {
   constructor(config: AppConfig, keys: KeyService) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: (request: FastifyRequest) => bearerToken(request.headers.authorization) ?? null,
       issuer: config.tokens.issuer,
       audience: config.tokens.accessAudience,
       algorithms: ['ES256', 'ES384', 'ES512', 'RS256'],
