@@ -55,6 +55,7 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
   const knownIds: string[] = [];
   const statuses = new Map<number, number>();
   let sent = 0;
+  let lateAnswersSentAgain = 0;
 
   beforeAll(async () => {
     app = await TestApp.start(kind, {
@@ -129,8 +130,16 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
   async function fuzz(operation: Operation, schemas: SchemaArbitraries): Promise<string | undefined> {
     const property = fc.asyncProperty(requestsFor(operation, schemas, knownIds), async (generated) => {
       const { request, usedLive } = await withLiveCredentials(generated);
-      const answer = await send(port, request, DEADLINE_MS * 2);
+      let answer = await send(port, request, DEADLINE_MS * 2);
       sent += 1;
+      if (answer.status !== undefined && answer.elapsedMs > DEADLINE_MS) {
+        // Two test files share the machine's cores, and a stall of the whole machine makes one answer late once;
+        // a route that is slow by its own code (a pattern that backtracks, a hash of a huge input) is slow again.
+        const again = await send(port, request, DEADLINE_MS * 2);
+        sent += 1;
+        lateAnswersSentAgain += 1;
+        if (again.status !== undefined) answer = { ...answer, elapsedMs: again.elapsedMs };
+      }
       statuses.set(answer.status ?? 0, (statuses.get(answer.status ?? 0) ?? 0) + 1);
       adoptRotation(answer);
       if (usedLive && answer.status === 401) stale = true;
@@ -171,7 +180,8 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
       }
       process.stdout.write(
         `fuzz [${kind}]: ${operations.length} operations, ${sent} requests (seed ${SEED}, ${RUNS} runs each); ` +
-          `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}\n`,
+          `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}, ` +
+          `${lateAnswersSentAgain} late answers sent again\n`,
       );
       expect(failures).toEqual([]);
     },
