@@ -246,8 +246,7 @@ describeEachDatabase('SIGKILL during concurrent refreshes', (kind) => {
         expect(sessions.map((session) => session.id).sort()).toEqual([...sessionIds].sort());
         for (const session of sessions) expect(session.revoked_at).toBeNull();
       });
-      if (process.env.CRASH_FIGURES)
-        process.stdout.write(`crash-refresh [${kind}] ${JSON.stringify(figures)}\n`);
+      process.stdout.write(`crash-refresh [${kind}] ${JSON.stringify(figures)}\n`);
     },
     CRASH_TEST_TIMEOUT,
   );

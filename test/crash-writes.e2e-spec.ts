@@ -239,18 +239,16 @@ describeEachDatabase('SIGKILL during concurrent registrations and note writes', 
           if (row) expect(row).toMatchObject({ body: note.body, copies: 1 });
         }
 
-        if (process.env.CRASH_FIGURES) {
-          const acknowledged = (writes: Write[]) => writes.filter((write) => write.acknowledged).length;
-          const figures = {
-            registrationsSent: registrations.size,
-            registrationsAcknowledged: acknowledged([...registrations.values()]),
-            usersStored: users.length,
-            notesSent: notes.length,
-            notesAcknowledged: acknowledged(notes),
-            notesStored: stored.length,
-          };
-          process.stdout.write(`crash-writes [${kind}] ${JSON.stringify(figures)}\n`);
-        }
+        const acknowledged = (writes: Write[]) => writes.filter((write) => write.acknowledged).length;
+        const figures = {
+          registrationsSent: registrations.size,
+          registrationsAcknowledged: acknowledged([...registrations.values()]),
+          usersStored: users.length,
+          notesSent: notes.length,
+          notesAcknowledged: acknowledged(notes),
+          notesStored: stored.length,
+        };
+        process.stdout.write(`crash-writes [${kind}] ${JSON.stringify(figures)}\n`);
       });
     },
     CRASH_TEST_TIMEOUT,
