@@ -1,23 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { madeOnce } from './made-once';
 
 const ROOT = join(__dirname, '..', '..');
 // Under node_modules, so that the compiled files find the packages as the sources do.
 const CACHE = join(ROOT, 'node_modules', '.cache', 'gatehouse-server');
-const READY = '.gatehouse-build-ready';
 const SOURCES = ['apps', 'libs'];
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -61,36 +51,29 @@ let built: Promise<string> | undefined;
  * Concurrent test workers may both build: the first rename wins and the other's copy is dropped.
  */
 export function serverBuild(): Promise<string> {
-  built ??= (async () => {
+  built ??= (() => {
     const hash = sourceHash();
     const target = join(CACHE, hash);
-    if (existsSync(join(target, READY))) return target;
     mkdirSync(CACHE, { recursive: true });
     pruneOldBuilds(hash);
-    const building = mkdtempSync(`${target}-building-`);
-    await promisify(execFile)(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/typescript/bin/tsc'),
-        ...[
-          '-p',
-          join(ROOT, 'tsconfig.build.json'),
-          '--outDir',
-          building,
-          '--noCheck',
-          '--sourceMap',
-          'false',
+    return madeOnce(target, async (building) => {
+      await promisify(execFile)(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/typescript/bin/tsc'),
+          ...[
+            '-p',
+            join(ROOT, 'tsconfig.build.json'),
+            '--outDir',
+            building,
+            '--noCheck',
+            '--sourceMap',
+            'false',
+          ],
         ],
-      ],
-      { cwd: ROOT },
-    );
-    writeFileSync(join(building, READY), '');
-    try {
-      renameSync(building, target);
-    } catch {
-      rmSync(building, { recursive: true, force: true });
-    }
-    return target;
+        { cwd: ROOT },
+      );
+    });
   })();
   return built;
 }
