@@ -11,6 +11,7 @@ const CACHE = join(ROOT, 'node_modules', '.cache', 'gatehouse-server');
 const SOURCES = ['apps', 'libs'];
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
 const DAY_MS = 24 * 60 * 60 * 1000;
+const run = promisify(execFile);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -57,22 +58,10 @@ export function serverBuild(): Promise<string> {
     mkdirSync(CACHE, { recursive: true });
     pruneOldBuilds(hash);
     return madeOnce(target, async (building) => {
-      await promisify(execFile)(
-        process.execPath,
-        [
-          join(ROOT, 'node_modules/typescript/bin/tsc'),
-          ...[
-            '-p',
-            join(ROOT, 'tsconfig.build.json'),
-            '--outDir',
-            building,
-            '--noCheck',
-            '--sourceMap',
-            'false',
-          ],
-        ],
-        { cwd: ROOT },
-      );
+      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+      const config = join(ROOT, 'tsconfig.build.json');
+      const options = ['--outDir', building, '--noCheck', '--sourceMap', 'false'];
+      await run(process.execPath, [tsc, '-p', config, ...options], { cwd: ROOT });
     });
   })();
   return built;
