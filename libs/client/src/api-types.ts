@@ -286,6 +286,16 @@ export interface PasskeyLoginDto {
   credential: AuthenticationCredentialDto;
 }
 
+export interface ReauthenticateDto {
+  /** the account password */
+  password?: string;
+  /** A code from the authenticator app */
+  code?: string;
+  /** A recovery code */
+  recoveryCode?: string;
+  credential?: AuthenticationCredentialDto;
+}
+
 export interface UpdateMeDto {
   displayName: string | null;
 }
