@@ -17,8 +17,15 @@ import {
   UserDto,
 } from '@gatehouse/client';
 import qrcode from 'qrcode-generator';
+import { askForProof } from './reauth-dialog';
 
-const client = new GatehouseClient({ autoRefresh: true });
+const client: GatehouseClient = new GatehouseClient({
+  autoRefresh: true,
+  // A route that wants a recent sign-in asks for the password, a code or a passkey, then goes on. A session that
+  // lacks the second factor is not asked here: the page tells the user to sign in again with it.
+  onReauthenticationRequired: (request) =>
+    request.secondFactor ? Promise.resolve(null) : askForProof(request, passkeysOnOffer()),
+});
 
 function element<T extends HTMLElement = HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -120,10 +127,25 @@ function make<K extends keyof HTMLElementTagNameMap>(
 /** An error whose message is already the sentence to show. */
 class Explained extends Error {}
 
+/** The server's 403 for a change that needs a verified address first (a passkey, a provider, two-factor). */
+const EMAIL_NOT_VERIFIED = /email not verified/i;
+
+/** The sentence for an `ApiError` whose cause the page can name; undefined for the server's own words. */
+function explainApiError(error: ApiError): string | undefined {
+  if (error.status === 403 && EMAIL_NOT_VERIFIED.test(error.message)) {
+    return 'Confirm your email address first: open the link we sent you (or send a new one with “Send the link again”), then try again.';
+  }
+  if (error.needsReauthentication && !error.needsSecondFactor) {
+    return 'Nothing was changed: this needs you to confirm who you are (your password, a code or a passkey).';
+  }
+  return undefined;
+}
+
 function showError(error: unknown): void {
   const message =
     error instanceof ApiError
-      ? (error.body ? [error.body.message].flat().join('; ') : error.message) || error.message
+      ? (explainApiError(error) ??
+        ((error.body ? [error.body.message].flat().join('; ') : error.message) || error.message))
       : error instanceof Explained
         ? error.message
         : error instanceof Error
@@ -152,6 +174,7 @@ const REFRESH_REASONS: Record<RefreshReason, string> = {
   scheduled: 'shortly before expiry',
   expiring: 'shortly before expiry, on a request',
   unauthorized: 'after a 401',
+  reauthenticated: 'after you confirmed who you are',
 };
 
 const LOGOUT_REASONS: Record<Extract<ClientEvent, { type: 'logout' }>['reason'], string> = {
@@ -439,7 +462,7 @@ let passkeysOff = false;
 let renaming: string | null = null;
 
 /** Passkeys are on offer when the browser, the page's address and the server all allow them. */
-const passkeysOnOffer = () => PASSKEYS_UNAVAILABLE === null && !passkeysOff;
+const passkeysOnOffer = (): boolean => PASSKEYS_UNAVAILABLE === null && !passkeysOff;
 
 function renderPasskeys(): void {
   ui.passkeySignIn.hidden = !passkeysOnOffer();
