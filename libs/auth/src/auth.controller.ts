@@ -145,9 +145,10 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of the user' })
   async logoutAll(
     @CurrentUser() user: AuthUser,
+    @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logoutAll(user);
+    await this.auth.logoutAll(user, client);
     this.cookie.clear(reply);
   }
 
@@ -158,7 +159,11 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'Current password is wrong' })
   @ApiResponseCodes(400, 401, 429)
   @ApiOperation({ summary: 'Change the password' })
-  async changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.auth.changePassword(user, body.currentPassword, body.newPassword);
+  async changePassword(
+    @CurrentUser() user: AuthUser,
+    @Body() body: ChangePasswordDto,
+    @RequestClient() client: ClientInfo,
+  ): Promise<void> {
+    await this.auth.changePassword(user, body.currentPassword, body.newPassword, client);
   }
 }

@@ -8,6 +8,11 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
+import { AccountChanges } from './changes/account-changes';
+import { AccountWrites } from './changes/account-writes';
+import { ReauthenticationController } from './changes/reauthentication.controller';
+import { ReauthenticationService } from './changes/reauthentication.service';
+import { RecentSignInGuard } from './changes/recent-sign-in.guard';
 import { AuthMeasurements } from './auth-measurements';
 import { AuthService } from './auth.service';
 import { RefreshCookie } from './cookies/refresh-cookie';
@@ -103,6 +108,7 @@ import { TokenSigner } from './tokens/token-signer';
   ],
   controllers: [
     AuthController,
+    ReauthenticationController,
     RecoveryController,
     EmailChangeController,
     SessionsController,
@@ -114,6 +120,9 @@ import { TokenSigner } from './tokens/token-signer';
   ],
   providers: [
     AuthService,
+    AccountChanges,
+    AccountWrites,
+    ReauthenticationService,
     SignInService,
     RecoveryService,
     EmailTokens,
@@ -149,10 +158,19 @@ import { TokenSigner } from './tokens/token-signer';
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_GUARD, useClass: SecondFactorGuard },
+    { provide: APP_GUARD, useClass: RecentSignInGuard },
     // After the bearer check: a route's limits then see who is calling. Public routes are throttled by default.
     { provide: APP_GUARD, useClass: AuthThrottlerGuard },
     { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
   ],
-  exports: [TokenService, SecurityEvents, RevocationService, RateLimitStorageModule, AuthMeasurements],
+  exports: [
+    AccountChanges,
+    AccountWrites,
+    TokenService,
+    SecurityEvents,
+    RevocationService,
+    RateLimitStorageModule,
+    AuthMeasurements,
+  ],
 })
 export class AuthModule {}

@@ -5,6 +5,8 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { AccountChanges } from './changes/account-changes';
+import { AccountWrites } from './changes/account-writes';
 import { SecurityEvents } from './security-events';
 import {
   EMAIL_NOT_VERIFIED,
@@ -27,6 +29,8 @@ export class AuthService {
     private readonly signIns: SignInService,
     private readonly attempts: AccountAttempts,
     private readonly events: SecurityEvents,
+    private readonly changes: AccountChanges,
+    private readonly writes: AccountWrites,
   ) {}
 
   login(proof: SignInProof, client: ClientInfo): Promise<SignInOutcome> {
@@ -51,23 +55,40 @@ export class AuthService {
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     }
     if (result.outcome !== 'rotated' && result.outcome !== 'race') return undefined;
-    return this.signIns.issue(result.user, result.sessionId, result.signIn, result.refresh);
+    return this.signIns.issue(
+      result.user,
+      result.sessionId,
+      result.signIn,
+      result.refresh,
+      result.sessionStartedAt,
+    );
   }
 
   async logout(claims: RefreshClaims | undefined): Promise<void> {
     if (claims) await this.tokens.revokeSession(claims.sessionId, 'logout', claims.userId);
   }
 
-  async logoutAll(caller: AuthUser): Promise<void> {
-    await this.tokens.revokeUserSessions(caller.id, 'logout_all');
+  /** Every session of the user ends, the caller's too, and with them every outstanding reset or email-change link. */
+  async logoutAll(caller: AuthUser, client: ClientInfo): Promise<void> {
+    await this.changes.change({
+      kind: 'logout_all',
+      userId: caller.id,
+      proof: { kind: 'session', caller },
+      client,
+      apply: () => Promise.resolve(true),
+    });
   }
 
   /**
-   * Checks the current password, then sets the new one and ends every other session of the user in one
-   * transaction. Each attempt counts against the account's login limit, so a stolen access token is no
-   * password oracle.
+   * Checks the current password, then sets the new one through the change function (every other session ends).
+   * Each attempt counts against the account's login limit, so a stolen access token is no password oracle.
    */
-  async changePassword(caller: AuthUser, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(
+    caller: AuthUser,
+    currentPassword: string,
+    newPassword: string,
+    client: ClientInfo,
+  ): Promise<void> {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
     const user = await this.users.findById(caller.id);
     if (!user) throw new NotFoundException('user not found');
@@ -77,14 +98,13 @@ export class AuthService {
       throw new ForbiddenException('current password is wrong');
     }
     const passwordHash = await this.passwords.hash(newPassword);
-    // Under the version the current password was checked against: a change committed meanwhile wins.
-    const changed = await this.tokens.changeCredentials(
-      user.id,
-      'password_changed',
-      (db) => this.users.setPasswordHash(db, user.id, passwordHash, user.credentialsVersion),
-      caller.sessionId,
-    );
-    if (!changed) throw new ForbiddenException('current password is wrong');
-    this.events.record('password.changed', { userId: user.id, sessionId: caller.sessionId });
+    await this.changes.change({
+      kind: 'password_changed',
+      userId: user.id,
+      // Under the version the current password was checked against: a change committed meanwhile wins.
+      proof: { kind: 'password', caller, credentialsVersion: user.credentialsVersion },
+      client,
+      apply: (scope) => this.writes.setPassword(scope, passwordHash),
+    });
   }
 }

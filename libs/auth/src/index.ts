@@ -1,4 +1,10 @@
 export { AuthModule } from './auth.module';
+export { AccountChanges, ChangeScope, NO_CHANGE } from './changes/account-changes';
+export type { AccountChange, ChangeProof } from './changes/account-changes';
+export type { AccountChangeKind } from './changes/change-kinds';
+export { AccountWrites } from './changes/account-writes';
+export { RequireRecentSignIn } from './changes/recent-sign-in.guard';
+export { RequestClient } from './decorators/request-client.decorator';
 export { AuthMeasurements } from './auth-measurements';
 export { ApiResponseCodes, ErrorDto } from './decorators/api-errors.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
@@ -20,5 +26,6 @@ export type {
 export { NoRateLimit, RateLimit } from './throttling/rate-limit.decorator';
 export { RateLimitStorage } from './throttling/throttler-storage';
 export { TokenService } from './tokens/token.service';
+export type { ClientInfo } from './tokens/token.service';
 export type { AuthMethod, AuthUser } from './tokens/token-types';
 export { InputValidationPipe, Nullable } from './validation/input-validation';

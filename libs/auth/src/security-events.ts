@@ -7,6 +7,8 @@ export type SecurityEvent =
   | 'refresh.reuse_detected'
   | 'refresh.rejected'
   | 'session.revoked'
+  | 'session.reauthenticated'
+  | 'session.reauthentication_failed'
   | 'password.changed'
   | 'password.change_failed'
   | 'password.reset_requested'
@@ -52,6 +54,7 @@ const WARNINGS = new Set<SecurityEvent>([
   'login.failed',
   'refresh.rejected',
   'password.change_failed',
+  'session.reauthentication_failed',
   'oauth.failed',
   'mfa.failed',
   'passkey.failed',

@@ -59,6 +59,8 @@ export abstract class AppConfig {
     readonly refreshTtl: number;
     readonly sessionMaxAge?: number;
     readonly reuseGraceSeconds: number;
+    /** REAUTH_MAX_AGE: how old a sign-in may be for a route that changes how the account is entered. */
+    readonly reauthMaxAge: number;
     readonly issuer: string;
     readonly accessAudience: string;
     readonly refreshAudience: string;

@@ -125,6 +125,7 @@ export function loadConfig(
       refreshTtl,
       sessionMaxAge,
       reuseGraceSeconds: env.integer('REFRESH_REUSE_GRACE_SECONDS', 10, 0, 300),
+      reauthMaxAge: env.duration('REAUTH_MAX_AGE', 300, 1, 86400),
       issuer: env.string('JWT_ISSUER', 'gatehouse'),
       accessAudience: env.string('JWT_ACCESS_AUDIENCE', 'gatehouse-api'),
       refreshAudience: env.string('JWT_REFRESH_AUDIENCE', 'gatehouse-refresh'),

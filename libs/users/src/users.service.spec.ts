@@ -47,10 +47,17 @@ describe('UsersService writes', () => {
     );
   const newUser = (email: string) => users.create({ email, password: 'first passphrase of the user' });
 
+  // A credentials change as the change function in libs/auth writes it.
+  const changePasswordHash = (id: string, passwordHash: string) =>
+    dataSource.query(
+      'UPDATE users SET password_hash = $2, credentials_version = credentials_version + 1 WHERE id = $1',
+      [id, passwordHash],
+    );
+
   it('changes the display name without undoing a password change made since the user was read', async () => {
     const user = await newUser('profile@example.com');
     const stale = await users.findById(user.id);
-    await users.setPasswordHash(dataSource.manager, user.id, 'changed-hash');
+    await changePasswordHash(user.id, 'changed-hash');
     const updated = await users.updateProfile(stale!.id, { displayName: '  Ada  ' });
     expect(updated).toMatchObject({
       displayName: 'Ada',
@@ -60,23 +67,15 @@ describe('UsersService writes', () => {
     expect((await row(user.id))[0].password_hash).toBe('changed-hash');
   });
 
-  it('disables without undoing a password change, and bumps the credentials version', async () => {
-    const user = await newUser('disable@example.com');
-    await users.setPasswordHash(dataSource.manager, user.id, 'changed-hash');
-    expect(await users.setDisabled(user.id, true)).toBe(true);
-    const [disabled] = await row(user.id);
-    expect(disabled).toMatchObject({ password_hash: 'changed-hash', credentials_version: 2 });
-    expect(disabled.disabled_at).not.toBeNull();
-    // Enabling lets the user in again; it voids no sign-in, so the version stays.
-    expect(await users.setDisabled(user.id, false)).toBe(true);
-    expect((await row(user.id))[0]).toMatchObject({ disabled_at: null, credentials_version: 2 });
-  });
-
-  it('sets a password only under the credentials version it was checked against', async () => {
-    const user = await newUser('version@example.com');
-    expect(await users.setPasswordHash(dataSource.manager, user.id, 'second', 0)).toBe(true);
-    expect(await users.setPasswordHash(dataSource.manager, user.id, 'third', 0)).toBe(false);
-    expect((await row(user.id))[0]).toMatchObject({ password_hash: 'second', credentials_version: 1 });
+  it('enables a disabled user without touching the credentials version', async () => {
+    const user = await newUser('enable@example.com');
+    await dataSource.query(
+      'UPDATE users SET disabled_at = now(), credentials_version = credentials_version + 1 WHERE id = $1',
+      [user.id],
+    );
+    expect(await users.enable(user.id)).toBe(true);
+    expect((await row(user.id))[0]).toMatchObject({ disabled_at: null, credentials_version: 1 });
+    expect(await users.enable('00000000-0000-4000-8000-000000000000')).toBe(false);
   });
 
   it('upgrades a weak hash at login only over the hash it verified', async () => {

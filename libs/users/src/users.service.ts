@@ -11,6 +11,8 @@ export interface NewUser {
   password: string;
   displayName?: string | null;
   roles?: string[];
+  /** Created with the address already verified (the administrator ADMIN_EMAIL names). */
+  emailVerified?: boolean;
 }
 
 /** The result of a login attempt; the caller must answer unknown_email and wrong_password alike. */
@@ -65,6 +67,7 @@ export class UsersService {
             passwordHash,
             displayName: input.displayName?.trim() || null,
             roles: input.roles ?? ['user'],
+            emailVerifiedAt: input.emailVerified ? new Date() : null,
           }),
         );
         await alongside?.(db, user);
@@ -152,66 +155,13 @@ export class UsersService {
     return this.passwords.verify(user.passwordHash, password);
   }
 
-  /**
-   * Sets a password hash and bumps the credentials version, in the caller's transaction. With
-   * `expectedVersion`, only if the credentials have not changed since they were read; false when nothing was
-   * written.
-   */
-  async setPasswordHash(
-    db: EntityManager,
-    id: string,
-    passwordHash: string,
-    expectedVersion?: number,
-  ): Promise<boolean> {
-    const [, updated] = await db.query<[unknown, number]>(
-      `UPDATE users SET password_hash = $2, credentials_version = credentials_version + 1, updated_at = now()
-        WHERE id = $1 AND ($3::integer IS NULL OR credentials_version = $3::integer)`,
-      [id, passwordHash, expectedVersion ?? null],
-    );
-    return updated === 1;
-  }
-
-  /** Bumps the credentials version alone (a change elsewhere that must end older sessions), in the caller's transaction. */
-  async bumpCredentialsVersion(db: EntityManager, id: string): Promise<boolean> {
-    const [, updated] = await db.query<[unknown, number]>(
-      'UPDATE users SET credentials_version = credentials_version + 1, updated_at = now() WHERE id = $1',
+  /** Lets a disabled user sign in again (disabling is a change to how the account is entered: auth's). */
+  async enable(id: string): Promise<boolean> {
+    const [, updated] = await this.users.query<[unknown, number]>(
+      'UPDATE users SET disabled_at = NULL, updated_at = now() WHERE id = $1',
       [id],
     );
     return updated === 1;
-  }
-
-  /**
-   * Disables (bumping the credentials version: every sign-in in flight fails) or enables a user, in the
-   * caller's transaction when given one; false when there is no such user.
-   */
-  async setDisabled(id: string, disabled: boolean, db: EntityManager = this.users.manager): Promise<boolean> {
-    const [, updated] = await db.query<[unknown, number]>(
-      disabled
-        ? `UPDATE users SET disabled_at = COALESCE(disabled_at, now()),
-                credentials_version = credentials_version + 1, updated_at = now() WHERE id = $1`
-        : `UPDATE users SET disabled_at = NULL, updated_at = now() WHERE id = $1`,
-      [id],
-    );
-    return updated === 1;
-  }
-
-  /**
-   * Moves the user to a new address, verified (the link to it proved it), bumping the credentials version, in
-   * the caller's transaction; 409 when another user has taken the address meanwhile.
-   */
-  async changeEmail(db: EntityManager, id: string, newEmail: string): Promise<boolean> {
-    try {
-      const [, updated] = await db.query<[unknown, number]>(
-        `UPDATE users SET email = $2, email_verified_at = now(), credentials_version = credentials_version + 1,
-                updated_at = now()
-          WHERE id = $1`,
-        [id, normalizeEmail(newEmail)],
-      );
-      return updated === 1;
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('email is already registered');
-      throw error;
-    }
   }
 
   /** Whether an address belongs to an account already (in the caller's transaction when given one). */

@@ -1,13 +1,16 @@
-import { SecurityEvents, TokenService } from '@gatehouse/auth';
+import { AccountChanges, AccountWrites, ClientInfo, SecurityEvents } from '@gatehouse/auth';
 import { User, UsersService } from '@gatehouse/users';
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+
+export const LAST_ADMIN = 'the last enabled administrator cannot be disabled';
 
 /** What an administrator may do to accounts. */
 @Injectable()
 export class AdminUsersService {
   constructor(
     private readonly users: UsersService,
-    private readonly tokens: TokenService,
+    private readonly changes: AccountChanges,
+    private readonly writes: AccountWrites,
     private readonly events: SecurityEvents,
   ) {}
 
@@ -16,21 +19,32 @@ export class AdminUsersService {
   }
 
   /**
-   * Blocks login and ends every session, in one transaction: the user's access tokens stop working at once, and
-   * a sign-in in flight fails (disabling bumps the credentials version it was proven under).
+   * Blocks login and ends every session, through the change function: the user's access tokens stop working at
+   * once, and a sign-in in flight fails. Never the caller's own account, nor the last enabled administrator (409):
+   * nobody could administer the server after that.
    */
-  async disable(id: string, adminId: string): Promise<void> {
-    const found = await this.tokens.changeCredentials(id, 'account_disabled', (db) =>
-      this.users.setDisabled(id, true, db),
-    );
-    if (!found) throw new NotFoundException('user not found');
-    this.events.record('account.disabled', { userId: id, adminId });
+  async disable(id: string, adminId: string, client: ClientInfo): Promise<void> {
+    await this.changes.change({
+      kind: 'account_disabled',
+      userId: id,
+      proof: { kind: 'admin', adminId },
+      client,
+      apply: async (scope) => {
+        if (scope.user.roles.includes('admin') && !scope.user.disabledAt) {
+          // Every enabled administrator's row, locked: two admins disabling each other are decided in turn.
+          const admins = await scope.db.query<{ id: string }[]>(
+            `SELECT id FROM users WHERE 'admin' = ANY (roles) AND disabled_at IS NULL ORDER BY id FOR UPDATE`,
+          );
+          if (!admins.some((admin) => admin.id !== id)) throw new ConflictException(LAST_ADMIN);
+        }
+        await this.writes.disable(scope);
+        return true;
+      },
+    });
   }
 
   async enable(id: string, adminId: string): Promise<void> {
-    if (!(await this.users.setDisabled(id, false))) {
-      throw new NotFoundException('user not found');
-    }
+    if (!(await this.users.enable(id))) throw new NotFoundException('user not found');
     this.events.record('account.enabled', { userId: id, adminId });
   }
 }

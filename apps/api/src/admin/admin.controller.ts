@@ -1,6 +1,21 @@
-import { ApiResponseCodes, AuthUser, CurrentUser, Roles } from '@gatehouse/auth';
+import {
+  ApiResponseCodes,
+  AuthUser,
+  ClientInfo,
+  CurrentUser,
+  ErrorDto,
+  RequestClient,
+  Roles,
+} from '@gatehouse/auth';
 import { Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { PageQueryDto } from '../common/page-query.dto';
 import { AdminUsersService } from './admin-users.service';
 import { AdminUserDto, AdminUserPageDto } from './dto/admin-user.dto';
@@ -26,10 +41,18 @@ export class AdminController {
   @Post(':id/disable')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Login blocked; every session of the user revoked' })
+  @ApiConflictResponse({
+    type: ErrorDto,
+    description: "The caller's own account, or the last enabled administrator",
+  })
   @ApiResponseCodes(400, 404)
   @ApiOperation({ summary: 'Disable a user (admin)' })
-  async disable(@CurrentUser() admin: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    await this.admin.disable(id, admin.id);
+  async disable(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @RequestClient() client: ClientInfo,
+  ): Promise<void> {
+    await this.admin.disable(id, admin.id, client);
   }
 
   @Post(':id/enable')

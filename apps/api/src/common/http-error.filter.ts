@@ -54,6 +54,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const refused = refusedWrite(exception);
     if (exception instanceof HttpException) {
       body = httpErrorBody(exception);
+      for (const [name, value] of Object.entries(headersOf(exception))) void reply.header(name, value);
     } else if (refused) {
       body = { statusCode: refused.status, message: refused.message, error: reasonPhrase(refused.status) };
       // Validation should have caught it first: the SQLSTATE says what slipped through.
@@ -70,6 +71,15 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     void reply.status(body.statusCode).send(body);
   }
+}
+
+/** Headers an exception asks to be answered with (`WWW-Authenticate` of RFC 9470's step-up, say). */
+function headersOf(exception: HttpException): Record<string, string> {
+  const headers = (exception as { headers?: unknown }).headers;
+  if (typeof headers !== 'object' || headers === null) return {};
+  return Object.fromEntries(
+    Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /** What an error may put in the log: its kind, message and stack, never the query parameters it carries. */

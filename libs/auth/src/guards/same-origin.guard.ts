@@ -20,13 +20,26 @@ export class SameOriginGuard implements CanActivate {
     throw new ForbiddenException('cross-site request refused');
   }
 
+  /** Scheme, host and port must all match: `http://api.example.com` is not `https://api.example.com`. */
   private isTrusted(origin: string, request: FastifyRequest): boolean {
-    if (this.config.http.corsOrigins.includes(origin)) return true;
+    let normalized: string;
     try {
-      // The browser sets Host to this server, so an Origin naming the same host is this server's own page.
-      return new URL(origin).host === request.host;
+      normalized = new URL(origin).origin;
     } catch {
       return false;
     }
+    if (normalized === 'null') return false;
+    if (this.config.http.corsOrigins.includes(normalized)) return true;
+    if (normalized === new URL(this.config.urls.publicUrl).origin) return true;
+    // The browser sets Host to this server; the scheme is the one the request came in by (after TRUST_PROXY).
+    return normalized === originOf(request);
+  }
+}
+
+function originOf(request: FastifyRequest): string | undefined {
+  try {
+    return new URL(`${request.protocol}://${request.host}`).origin;
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { VerifiedTokenCache } from './verified-token-cache';
 
 describe('VerifiedTokenCache', () => {
-  const user = { id: 'u', sessionId: 's', roles: ['user'], amr: ['pwd' as const] };
+  const user = { id: 'u', sessionId: 's', roles: ['user'], amr: ['pwd' as const], authTime: 0 };
 
   it('returns a verified token until its expiry, then forgets it', () => {
     const cache = new VerifiedTokenCache();

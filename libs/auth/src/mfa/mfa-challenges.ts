@@ -6,7 +6,8 @@ import { AuthMethod } from '../tokens/token-types';
 import { MfaSecrets } from './mfa-secrets';
 
 export const MFA_TOKEN_TTL_SECONDS = 300;
-const MAX_WRONG_CODES = 5;
+/** Codes checked against one challenge, right or wrong: the fifth is the last. */
+const MAX_CODES_TRIED = 5;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /** What a right password (or provider) proved, waiting for the second factor. */
@@ -25,7 +26,7 @@ export interface IssuedChallenge {
 
 /**
  * The step between the first factor and the second: an opaque `mfaToken` (stored hashed) that lives five
- * minutes, dies after five wrong codes and is consumed once. It is no JWT, so no other route can take it.
+ * minutes, dies after five codes tried and is consumed once. It is no JWT, so no other route can take it.
  */
 @Injectable()
 export class MfaChallenges {
@@ -54,26 +55,24 @@ export class MfaChallenges {
     return { mfaToken, expiresIn: MFA_TOKEN_TTL_SECONDS };
   }
 
-  /** A live challenge (not used, not expired, fewer than five wrong codes), or undefined. */
+  /**
+   * A live challenge (not used, not expired, fewer than five codes tried), with this attempt already counted
+   * against it, or undefined. Counting before the code is checked, in the one statement that finds the
+   * challenge, is what holds the limit when many codes arrive at once.
+   */
   async open(mfaToken: string): Promise<OpenChallenge | undefined> {
     if (!TOKEN_SHAPE.test(mfaToken)) return undefined;
-    const [row] = await this.dataSource.query<
-      { id: string; user_id: string; amr: AuthMethod[]; credentials_version: number }[]
+    const [rows] = await this.dataSource.query<
+      [{ id: string; user_id: string; amr: AuthMethod[]; credentials_version: number }[], number]
     >(
-      `SELECT id, user_id, amr, credentials_version FROM mfa_challenges
-        WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > now() AND attempts < $2`,
-      [this.secrets.tokenHash(mfaToken), MAX_WRONG_CODES],
+      `UPDATE mfa_challenges SET attempts = attempts + 1
+        WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > now() AND attempts < $2
+        RETURNING id, user_id, amr, credentials_version`,
+      [this.secrets.tokenHash(mfaToken), MAX_CODES_TRIED],
     );
+    const row = rows[0];
     return (
       row && { id: row.id, userId: row.user_id, amr: row.amr, credentialsVersion: row.credentials_version }
-    );
-  }
-
-  /** One wrong code, counted atomically: concurrent guesses cannot slip past the fifth. */
-  async recordWrongCode(id: string): Promise<void> {
-    await this.dataSource.query(
-      'UPDATE mfa_challenges SET attempts = attempts + 1 WHERE id = $1 AND consumed_at IS NULL',
-      [id],
     );
   }
 
@@ -81,8 +80,8 @@ export class MfaChallenges {
   async consume(id: string): Promise<boolean> {
     const [, updated] = await this.dataSource.query<[unknown, number]>(
       `UPDATE mfa_challenges SET consumed_at = now()
-        WHERE id = $1 AND consumed_at IS NULL AND expires_at > now() AND attempts < $2`,
-      [id, MAX_WRONG_CODES],
+        WHERE id = $1 AND consumed_at IS NULL AND expires_at > now()`,
+      [id],
     );
     return updated === 1;
   }

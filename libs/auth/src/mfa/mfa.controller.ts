@@ -11,6 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { RequireRecentSignIn } from '../changes/recent-sign-in.guard';
 import { ApiResponseCodes } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
@@ -34,10 +35,12 @@ export class MfaController {
 
   @Post('totp/setup')
   @HttpCode(HttpStatus.OK)
+  @RequireRecentSignIn()
   @ApiBearerAuth()
   @ApiOkResponse({ type: TotpSetupDto, description: 'A new secret, pending until a code confirms it' })
   @ApiConflictResponse({ description: 'The second factor is already on' })
-  @ApiResponseCodes(401)
+  @ApiForbiddenResponse({ description: 'The email address is not verified' })
+  @ApiUnauthorizedResponse({ description: 'No valid access token, or a sign-in older than REAUTH_MAX_AGE' })
   @ApiOperation({ summary: 'Begin setting up an authenticator app' })
   async setup(
     @CurrentUser() caller: AuthUser,
@@ -49,6 +52,7 @@ export class MfaController {
 
   @Post('totp/confirm')
   @HttpCode(HttpStatus.OK)
+  @RequireRecentSignIn()
   @ApiBearerAuth()
   @ApiOkResponse({
     type: RecoveryCodesDto,
@@ -56,15 +60,17 @@ export class MfaController {
       'The second factor is on; every other session is ended; the recovery codes are shown this once',
   })
   @ApiBadRequestResponse({ description: 'Wrong code, or nothing pending' })
-  @ApiResponseCodes(401)
+  @ApiForbiddenResponse({ description: 'The email address is not verified' })
+  @ApiUnauthorizedResponse({ description: 'No valid access token, or a sign-in older than REAUTH_MAX_AGE' })
   @ApiOperation({ summary: 'Turn the second factor on with a first code' })
   async confirm(
     @CurrentUser() caller: AuthUser,
     @Body() body: TotpCodeDto,
+    @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecoveryCodesDto> {
     reply.header('Cache-Control', 'no-store');
-    return { recoveryCodes: await this.mfa.confirmTotp(caller, body.code) };
+    return { recoveryCodes: await this.mfa.confirmTotp(caller, body.code, client) };
   }
 
   @Delete('totp')
@@ -72,10 +78,14 @@ export class MfaController {
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'The second factor is off and the recovery codes are gone' })
   @ApiBadRequestResponse({ description: 'Wrong code, or the second factor is not on' })
-  @ApiResponseCodes(401, 429)
+  @ApiResponseCodes(401, 409, 429)
   @ApiOperation({ summary: 'Turn the second factor off' })
-  async disable(@CurrentUser() caller: AuthUser, @Body() body: SecondFactorDto): Promise<void> {
-    await this.mfa.disable(caller, body);
+  async disable(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: SecondFactorDto,
+    @RequestClient() client: ClientInfo,
+  ): Promise<void> {
+    await this.mfa.disable(caller, body, client);
   }
 
   @Post('recovery-codes')
@@ -83,15 +93,16 @@ export class MfaController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: RecoveryCodesDto, description: 'Ten new codes; the old ones stop working' })
   @ApiBadRequestResponse({ description: 'Wrong code, or the second factor is not on' })
-  @ApiResponseCodes(401, 429)
+  @ApiResponseCodes(401, 409, 429)
   @ApiOperation({ summary: 'Replace the recovery codes' })
   async replaceRecoveryCodes(
     @CurrentUser() caller: AuthUser,
     @Body() body: SecondFactorDto,
+    @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecoveryCodesDto> {
     reply.header('Cache-Control', 'no-store');
-    return { recoveryCodes: await this.mfa.replaceRecoveryCodes(caller, body) };
+    return { recoveryCodes: await this.mfa.replaceRecoveryCodes(caller, body, client) };
   }
 
   @Public()

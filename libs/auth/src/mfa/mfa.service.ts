@@ -1,10 +1,17 @@
 import { UsersService } from '@gatehouse/users';
-import { BadRequestException, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AccountChanges, NO_CHANGE } from '../changes/account-changes';
 import { SecurityEvents } from '../security-events';
-import { SignInOutcome, SignInService } from '../sign-in/sign-in.service';
-import { ClientInfo, TokenService } from '../tokens/token.service';
+import { EMAIL_NOT_VERIFIED, SignInOutcome, SignInService } from '../sign-in/sign-in.service';
+import { ClientInfo } from '../tokens/token.service';
 import { AuthMethod, AuthUser } from '../tokens/token-types';
 import { MfaChallenges } from './mfa-challenges';
 import { RecoveryCodes } from './recovery-codes';
@@ -20,55 +27,70 @@ export class MfaService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
-    private readonly tokens: TokenService,
     private readonly totp: TotpAuthenticator,
     private readonly recoveryCodes: RecoveryCodes,
     private readonly challenges: MfaChallenges,
     private readonly check: SecondFactorCheck,
     private readonly signIns: SignInService,
     private readonly events: SecurityEvents,
+    private readonly changes: AccountChanges,
   ) {}
 
+  /** A pending secret, for a caller with a recent sign-in (the route checks) and a proven address. */
   async beginTotp(caller: AuthUser): Promise<{ secret: string; otpauthUrl: string }> {
     const user = await this.users.findById(caller.id);
     if (!user) throw new NotFoundException('user not found');
+    if (!user.emailVerifiedAt) throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     return this.totp.begin(this.dataSource.manager, user.id, user.email);
   }
 
   /**
-   * Turns the factor on with a first right code, with ten recovery codes, and ends every other session of the
-   * user (they began without it), all in one transaction.
+   * Turns the factor on with a first right code, with ten recovery codes, through the change function: every
+   * other session of the user ends (they began without it).
    */
-  async confirmTotp(caller: AuthUser, code: string): Promise<string[]> {
-    let recoveryCodes: string[] = [];
-    const confirmed = await this.tokens.changeCredentials(
-      caller.id,
-      'mfa_enabled',
-      async (db) => {
-        if (!(await this.totp.confirm(db, caller.id, code))) return false;
-        recoveryCodes = await this.recoveryCodes.replace(db, caller.id);
-        return this.users.bumpCredentialsVersion(db, caller.id);
-      },
-      caller.sessionId,
-    );
-    if (!confirmed) throw new BadRequestException(WRONG_CODE);
-    this.events.record('mfa.enabled', { userId: caller.id, sessionId: caller.sessionId });
-    return recoveryCodes;
-  }
-
-  async disable(caller: AuthUser, answer: SecondFactorAnswer): Promise<void> {
-    await this.proveOrRefuse(caller.id, answer);
-    await this.dataSource.transaction(async (db) => {
-      await this.totp.remove(db, caller.id);
-      await this.recoveryCodes.remove(db, caller.id);
+  async confirmTotp(caller: AuthUser, code: string, client: ClientInfo): Promise<string[]> {
+    const codes = await this.changes.change({
+      kind: 'totp_enabled',
+      userId: caller.id,
+      proof: { kind: 'recent_sign_in', caller },
+      client,
+      apply: async (scope) =>
+        (await this.totp.confirm(scope, code)) ? this.recoveryCodes.replace(scope) : NO_CHANGE,
     });
-    this.events.record('mfa.disabled', { userId: caller.id, sessionId: caller.sessionId });
+    if (codes === NO_CHANGE) throw new BadRequestException(WRONG_CODE);
+    return codes;
   }
 
-  async replaceRecoveryCodes(caller: AuthUser, answer: SecondFactorAnswer): Promise<string[]> {
-    await this.proveOrRefuse(caller.id, answer);
-    const codes = await this.dataSource.transaction((db) => this.recoveryCodes.replace(db, caller.id));
-    this.events.record('mfa.recovery_codes_replaced', { userId: caller.id, sessionId: caller.sessionId });
+  /** Turns the factor off with a code or a recovery code; every other session of the user ends. */
+  async disable(caller: AuthUser, answer: SecondFactorAnswer, client: ClientInfo): Promise<void> {
+    const credentialsVersion = await this.proveOrRefuse(caller.id, answer);
+    await this.changes.change({
+      kind: 'totp_disabled',
+      userId: caller.id,
+      proof: { kind: 'second_factor', caller, credentialsVersion },
+      client,
+      apply: async (scope) => {
+        await this.totp.remove(scope);
+        await this.recoveryCodes.remove(scope);
+        return true;
+      },
+    });
+  }
+
+  async replaceRecoveryCodes(
+    caller: AuthUser,
+    answer: SecondFactorAnswer,
+    client: ClientInfo,
+  ): Promise<string[]> {
+    const credentialsVersion = await this.proveOrRefuse(caller.id, answer);
+    const codes = await this.changes.change({
+      kind: 'recovery_codes_replaced',
+      userId: caller.id,
+      proof: { kind: 'second_factor', caller, credentialsVersion },
+      client,
+      apply: (scope) => this.recoveryCodes.replace(scope),
+    });
+    if (codes === NO_CHANGE) throw new BadRequestException(WRONG_CODE);
     return codes;
   }
 
@@ -82,11 +104,9 @@ export class MfaService {
       this.events.record('mfa.failed', { reason: 'dead_challenge', ip: client.ip });
       throw new UnauthorizedException(DEAD_CHALLENGE);
     }
+    // open() has counted this attempt against the challenge already: concurrent guesses cannot pass the fifth.
     const method = await this.check.prove(challenge.userId, answer);
-    if (!method) {
-      await this.challenges.recordWrongCode(challenge.id);
-      throw new UnauthorizedException(WRONG_CODE);
-    }
+    if (!method) throw new UnauthorizedException(WRONG_CODE);
     if (!(await this.challenges.consume(challenge.id))) throw new UnauthorizedException(DEAD_CHALLENGE);
     const added: AuthMethod[] = method === 'totp' ? ['otp', 'mfa'] : ['mfa'];
     const outcome = await this.signIns.signIn(
@@ -110,10 +130,14 @@ export class MfaService {
     if (!(await this.check.prove(userId, answer))) throw new UnauthorizedException(WRONG_CODE);
   }
 
-  private async proveOrRefuse(userId: string, answer: SecondFactorAnswer): Promise<void> {
+  /** The credentials version the answer was checked under, for the change that follows. */
+  private async proveOrRefuse(userId: string, answer: SecondFactorAnswer): Promise<number> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new NotFoundException('user not found');
     if (!(await this.totp.isOn(this.dataSource.manager, userId))) {
       throw new BadRequestException('the second factor is not on');
     }
     if (!(await this.check.prove(userId, answer))) throw new BadRequestException(WRONG_CODE);
+    return user.credentialsVersion;
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import type { ChangeScope } from '../changes/account-changes';
 import { MfaSecrets } from './mfa-secrets';
 
 const COUNT = 10;
@@ -21,7 +22,8 @@ export class RecoveryCodes {
   constructor(private readonly secrets: MfaSecrets) {}
 
   /** Ten new codes, shown this once; every earlier code of the user stops working. */
-  async replace(db: EntityManager, userId: string): Promise<string[]> {
+  async replace({ db, user }: ChangeScope): Promise<string[]> {
+    const userId = user.id;
     await db.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId]);
     const codes = Array.from({ length: COUNT }, newCode);
     await db.query(`INSERT INTO mfa_recovery_codes (user_id, code_hash) SELECT $1, unnest($2::text[])`, [
@@ -42,7 +44,7 @@ export class RecoveryCodes {
     return updated === 1;
   }
 
-  async remove(db: EntityManager, userId: string): Promise<void> {
-    await db.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId]);
+  async remove({ db, user }: ChangeScope): Promise<void> {
+    await db.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [user.id]);
   }
 }

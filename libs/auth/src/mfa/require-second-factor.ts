@@ -1,13 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
-import {
-  CanActivate,
-  ExecutionContext,
-  Injectable,
-  SetMetadata,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { FastifyReply } from 'fastify';
+import { InsufficientAuthenticationException } from '../changes/insufficient-authentication';
 import { REQUIRED_ROLES } from '../decorators/roles.decorator';
 import { AuthUser } from '../tokens/token-types';
 
@@ -20,13 +14,9 @@ const REQUIRES_SECOND_FACTOR = 'gatehouse:second-factor';
 export const RequireSecondFactor = (): MethodDecorator & ClassDecorator =>
   SetMetadata(REQUIRES_SECOND_FACTOR, true);
 
-/** RFC 9470's answer to a caller whose session lacks a second factor: the header on `reply`, and the 401 to throw. */
-export function secondFactorRequired(reply: FastifyReply): UnauthorizedException {
-  reply.header(
-    'WWW-Authenticate',
-    'Bearer error="insufficient_user_authentication", error_description="a second factor is required"',
-  );
-  return new UnauthorizedException('a second factor is required');
+/** RFC 9470's answer to a caller whose session lacks a second factor. */
+export function secondFactorRequired(): InsufficientAuthenticationException {
+  return new InsufficientAuthenticationException('a second factor is required');
 }
 
 /**
@@ -49,9 +39,8 @@ export class SecondFactorGuard implements CanActivate {
           this.reflector.get<string[] | undefined>(REQUIRED_ROLES, target)?.includes('admin'),
         ));
     if (!demanded) return true;
-    const http = context.switchToHttp();
-    const user = http.getRequest<{ user?: AuthUser }>().user;
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user?.amr.includes('mfa')) return true;
-    throw secondFactorRequired(http.getResponse<FastifyReply>());
+    throw secondFactorRequired();
   }
 }

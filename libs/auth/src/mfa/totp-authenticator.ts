@@ -2,6 +2,7 @@ import { AppConfig } from '@gatehouse/config';
 import { ConflictException, Injectable } from '@nestjs/common';
 import { Secret, TOTP } from 'otpauth';
 import { EntityManager } from 'typeorm';
+import type { ChangeScope } from '../changes/account-changes';
 import { MfaSecrets } from './mfa-secrets';
 
 // RFC 6238 as every authenticator app reads it.
@@ -69,7 +70,8 @@ export class TotpAuthenticator {
    * Turns the pending secret on with a first right code (which counts as used); false for a wrong code or when
    * nothing is pending.
    */
-  async confirm(db: EntityManager, userId: string, code: string): Promise<boolean> {
+  async confirm({ db, user }: ChangeScope, code: string): Promise<boolean> {
+    const userId = user.id;
     const [pending] = await db.query<{ secret: string }[]>(
       'SELECT secret FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NULL FOR UPDATE',
       [userId],
@@ -107,7 +109,7 @@ export class TotpAuthenticator {
     return updated === 1;
   }
 
-  async remove(db: EntityManager, userId: string): Promise<void> {
-    await db.query('DELETE FROM mfa_totp WHERE user_id = $1', [userId]);
+  async remove({ db, user }: ChangeScope): Promise<void> {
+    await db.query('DELETE FROM mfa_totp WHERE user_id = $1', [user.id]);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { ChangeScope } from '../changes/account-changes';
 import { SignInMethods } from '../sign-in/ways-in';
 import { UserIdentity } from './entities/user-identity.entity';
 import { ProviderProfile } from './sign-in-provider';
@@ -26,8 +27,14 @@ export class Identities {
     return rows[0]?.user_id;
   }
 
+  /** Links the identity to the changing account (a link flow), unless another user has it. */
+  link({ db, user }: ChangeScope, provider: string, profile: ProviderProfile): Promise<AttachOutcome> {
+    return this.attach(db, user.id, provider, profile);
+  }
+
   /**
-   * Attaches the identity to the user unless another user has it. Decided by the unique index, so two
+   * Attaches the identity to the user unless another user has it: a link (above), or a new account's first
+   * identity, in the transaction that creates the account. Decided by the unique index, so two
    * concurrent attachments of one identity give it to one user.
    */
   async attach(
@@ -58,16 +65,14 @@ export class Identities {
    * Detaches one of the user's identities, unless it is their last way to sign in (no password, no other
    * identity, no passkey). The user row is locked, so two concurrent removals cannot take away the last two.
    */
-  async unlink(userId: string, identityId: string): Promise<{ provider: string }> {
-    return this.dataSource.transaction(async (db) => {
-      const ways = await this.methods.lock(db, userId);
-      if (!ways?.identities.includes(identityId)) throw new NotFoundException('identity not found');
-      this.methods.assertAnotherBesides(ways, identityId);
-      const [[removed]] = await db.query<[{ provider: string }[], number]>(
-        'DELETE FROM user_identities WHERE id = $1 AND user_id = $2 RETURNING provider',
-        [identityId, userId],
-      );
-      return removed;
-    });
+  async unlink({ db, user }: ChangeScope, identityId: string): Promise<{ provider: string }> {
+    const ways = await this.methods.lock(db, user.id);
+    if (!ways?.identities.includes(identityId)) throw new NotFoundException('identity not found');
+    this.methods.assertAnotherBesides(ways, identityId);
+    const [[removed]] = await db.query<[{ provider: string }[], number]>(
+      'DELETE FROM user_identities WHERE id = $1 AND user_id = $2 RETURNING provider',
+      [identityId, user.id],
+    );
+    return removed;
   }
 }

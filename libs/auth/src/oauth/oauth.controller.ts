@@ -18,14 +18,18 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiResponse,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
+import { AccountChanges } from '../changes/account-changes';
+import { RequireRecentSignIn } from '../changes/recent-sign-in.guard';
 import { RefreshCookie } from '../cookies/refresh-cookie';
 import { ApiResponseCodes, ErrorDto } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
@@ -41,7 +45,6 @@ import { OAuthService } from './oauth.service';
 import { safeReturnTo } from './return-to';
 import { SignInProviders } from './sign-in-providers';
 import { TransactionCookie } from './transaction-cookie';
-import { SecurityEvents } from '../security-events';
 
 const SEE_OTHER = 303;
 
@@ -135,7 +138,8 @@ export class OAuthController {
         const { token, expiresAt } = outcome.tokens.refresh;
         this.refreshCookie.set(reply, token, expiresAt);
       }
-      await reply.redirect(`${this.config.urls.appUrl}${outcome.returnTo}`, SEE_OTHER);
+      // Checked again: a transaction stored before paths were encoded must not make the Location fail.
+      await reply.redirect(`${this.config.urls.appUrl}${safeReturnTo(outcome.returnTo)}`, SEE_OTHER);
     } catch (error) {
       if (!(error instanceof OAuthFailure)) throw error;
       await this.toFront(reply, error);
@@ -144,13 +148,19 @@ export class OAuthController {
 
   @Post(':provider/link')
   @HttpCode(HttpStatus.OK)
+  @RequireRecentSignIn()
   @ApiBearerAuth()
   @ApiBody({ type: LinkProviderDto, required: false })
   @ApiOkResponse({
     type: LinkUrlDto,
     description: 'Sets the transaction cookie; opening the URL attaches the provider account to the caller',
   })
-  @ApiResponseCodes(400, 401, 404, 503)
+  @ApiUnauthorizedResponse({
+    type: ErrorDto,
+    description: 'No valid access token, or a sign-in older than REAUTH_MAX_AGE',
+  })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'The email address is not verified' })
+  @ApiResponseCodes(400, 404, 503)
   @ApiOperation({ summary: 'Start linking a provider to the account' })
   async link(
     @CurrentUser() caller: AuthUser,
@@ -187,7 +197,7 @@ export class OAuthController {
 export class IdentitiesController {
   constructor(
     private readonly identities: Identities,
-    private readonly events: SecurityEvents,
+    private readonly changes: AccountChanges,
   ) {}
 
   @Get()
@@ -200,19 +210,28 @@ export class IdentitiesController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiNoContentResponse({ description: 'The identity no longer signs the caller in' })
+  @RequireRecentSignIn()
+  @ApiNoContentResponse({
+    description: 'The identity no longer signs the caller in; every other session of the caller ends',
+  })
   @ApiConflictResponse({
     type: ErrorDto,
     description: 'It is the last way to sign in (no password, no other identity, no passkey)',
   })
   @ApiResponseCodes(400, 401, 404)
   @ApiOperation({ summary: 'Unlink a provider' })
-  async unlink(@CurrentUser() caller: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    const removed = await this.identities.unlink(caller.id, id);
-    this.events.record('oauth.unlinked', {
+  async unlink(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @RequestClient() client: ClientInfo,
+  ): Promise<void> {
+    await this.changes.change({
+      kind: 'identity_unlinked',
       userId: caller.id,
-      sessionId: caller.sessionId,
-      provider: removed.provider,
+      proof: { kind: 'recent_sign_in', caller },
+      client,
+      details: { identityId: id },
+      apply: (scope) => this.identities.unlink(scope, id),
     });
   }
 }

@@ -2,6 +2,7 @@ import { UsersService } from '@gatehouse/users';
 import { ForbiddenException, HttpException, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AccountChanges, NO_CHANGE } from '../changes/account-changes';
 import { SecurityEvents } from '../security-events';
 import {
   ACCOUNT_DISABLED,
@@ -12,7 +13,7 @@ import {
   SignInService,
 } from '../sign-in/sign-in.service';
 import type { IssuedChallenge } from '../mfa/mfa-challenges';
-import { ClientInfo, TokenService } from '../tokens/token.service';
+import { ClientInfo } from '../tokens/token.service';
 import { Identities } from './identities';
 import { LoginTransactions } from './login-transactions';
 import { failureFromClientError, OAuthFailure } from './oauth-failure';
@@ -46,9 +47,9 @@ export class OAuthService {
     private readonly transactions: LoginTransactions,
     private readonly identities: Identities,
     private readonly users: UsersService,
-    private readonly tokens: TokenService,
     private readonly signIns: SignInService,
     private readonly events: SecurityEvents,
+    private readonly changes: AccountChanges,
   ) {}
 
   /**
@@ -61,6 +62,10 @@ export class OAuthService {
     link?: { userId: string; sessionId: string },
   ): Promise<StartedFlow> {
     const provider = this.providers.get(providerId);
+    // Checked again when the link is made; refused here so the user is not sent to the provider for nothing.
+    if (link && !(await this.users.findById(link.userId))?.emailVerifiedAt) {
+      throw new ForbiddenException(EMAIL_NOT_VERIFIED);
+    }
     const secrets = this.transactions.secrets(provider.usesNonce);
     let url: URL;
     try {
@@ -94,7 +99,7 @@ export class OAuthService {
       callbackUrl.search = query;
       const profile = await provider.complete(callbackUrl, transaction);
       if (transaction.link) {
-        await this.link(provider, profile, transaction.link);
+        await this.link(provider, profile, transaction.link, client);
         return { kind: 'linked', returnTo: transaction.returnTo };
       }
       const outcome = await this.signIn(provider, profile, client);
@@ -173,30 +178,32 @@ export class OAuthService {
     });
   }
 
-  /** Rule 2: during a link flow, the identity goes to the caller, unless another user has it. */
+  /**
+   * Rule 2: during a link flow, the identity goes to the caller, unless another user has it. A change to how the
+   * account is entered, so through the change function: the session that began the flow (with a recent sign-in)
+   * must still be live, the address verified, and the account's address is told.
+   */
   private async link(
     provider: SignInProvider,
     profile: ProviderProfile,
     link: { userId: string; sessionId: string },
+    client: ClientInfo,
   ): Promise<void> {
-    // The session that asked must still be alive: a link begun before a logout or a password change is void.
-    if (!(await this.tokens.isLive(link.sessionId, link.userId))) throw new OAuthFailure('invalid_request');
-    const outcome = await this.dataSource.transaction(async (db) => {
-      const [user] = await db.query<{ disabled: boolean }[]>(
-        'SELECT disabled_at IS NOT NULL AS disabled FROM users WHERE id = $1 FOR SHARE',
-        [link.userId],
-      );
-      if (!user) throw new OAuthFailure('invalid_request');
-      if (user.disabled) throw new OAuthFailure('account_disabled');
-      return this.identities.attach(db, link.userId, provider.id, profile);
-    });
-    if (outcome === 'in_use') throw new OAuthFailure('identity_in_use');
-    if (outcome === 'attached') {
-      this.events.record('oauth.linked', {
+    try {
+      await this.changes.change({
+        kind: 'identity_linked',
         userId: link.userId,
-        sessionId: link.sessionId,
-        provider: provider.id,
+        proof: { kind: 'provider_link', sessionId: link.sessionId },
+        client,
+        details: { provider: provider.id },
+        apply: async (scope) => {
+          const outcome = await this.identities.link(scope, provider.id, profile);
+          if (outcome === 'in_use') throw new OAuthFailure('identity_in_use');
+          return outcome === 'attached' ? true : NO_CHANGE;
+        },
       });
+    } catch (error) {
+      throw this.refusalOf(error);
     }
   }
 

@@ -28,6 +28,13 @@ describe('safeReturnTo', () => {
     for (const value of hostile) expect(safeReturnTo(value)).toBe('/');
   });
 
+  it('percent-encodes what is beyond ASCII, so a Location header can carry it', () => {
+    expect(safeReturnTo('/€')).toBe('/%E2%82%AC');
+    expect(safeReturnTo('/café?q=naïve#ü')).toBe('/caf%C3%A9?q=na%C3%AFve#%C3%BC');
+    expect(safeReturnTo(safeReturnTo('/日本'))).toBe(safeReturnTo('/日本'));
+    expect(safeReturnTo('/\ud800')).toBe('/');
+  });
+
   it('turns what is not a string into /', () => {
     for (const value of [undefined, null, 42, ['/notes'], { path: '/notes' }])
       expect(safeReturnTo(value)).toBe('/');

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 
 export const CHALLENGE_TTL_SECONDS = 300;
 
-export type CeremonyPurpose = 'register' | 'login';
+export type CeremonyPurpose = 'register' | 'login' | 'reauth';
 
 /**
  * The challenges of WebAuthn ceremonies, issued by the server: a browser's answer names its challenge in
@@ -26,7 +26,7 @@ export class PasskeyChallenges {
   }
 
   /**
-   * Uses the challenge up: true when it was issued for this purpose (and this user, for a registration) and is
+   * Uses the challenge up: true when it was issued for this purpose (and this user, for a registration or a reauthentication) and is
    * still alive. One `DELETE … RETURNING` decides, so two answers to one challenge get one `true`.
    */
   async take(purpose: CeremonyPurpose, challenge: string, userId: string | null): Promise<boolean> {

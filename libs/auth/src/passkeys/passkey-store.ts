@@ -2,13 +2,13 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { ChangeScope } from '../changes/account-changes';
 import { SignInMethods } from '../sign-in/ways-in';
 import { Passkey } from './entities/passkey.entity';
 
 export const DEFAULT_PASSKEY_NAME = 'Passkey';
 
 export interface NewPasskey {
-  readonly userId: string;
   readonly credentialId: string;
   readonly publicKey: Uint8Array;
   readonly counter: number;
@@ -61,14 +61,14 @@ export class PasskeyStore {
   }
 
   /** undefined when the credential is registered already (to anyone: the unique index decides). */
-  async add(passkey: NewPasskey): Promise<Passkey | undefined> {
-    const [row] = await this.dataSource.query<{ id: string }[]>(
+  async add({ db, user }: ChangeScope, passkey: NewPasskey): Promise<Passkey | undefined> {
+    const [row] = await db.query<{ id: string }[]>(
       `INSERT INTO passkeys (user_id, credential_id, public_key, counter, transports, device_type, backed_up, name)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (credential_id) DO NOTHING
        RETURNING id`,
       [
-        passkey.userId,
+        user.id,
         passkey.credentialId,
         Buffer.from(passkey.publicKey),
         passkey.counter,
@@ -78,7 +78,9 @@ export class PasskeyStore {
         passkey.name,
       ],
     );
-    return row ? ((await this.repository.findOne({ where: { id: row.id } })) ?? undefined) : undefined;
+    return row
+      ? ((await db.getRepository(Passkey).findOne({ where: { id: row.id } })) ?? undefined)
+      : undefined;
   }
 
   /**
@@ -105,12 +107,10 @@ export class PasskeyStore {
   }
 
   /** Deletes one of the user's passkeys, unless it is their last way to sign in (409). */
-  async remove(userId: string, id: string): Promise<void> {
-    await this.dataSource.transaction(async (db) => {
-      const ways = await this.methods.lock(db, userId);
-      if (!ways?.passkeys.includes(id)) throw new NotFoundException('passkey not found');
-      this.methods.assertAnotherBesides(ways, id);
-      await db.query('DELETE FROM passkeys WHERE id = $1 AND user_id = $2', [id, userId]);
-    });
+  async remove({ db, user }: ChangeScope, id: string): Promise<void> {
+    const ways = await this.methods.lock(db, user.id);
+    if (!ways?.passkeys.includes(id)) throw new NotFoundException('passkey not found');
+    this.methods.assertAnotherBesides(ways, id);
+    await db.query('DELETE FROM passkeys WHERE id = $1 AND user_id = $2', [id, user.id]);
   }
 }

@@ -26,6 +26,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { RequireRecentSignIn } from '../changes/recent-sign-in.guard';
 import { ApiResponseCodes, ErrorDto } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
@@ -59,6 +60,7 @@ export class PasskeysController {
 
   @Post('register/options')
   @HttpCode(HttpStatus.OK)
+  @RequireRecentSignIn()
   @ApiBearerAuth()
   @ApiOkResponse({
     type: PasskeyCreationOptionsDto,
@@ -67,20 +69,23 @@ export class PasskeysController {
   })
   @ApiUnauthorizedResponse({
     type: ErrorDto,
-    description: 'No valid access token; or the authenticator app is on and this session did not pass it',
+    description:
+      'No valid access token; a sign-in older than REAUTH_MAX_AGE; or the authenticator app is on and this session did not pass it',
   })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'The email address is not verified' })
   @ApiNotFoundResponse({ type: ErrorDto, description: OFF })
   @ApiOperation({ summary: 'Options for making a passkey' })
   async registrationOptions(
     @CurrentUser() caller: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PasskeyCreationOptionsDto> {
-    if (await this.passkeys.secondFactorOwed(caller)) throw secondFactorRequired(reply);
+    if (await this.passkeys.secondFactorOwed(caller)) throw secondFactorRequired();
     reply.header('Cache-Control', 'no-store');
     return (await this.passkeys.registrationOptions(caller)) as PasskeyCreationOptionsDto;
   }
 
   @Post('register')
+  @RequireRecentSignIn()
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: PasskeyDto, description: 'The passkey signs the caller in from now on' })
   @ApiBadRequestResponse({
@@ -89,16 +94,17 @@ export class PasskeysController {
       'A bad or replayed response, another origin or RP id, no user verification, or registered already',
   })
   @ApiNotFoundResponse({ type: ErrorDto, description: OFF })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'The email address is not verified' })
   @ApiResponseCodes(401)
   @ApiOperation({ summary: 'Keep a new passkey' })
   async register(
     @CurrentUser() caller: AuthUser,
     @Body() body: RegisterPasskeyDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestClient() client: ClientInfo,
   ): Promise<PasskeyDto> {
     // Asked again: the authenticator app may have gone on since the options were issued.
-    if (await this.passkeys.secondFactorOwed(caller)) throw secondFactorRequired(reply);
-    return PasskeyDto.from(await this.passkeys.register(caller, body.credential, body.name));
+    if (await this.passkeys.secondFactorOwed(caller)) throw secondFactorRequired();
+    return PasskeyDto.from(await this.passkeys.register(caller, body.credential, client, body.name));
   }
 
   @Get()
@@ -125,16 +131,23 @@ export class PasskeysController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RequireRecentSignIn()
   @ApiBearerAuth()
-  @ApiNoContentResponse({ description: 'The passkey no longer signs the caller in' })
+  @ApiNoContentResponse({
+    description: 'The passkey no longer signs the caller in; every other session of the caller ends',
+  })
   @ApiConflictResponse({
     type: ErrorDto,
     description: 'It is the last way to sign in (no password, no linked provider, no other passkey)',
   })
   @ApiResponseCodes(400, 401, 404)
   @ApiOperation({ summary: 'Delete a passkey' })
-  async remove(@CurrentUser() caller: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    await this.passkeys.remove(caller, id);
+  async remove(
+    @CurrentUser() caller: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @RequestClient() client: ClientInfo,
+  ): Promise<void> {
+    await this.passkeys.remove(caller, id, client);
   }
 
   @Public()

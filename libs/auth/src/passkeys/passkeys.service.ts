@@ -25,9 +25,15 @@ import type {
   VerifiedRegistrationResponse,
 } from '@simplewebauthn/server';
 import { DataSource } from 'typeorm';
+import { AccountChanges, NO_CHANGE } from '../changes/account-changes';
 import { TotpAuthenticator } from '../mfa/totp-authenticator';
 import { SecurityEvents, SecurityEventFields } from '../security-events';
-import { ACCOUNT_DISABLED, SignInOutcome, SignInService } from '../sign-in/sign-in.service';
+import {
+  ACCOUNT_DISABLED,
+  EMAIL_NOT_VERIFIED,
+  SignInOutcome,
+  SignInService,
+} from '../sign-in/sign-in.service';
 import { ClientInfo } from '../tokens/token.service';
 import { AuthMethod, AuthUser } from '../tokens/token-types';
 import { AuthenticationCredentialDto, RegistrationCredentialDto } from './dto/passkey.dto';
@@ -86,6 +92,7 @@ export class PasskeysService implements OnModuleInit {
     private readonly totp: TotpAuthenticator,
     private readonly signIns: SignInService,
     private readonly events: SecurityEvents,
+    private readonly changes: AccountChanges,
   ) {}
 
   onModuleInit(): void {
@@ -102,6 +109,7 @@ export class PasskeysService implements OnModuleInit {
     const rp = this.relyingParty();
     const user = await this.users.findById(caller.id);
     if (!user) throw new UnauthorizedException();
+    if (!user.emailVerifiedAt) throw new ForbiddenException(EMAIL_NOT_VERIFIED);
     const [handle, passkeys] = await Promise.all([
       this.store.handleFor(user.id),
       this.store.listFor(user.id),
@@ -124,7 +132,12 @@ export class PasskeysService implements OnModuleInit {
     });
   }
 
-  async register(caller: AuthUser, credential: RegistrationCredentialDto, name?: string): Promise<Passkey> {
+  async register(
+    caller: AuthUser,
+    credential: RegistrationCredentialDto,
+    client: ClientInfo,
+    name?: string,
+  ): Promise<Passkey> {
     const rp = this.relyingParty();
     const refuse = (reason: string): BadRequestException => {
       this.events.record('passkey.failed', { ceremony: 'register', userId: caller.id, reason });
@@ -148,18 +161,23 @@ export class PasskeysService implements OnModuleInit {
     }
     if (result.verified !== true) throw refuse('not_verified');
     const info = result.registrationInfo;
-    const passkey = await this.store.add({
+    const passkey = await this.changes.change({
+      kind: 'passkey_added',
       userId: caller.id,
-      credentialId: info.credential.id,
-      publicKey: info.credential.publicKey,
-      counter: info.credential.counter,
-      transports: info.credential.transports ?? credential.response.transports ?? [],
-      deviceType: info.credentialDeviceType,
-      backedUp: info.credentialBackedUp,
-      name: name?.trim() || DEFAULT_PASSKEY_NAME,
+      proof: { kind: 'recent_sign_in', caller },
+      client,
+      apply: async (scope) =>
+        (await this.store.add(scope, {
+          credentialId: info.credential.id,
+          publicKey: info.credential.publicKey,
+          counter: info.credential.counter,
+          transports: info.credential.transports ?? credential.response.transports ?? [],
+          deviceType: info.credentialDeviceType,
+          backedUp: info.credentialBackedUp,
+          name: name?.trim() || DEFAULT_PASSKEY_NAME,
+        })) ?? NO_CHANGE,
     });
-    if (!passkey) throw refuse('already_registered');
-    this.events.record('passkey.registered', { userId: caller.id, passkeyId: passkey.id });
+    if (passkey === NO_CHANGE) throw refuse('already_registered');
     return passkey;
   }
 
@@ -177,24 +195,91 @@ export class PasskeysService implements OnModuleInit {
   }
 
   async login(credential: AuthenticationCredentialDto, client: ClientInfo): Promise<SignInOutcome> {
-    const rp = this.relyingParty();
     const refuse = (reason: string, fields: SecurityEventFields = {}): UnauthorizedException => {
       this.events.record('passkey.failed', { ceremony: 'login', reason, ip: client.ip, ...fields });
       return new UnauthorizedException(PASSKEY_REFUSED);
     };
+    const passkey = await this.verifyAssertion(credential, 'login', null, refuse);
+    const fields = { userId: passkey.userId, passkeyId: passkey.id };
+    let outcome: SignInOutcome;
+    try {
+      outcome = await this.signIns.signIn(
+        { userId: passkey.userId, credentialsVersion: passkey.credentialsVersion, amr: PASSKEY_AMR },
+        client,
+      );
+    } catch (error) {
+      // Usernameless: a disabled account is a failed sign-in like any other, not a hint that it exists.
+      if (error instanceof ForbiddenException && error.message === ACCOUNT_DISABLED) {
+        throw new UnauthorizedException(PASSKEY_REFUSED);
+      }
+      throw error;
+    }
+    this.events.record('passkey.signed_in', {
+      ...fields,
+      sessionId: outcome.kind === 'session' ? outcome.tokens.sessionId : undefined,
+      ip: client.ip,
+    });
+    return outcome;
+  }
+
+  /** Options to prove, with one of the caller's own passkeys, that it is still them at the keyboard. */
+  async reauthenticationOptions(caller: AuthUser): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const rp = this.relyingParty();
+    const passkeys = await this.store.listFor(caller.id);
+    if (passkeys.length === 0) throw new NotFoundException('the account has no passkey');
+    const challenge = await this.challenges.issue('reauth', caller.id);
+    return generateAuthenticationOptions({
+      rpID: rp.rpId,
+      challenge: bytesOf(challenge),
+      timeout: CHALLENGE_TTL_SECONDS * 1000,
+      userVerification: 'required',
+      allowCredentials: passkeys.map((passkey) => ({
+        id: passkey.credentialId,
+        transports: passkey.transports,
+      })),
+    });
+  }
+
+  /** Whether the assertion is a fresh one, by one of the caller's passkeys, for a reauthentication challenge. */
+  async reauthenticate(caller: AuthUser, credential: AuthenticationCredentialDto): Promise<boolean> {
+    const refuse = (reason: string, fields: SecurityEventFields = {}): UnauthorizedException => {
+      this.events.record('passkey.failed', { ceremony: 'reauth', reason, userId: caller.id, ...fields });
+      return new UnauthorizedException(PASSKEY_REFUSED);
+    };
+    try {
+      await this.verifyAssertion(credential, 'reauth', caller.id, refuse);
+      return true;
+    } catch (error) {
+      if (error instanceof UnauthorizedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Checks an assertion end to end: a challenge this server issued for the ceremony (taken first, so an answer
+   * works once), a known passkey of the user its handle names (and of `userId`, when given), the signature with
+   * user verification, and a counter that moved forward. Returns the passkey with its user's credentials version
+   * read before the signature was checked: a change committed after that voids a sign-in.
+   */
+  private async verifyAssertion(
+    credential: AuthenticationCredentialDto,
+    purpose: 'login' | 'reauth',
+    userId: string | null,
+    refuse: (reason: string, fields?: SecurityEventFields) => UnauthorizedException,
+  ): Promise<Passkey & { credentialsVersion: number }> {
+    const rp = this.relyingParty();
     const challenge = challengeOf(credential.response.clientDataJSON);
-    if (!challenge || !(await this.challenges.take('login', challenge, null))) {
+    if (!challenge || !(await this.challenges.take(purpose, challenge, userId))) {
       throw refuse('challenge_unknown_or_used');
     }
     const passkey = await this.store.findByCredentialId(credential.id);
-    if (!passkey) throw refuse('unknown_credential');
+    if (!passkey || (userId !== null && passkey.userId !== userId)) throw refuse('unknown_credential');
     const fields = { userId: passkey.userId, passkeyId: passkey.id };
     // A discoverable credential names its user; it must be the user the credential was registered to.
     const handle = credential.response.userHandle;
-    if (!handle || (await this.store.userOfHandle(handle)) !== passkey.userId) {
+    if (purpose === 'login' && (!handle || (await this.store.userOfHandle(handle)) !== passkey.userId)) {
       throw refuse('user_handle_mismatch', fields);
     }
-    // Read before the proof is checked: a credentials change committed after it voids this sign-in.
     const user = await this.users.findById(passkey.userId);
     if (!user) throw refuse('unknown_user', fields);
     const storedCounter = Number(passkey.counter);
@@ -225,25 +310,7 @@ export class PasskeysService implements OnModuleInit {
     if (!(await this.store.recordUse(passkey.id, newCounter, credentialBackedUp))) {
       throw refuse('counter_went_backwards', fields);
     }
-    let outcome: SignInOutcome;
-    try {
-      outcome = await this.signIns.signIn(
-        { userId: user.id, credentialsVersion: user.credentialsVersion, amr: PASSKEY_AMR },
-        client,
-      );
-    } catch (error) {
-      // Usernameless: a disabled account is a failed sign-in like any other, not a hint that it exists.
-      if (error instanceof ForbiddenException && error.message === ACCOUNT_DISABLED) {
-        throw new UnauthorizedException(PASSKEY_REFUSED);
-      }
-      throw error;
-    }
-    this.events.record('passkey.signed_in', {
-      ...fields,
-      sessionId: outcome.kind === 'session' ? outcome.tokens.sessionId : undefined,
-      ip: client.ip,
-    });
-    return outcome;
+    return Object.assign(passkey, { credentialsVersion: user.credentialsVersion });
   }
 
   list(caller: AuthUser): Promise<Passkey[]> {
@@ -254,9 +321,19 @@ export class PasskeysService implements OnModuleInit {
     return this.store.rename(caller.id, id, name.trim());
   }
 
-  async remove(caller: AuthUser, id: string): Promise<void> {
-    await this.store.remove(caller.id, id);
-    this.events.record('passkey.removed', { userId: caller.id, passkeyId: id });
+  /** Removes a passkey (of a lost device, say): every other session of the user ends with it. */
+  async remove(caller: AuthUser, id: string, client: ClientInfo): Promise<void> {
+    await this.changes.change({
+      kind: 'passkey_removed',
+      userId: caller.id,
+      proof: { kind: 'recent_sign_in', caller },
+      client,
+      details: { passkeyId: id },
+      apply: async (scope) => {
+        await this.store.remove(scope, id);
+        return true;
+      },
+    });
   }
 
   private relyingParty(): RelyingParty {

@@ -57,6 +57,19 @@ export class EmailTokens {
     return { token, expiresAt: new Date(row.expires_at) };
   }
 
+  /**
+   * Ends every outstanding reset and email-change link of the user, in the caller's transaction: a change to how
+   * the account is entered voids what was asked before it. Verification links stay (they prove an address that
+   * is still the account's, or nothing).
+   */
+  async endAccountLinks(db: EntityManager, userId: string): Promise<void> {
+    await db.query(
+      `UPDATE email_tokens SET consumed_at = now()
+        WHERE user_id = $1 AND purpose IN ('password_reset', 'email_change') AND consumed_at IS NULL`,
+      [userId],
+    );
+  }
+
   /** Whose live link of this purpose the token is, without using it up (to check what its use depends on). */
   async peek(
     db: EntityManager,

@@ -1,4 +1,5 @@
 import type { OutgoingMail } from '@gatehouse/mail';
+import { masked } from '../changes/change-notices';
 
 /** The front end's fragment for each kind of link: a fragment never reaches a server, a log or a Referer. */
 export type LinkKind = 'verify-email' | 'reset-password' | 'confirm-email';
@@ -50,20 +51,6 @@ export const recoveryMessages = {
     };
   },
 
-  passwordWasReset(to: string): OutgoingMail {
-    return {
-      to,
-      purpose: 'password_reset_notice',
-      subject: 'Your password was changed',
-      text: [
-        'The password of your account was just reset, and every device signed in to it was signed out.',
-        '',
-        'If this was not you, reset your password again at once and check the email address of your account.',
-        '',
-      ].join('\n'),
-    };
-  },
-
   confirmNewEmail(to: string, link: string, ttlSeconds: number, expiresAt: Date): OutgoingMail {
     return {
       to,
@@ -97,9 +84,3 @@ export const recoveryMessages = {
     };
   },
 };
-
-/** `a***@example.com`: enough for the owner to recognise, not a gift to whoever reads the old mailbox. */
-function masked(email: string): string {
-  const at = email.lastIndexOf('@');
-  return at <= 0 ? '***' : `${email[0]}***${email.slice(at)}`;
-}

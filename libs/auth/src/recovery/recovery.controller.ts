@@ -14,6 +14,8 @@ import { ApiResponseCodes } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { RateLimit } from '../throttling/rate-limit.decorator';
+import { RequestClient } from '../decorators/request-client.decorator';
+import { ClientInfo } from '../tokens/token.service';
 import { AuthUser } from '../tokens/token-types';
 import {
   AcceptedDto,
@@ -72,8 +74,9 @@ export class RecoveryController {
   })
   @ApiResponseCodes(400, 429)
   @ApiOperation({ summary: 'Send a password reset link' })
-  async forgotPassword(@Body() body: ForgotPasswordDto): Promise<AcceptedDto> {
-    await this.recovery.forgotPassword(body.email);
+  forgotPassword(@Body() body: ForgotPasswordDto): AcceptedDto {
+    // Answered before any work: a known and an unknown address must take the same time.
+    this.recovery.forgotPasswordLater(body.email);
     return ACCEPTED;
   }
 
@@ -90,13 +93,15 @@ export class RecoveryController {
   @ApiUnauthorizedResponse({
     description: 'The second factor is on and no valid code or recovery code came (token kept)',
   })
-  @ApiResponseCodes(429)
+  @ApiResponseCodes(409, 429)
   @ApiOperation({ summary: 'Set a new password with a reset token' })
-  async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
-    await this.recovery.resetPassword(body.token, body.newPassword, {
-      code: body.code,
-      recoveryCode: body.recoveryCode,
-    });
+  async resetPassword(@Body() body: ResetPasswordDto, @RequestClient() client: ClientInfo): Promise<void> {
+    await this.recovery.resetPassword(
+      body.token,
+      body.newPassword,
+      { code: body.code, recoveryCode: body.recoveryCode },
+      client,
+    );
   }
 
   @Public()
@@ -109,8 +114,8 @@ export class RecoveryController {
   @ApiConflictResponse({ description: 'The address was taken meanwhile (the link stays usable)' })
   @ApiResponseCodes(429)
   @ApiOperation({ summary: 'Move the account to a new address with a link token' })
-  async confirmEmail(@Body() body: EmailTokenDto): Promise<void> {
-    await this.recovery.confirmEmailChange(body.token);
+  async confirmEmail(@Body() body: EmailTokenDto, @RequestClient() client: ClientInfo): Promise<void> {
+    await this.recovery.confirmEmailChange(body.token, client);
   }
 }
 

@@ -3,6 +3,8 @@ import { MailService } from '@gatehouse/mail';
 import { NewUser, normalizeEmail, PasswordService, User, UsersService } from '@gatehouse/users';
 import {
   BadRequestException,
+  BeforeApplicationShutdown,
+  Logger,
   ConflictException,
   ForbiddenException,
   Injectable,
@@ -11,11 +13,13 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { AccountChanges, NO_CHANGE } from '../changes/account-changes';
+import { AccountWrites } from '../changes/account-writes';
 import { MfaService } from '../mfa/mfa.service';
 import { SecondFactorAnswer } from '../mfa/second-factor-check';
 import { SecurityEvents } from '../security-events';
 import { AccountAttempts } from '../throttling/account-attempts';
-import { TokenService } from '../tokens/token.service';
+import { ClientInfo, TokenService } from '../tokens/token.service';
 import { AuthUser } from '../tokens/token-types';
 import { EmailTokens } from './email-tokens';
 import { linkTo, recoveryMessages } from './recovery-messages';
@@ -27,7 +31,10 @@ export const BAD_LINK = 'the link is invalid, used or expired';
  * outbox: each link is stored in the same transaction as the message that carries it.
  */
 @Injectable()
-export class RecoveryService {
+export class RecoveryService implements BeforeApplicationShutdown {
+  private readonly log = new Logger(RecoveryService.name);
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
@@ -39,6 +46,8 @@ export class RecoveryService {
     private readonly attempts: AccountAttempts,
     private readonly events: SecurityEvents,
     private readonly mfa: MfaService,
+    private readonly changes: AccountChanges,
+    private readonly writes: AccountWrites,
   ) {}
 
   /** Registers a user and queues the verification email in the same transaction. */
@@ -64,6 +73,26 @@ export class RecoveryService {
     });
     if (!verified) throw new BadRequestException(BAD_LINK);
     this.events.record('email.verified', { userId: verified.userId });
+  }
+
+  /**
+   * Starts forgotPassword and returns at once, so the answer cannot tell a known address from an unknown one by
+   * its timing. A failure is logged (by kind, never with the address); shutdown waits for what is in flight.
+   */
+  forgotPasswordLater(email: string): void {
+    const work = this.forgotPassword(email)
+      .catch((error: unknown) => {
+        this.log.error(
+          { error: error instanceof Error ? error.name : typeof error },
+          'a password reset request could not be handled',
+        );
+      })
+      .finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.inFlight]);
   }
 
   /**
@@ -93,26 +122,36 @@ export class RecoveryService {
 
   /**
    * Sets a new password with a reset link: the password policy is checked first (a refusal leaves the link
-   * usable), then, in one transaction, the link is used up, the password set, the address marked verified (the
-   * link proved it), every session revoked and a notice queued. No session is started. With the second factor
-   * on, a link alone is not enough: a code or a recovery code must come with it (the link stays usable until).
+   * usable), then the change function uses the link up, sets the password, marks the address verified (the link
+   * proved it), revokes every session and tells the account's address. No session is started. The link works
+   * only while the account's address is still the one it was sent to. With the second factor on, a link alone is
+   * not enough: a code or a recovery code must come with it (the link stays usable until).
    */
-  async resetPassword(token: string, newPassword: string, answer: SecondFactorAnswer = {}): Promise<void> {
+  async resetPassword(
+    token: string,
+    newPassword: string,
+    answer: SecondFactorAnswer,
+    client: ClientInfo,
+  ): Promise<void> {
     this.passwords.assertAcceptable(newPassword, 'newPassword');
     const pending = await this.links.peek(this.dataSource.manager, token, 'password_reset');
     if (!pending) throw new BadRequestException(BAD_LINK);
     await this.mfa.proveIfOn(pending.userId, answer);
     const passwordHash = await this.passwords.hash(newPassword);
-    const reset = await this.tokens.changeCredentials(pending.userId, 'password_reset', async (db) => {
-      const link = await this.links.consume(db, token, 'password_reset');
-      if (!link || link.userId !== pending.userId) return false;
-      await this.users.setPasswordHash(db, link.userId, passwordHash);
-      await this.users.markEmailVerified(db, link.userId, link.email);
-      await this.mail.queue(db, recoveryMessages.passwordWasReset(link.email));
-      return true;
+    const reset = await this.changes.change({
+      kind: 'password_reset',
+      userId: pending.userId,
+      proof: { kind: 'email_link' },
+      client,
+      apply: async (scope) => {
+        const link = await this.links.consume(scope.db, token, 'password_reset');
+        if (!link || link.userId !== scope.user.id || link.email !== scope.user.email) return NO_CHANGE;
+        await this.writes.setPassword(scope, passwordHash);
+        await this.writes.markAddressVerified(scope);
+        return true;
+      },
     });
-    if (!reset) throw new BadRequestException(BAD_LINK);
-    this.events.record('password.reset', { userId: pending.userId });
+    if (reset === NO_CHANGE) throw new BadRequestException(BAD_LINK);
   }
 
   /**
@@ -149,25 +188,30 @@ export class RecoveryService {
   }
 
   /**
-   * Uses an email-change link: the user's address becomes the new one, verified, and every session but the one
-   * that asked for the change is revoked, in one transaction. 409 when the address was taken meanwhile (the
-   * link then stays usable).
+   * Uses an email-change link: through the change function, the user's address becomes the new one, verified,
+   * every session but the one that asked for the change is revoked, and both addresses are told. The link works
+   * only while that session is live (a logout, a password change or a reset ends it). 409 when the address was
+   * taken meanwhile (the link then stays usable).
    */
-  async confirmEmailChange(token: string): Promise<void> {
+  async confirmEmailChange(token: string, client: ClientInfo): Promise<void> {
     const pending = await this.links.peek(this.dataSource.manager, token, 'email_change');
     if (!pending) throw new BadRequestException(BAD_LINK);
-    const changed = await this.tokens.changeCredentials(
-      pending.userId,
-      'email_changed',
-      async (db) => {
-        const link = await this.links.consume(db, token, 'email_change');
-        if (!link || link.userId !== pending.userId) return false;
-        return this.users.changeEmail(db, link.userId, link.email);
+    const changed = await this.changes.change({
+      kind: 'email_changed',
+      userId: pending.userId,
+      proof: { kind: 'email_link', keepSessionId: pending.sessionId ?? undefined },
+      client,
+      apply: async (scope) => {
+        const link = await this.links.consume(scope.db, token, 'email_change');
+        if (!link || link.userId !== scope.user.id || link.sessionId !== pending.sessionId) return NO_CHANGE;
+        if (!link.sessionId || !(await this.tokens.isLiveIn(scope.db, link.sessionId, scope.user.id))) {
+          return NO_CHANGE;
+        }
+        await this.writes.moveToAddress(scope, link.email);
+        return true;
       },
-      pending.sessionId ?? undefined,
-    );
-    if (!changed) throw new BadRequestException(BAD_LINK);
-    this.events.record('email.changed', { userId: pending.userId });
+    });
+    if (changed === NO_CHANGE) throw new BadRequestException(BAD_LINK);
   }
 
   private async queueVerification(db: EntityManager, user: User): Promise<void> {

@@ -103,7 +103,7 @@ export class SignInService {
         client,
         now,
       });
-      return { kind: 'session' as const, user, signIn, ...session };
+      return { kind: 'session' as const, user, signIn, now, ...session };
     });
     if (started.kind === 'mfa') {
       this.events.record('login.mfa_required', {
@@ -121,22 +121,46 @@ export class SignInService {
     });
     return {
       kind: 'session',
-      tokens: this.issue(started.user, started.sessionId, started.signIn, started.refresh),
+      tokens: this.issue(started.user, started.sessionId, started.signIn, started.refresh, started.now),
     };
   }
 
-  /** The response of a sign-in or a refresh: an access token for the session, the user, the refresh token. */
-  issue(user: User, sessionId: string, signIn: SignInFacts, refresh: IssuedRefreshToken): IssuedTokens {
+  /**
+   * The response of a sign-in or a refresh: an access token for the session, the user, the refresh token. The
+   * access token never outlives the session: with SESSION_MAX_AGE, it expires by the session's end at the latest.
+   */
+  issue(
+    user: User,
+    sessionId: string,
+    signIn: SignInFacts,
+    refresh: IssuedRefreshToken,
+    sessionStartedAt: Date,
+  ): IssuedTokens {
+    return { body: this.accessResponse(user, sessionId, signIn, sessionStartedAt), refresh, sessionId };
+  }
+
+  /** The JSON body of a sign-in, a refresh or a reauthentication: an access token for the session, and the user. */
+  accessResponse(
+    user: User,
+    sessionId: string,
+    signIn: SignInFacts,
+    sessionStartedAt: Date,
+  ): TokenResponseDto {
+    const expiresIn = this.accessLifetime(sessionStartedAt);
     return {
-      body: {
-        accessToken: this.signer.signAccessToken(user, sessionId, signIn),
-        tokenType: 'Bearer',
-        expiresIn: this.config.tokens.accessTtl,
-        user: UserDto.from(user),
-      },
-      refresh,
-      sessionId,
+      accessToken: this.signer.signAccessToken(user, sessionId, signIn, expiresIn),
+      tokenType: 'Bearer',
+      expiresIn,
+      user: UserDto.from(user),
     };
+  }
+
+  /** ACCESS_TOKEN_TTL, or the seconds the session has left under SESSION_MAX_AGE when fewer. */
+  accessLifetime(sessionStartedAt: Date, now = Date.now()): number {
+    const { accessTtl, sessionMaxAge } = this.config.tokens;
+    if (sessionMaxAge === undefined) return accessTtl;
+    const left = Math.floor((sessionStartedAt.getTime() + sessionMaxAge * 1000 - now) / 1000);
+    return Math.max(1, Math.min(accessTtl, left));
   }
 
   private refuse(proof: SignInProof, reason: string, error: Error): Error {

@@ -18,6 +18,7 @@ interface AccessPayload {
   sid?: unknown;
   roles?: unknown;
   amr?: unknown;
+  auth_time?: unknown;
 }
 
 /**
@@ -46,7 +47,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
   }
 
   validate(payload: AccessPayload): AuthUser {
-    const { sub, sid, roles, amr } = payload;
+    const { sub, sid, roles, amr, auth_time: authTime } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
       throw new UnauthorizedException();
     }
@@ -55,6 +56,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
       sessionId: sid,
       roles: roles.filter((role): role is string => typeof role === 'string'),
       amr: Array.isArray(amr) ? amr.filter((method): method is AuthMethod => AUTH_METHODS.has(method)) : [],
+      authTime: typeof authTime === 'number' && Number.isFinite(authTime) ? authTime : 0,
     };
   }
 }

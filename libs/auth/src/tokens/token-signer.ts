@@ -40,10 +40,12 @@ export class TokenSigner {
     private readonly jwt: JwtService,
   ) {}
 
+  /** `expiresIn` (seconds) defaults to ACCESS_TOKEN_TTL; a session near its SESSION_MAX_AGE asks for less. */
   signAccessToken(
     user: { id: string; roles: readonly string[] },
     sessionId: string,
     signIn: SignInFacts,
+    expiresIn = this.config.tokens.accessTtl,
   ): string {
     const { tokens } = this.config;
     const key = this.keys.signing;
@@ -63,7 +65,7 @@ export class TokenSigner {
       audience: tokens.accessAudience,
       subject: user.id,
       jwtid: randomUUID(),
-      expiresIn: tokens.accessTtl,
+      expiresIn,
     });
   }
 

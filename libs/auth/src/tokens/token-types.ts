@@ -25,6 +25,8 @@ export interface AuthUser {
   readonly roles: readonly string[];
   /** How the session's sign-in was proven (RFC 8176): a second factor shows as `mfa`. */
   readonly amr: readonly AuthMethod[];
+  /** When the session's sign-in was last proven (`auth_time`, seconds since the epoch); 0 when the token has none. */
+  readonly authTime: number;
 }
 
 /** What a verified refresh token says, plus its raw text (to compare its hash with the stored one). */

@@ -40,6 +40,8 @@ export type RotationResult =
       outcome: 'rotated' | 'race';
       user: User;
       sessionId: string;
+      /** When the session began: SESSION_MAX_AGE counts from here. */
+      sessionStartedAt: Date;
       signIn: SignInFacts;
       refresh: IssuedRefreshToken;
     }
@@ -111,7 +113,7 @@ const ROTATE_IN_ONE_STATEMENT: NamedStatement = {
        AND t.rotated_at IS NULL AND t.hash = $4 AND t.expires_at > now()
        FOR UPDATE OF s, t
   ), eligible AS (
-    SELECT l.token_id, l.amr, l.auth_time, to_jsonb(u) AS user_row
+    SELECT l.token_id, l.amr, l.auth_time, l.created_at, to_jsonb(u) AS user_row
       FROM locked l
       JOIN users u ON u.id = l.user_id
      WHERE u.disabled_at IS NULL AND u.credentials_version = l.credentials_version
@@ -132,17 +134,18 @@ const ROTATE_IN_ONE_STATEMENT: NamedStatement = {
      WHERE id = (SELECT session_id FROM child)
      RETURNING id
   )
-  SELECT e.user_row, e.amr, e.auth_time FROM eligible e WHERE EXISTS (SELECT 1 FROM touched)`,
+  SELECT e.user_row, e.amr, e.auth_time, e.created_at FROM eligible e WHERE EXISTS (SELECT 1 FROM touched)`,
 };
 
 interface RotatedRow {
   user_row: Record<string, unknown>;
   amr: AuthMethod[];
   auth_time: Date;
+  created_at: Date;
 }
 
 /** A session revoked, and when, by the database's clock. */
-interface Revoked {
+export interface Revoked {
   id: string;
   at: Date;
 }
@@ -253,12 +256,17 @@ export class TokenService {
         return { outcome: 'rejected', reason: 'expired' };
       }
       const signIn: SignInFacts = { amr: row.amr, authTime: new Date(row.auth_time) };
+      const session = {
+        user,
+        sessionId: claims.sessionId,
+        sessionStartedAt: new Date(row.session_created_at),
+      };
       if (!row.token_rotated_at) {
         const refresh = await this.rotateLiveToken(db, claims, row, now, client);
-        return { outcome: 'rotated', user, sessionId: claims.sessionId, signIn, refresh };
+        return { outcome: 'rotated', ...session, signIn, refresh };
       }
       const live = await this.liveTokenWithinGrace(db, claims, new Date(row.token_rotated_at), now);
-      if (live) return { outcome: 'race', user, sessionId: claims.sessionId, signIn, refresh: live };
+      if (live) return { outcome: 'race', ...session, signIn, refresh: live };
       [revokedAt] = (await this.markRevoked(db, [claims.sessionId], 'reuse_detected')).map((r) => r.at);
       return { outcome: 'reuse' };
     });
@@ -316,32 +324,67 @@ export class TokenService {
   }
 
   /**
-   * Applies a change to a user's credentials and revokes the sessions it voids, in one transaction, so a fault
-   * between the two can never leave the new credentials with the old sessions alive. `change` runs first and
-   * must bump the user's credentials version (UsersService's credential writes do); when it returns false
-   * (nothing was changed) nothing is revoked. `keepSessionId` (the caller's own session) survives, moved to the
-   * new version.
+   * Ends the sessions a change to the user's credentials voids, in the change function's transaction (which has
+   * bumped the credentials version): every live session but `keepSessionId`, which is moved to the new version.
+   * The caller tells this instance's revocation set once it has committed (afterRevocation).
    */
-  async changeCredentials(
+  async voidSessions(
+    db: EntityManager,
     userId: string,
     reason: RevocationReason,
-    change: (db: EntityManager) => Promise<boolean>,
     keepSessionId?: string,
-  ): Promise<boolean> {
-    const revoked = await this.dataSource.transaction(async (db) => {
-      if (!(await change(db))) return undefined;
-      if (keepSessionId) {
-        await db.query(
-          `UPDATE sessions SET credentials_version = (SELECT credentials_version FROM users WHERE id = $1)
-            WHERE id = $2 AND user_id = $1`,
-          [userId, keepSessionId],
-        );
-      }
-      return this.revokeUserSessionsIn(db, userId, reason, keepSessionId);
-    });
-    if (!revoked) return false;
-    this.afterRevocation(revoked, userId, reason);
-    return true;
+  ): Promise<Revoked[]> {
+    if (keepSessionId) {
+      await db.query(
+        `UPDATE sessions SET credentials_version = (SELECT credentials_version FROM users WHERE id = $1)
+          WHERE id = $2 AND user_id = $1`,
+        [userId, keepSessionId],
+      );
+    }
+    return this.revokeUserSessionsIn(db, userId, reason, keepSessionId);
+  }
+
+  /** Whether the user's session is live (not revoked, not expired), read in the caller's transaction. */
+  async isLiveIn(db: EntityManager, sessionId: string, userId: string): Promise<boolean> {
+    const [row] = await db.query<{ created_at: Date }[]>(
+      `SELECT created_at FROM sessions
+        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()`,
+      [sessionId, userId],
+    );
+    return row !== undefined && !this.pastMaxAge(new Date(row.created_at), new Date());
+  }
+
+  /**
+   * Records a fresh proof of the user on their session: `auth_time` becomes now and `amr` gains `added`, so this
+   * access token and every later refresh carry them. Undefined when the session can no longer be refreshed
+   * (revoked, expired, the user disabled or their credentials changed since it began).
+   */
+  async reauthenticate(
+    sessionId: string,
+    userId: string,
+    added: readonly AuthMethod[],
+  ): Promise<{ user: User; signIn: SignInFacts; sessionStartedAt: Date } | undefined> {
+    const [rows] = await this.dataSource.query<
+      [{ user_row: Record<string, unknown>; amr: AuthMethod[]; auth_time: Date; created_at: Date }[], number]
+    >(
+      `UPDATE sessions s
+          SET auth_time = now(),
+              amr = ARRAY(SELECT m FROM unnest(s.amr || $3::text[]) WITH ORDINALITY AS t(m, i)
+                           GROUP BY m ORDER BY min(i))
+         FROM users u
+        WHERE s.id = $1 AND s.user_id = $2 AND u.id = s.user_id
+          AND s.revoked_at IS NULL AND s.expires_at > now()
+          AND u.disabled_at IS NULL AND u.credentials_version = s.credentials_version
+        RETURNING to_jsonb(u) AS user_row, s.amr, s.auth_time, s.created_at`,
+      [sessionId, userId, [...added]],
+    );
+    const row = rows[0];
+    if (!row || this.pastMaxAge(new Date(row.created_at), new Date())) return undefined;
+    return {
+      user: this.users.fromRow(row.user_row),
+      signIn: { amr: row.amr, authTime: new Date(row.auth_time) },
+      sessionStartedAt: new Date(row.created_at),
+    };
   }
 
   /** Whether the user's session can still be refreshed (not revoked, not expired). */
@@ -401,6 +444,7 @@ export class TokenService {
       outcome: 'rotated',
       user: this.users.fromRow(row.user_row),
       sessionId: claims.sessionId,
+      sessionStartedAt: new Date(row.created_at),
       signIn: { amr: row.amr, authTime: new Date(row.auth_time) },
       refresh: { token, expiresAt: new Date(expiresAt * 1000) },
     };
@@ -556,7 +600,8 @@ export class TokenService {
     return revoked;
   }
 
-  private afterRevocation(revoked: Revoked[], userId: string, reason: RevocationReason): void {
+  /** Once the revocation has committed: this instance stops the sessions' access tokens, and says so. */
+  afterRevocation(revoked: readonly Revoked[], userId: string, reason: RevocationReason): void {
     for (const { id, at } of revoked) {
       this.revocations.add([id], at);
       this.events.record('session.revoked', { userId, sessionId: id, reason });

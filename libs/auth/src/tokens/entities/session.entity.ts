@@ -11,6 +11,9 @@ export type RevocationReason =
   | 'email_changed'
   | 'account_disabled'
   | 'mfa_enabled'
+  | 'mfa_disabled'
+  | 'passkey_removed'
+  | 'identity_unlinked'
   | 'reuse_detected';
 
 /** A login: one refresh-token family. Its id is the `sid` claim of every token of the family. */

@@ -1,0 +1,103 @@
+import { SecurityEvent } from '../security-events';
+import { RevocationReason } from '../tokens/entities/session.entity';
+
+/** Every change to how an account is entered, as the change function knows them. */
+export type AccountChangeKind =
+  | 'password_changed'
+  | 'password_reset'
+  | 'email_changed'
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'recovery_codes_replaced'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'identity_linked'
+  | 'identity_unlinked'
+  | 'account_disabled'
+  | 'logout_all';
+
+/** What the change function does for a kind of change, besides the change itself. */
+export interface ChangeRule {
+  /** A new way in or factor: only on an account whose address has been proven. */
+  readonly addsWayIn: boolean;
+  /**
+   * The sessions the change voids, and why: `others` keeps the caller's own (moved to the new credentials
+   * version), `all` ends every one. Either bumps the credentials version, so a sign-in or an mfa challenge in
+   * flight fails too. Undefined: the change voids nothing.
+   */
+  readonly revokes?: { readonly sessions: 'others' | 'all'; readonly reason: RevocationReason };
+  /** The security event recorded once the change is committed (a logout-all records its revocations only). */
+  readonly event?: SecurityEvent;
+  /** What the notice says changed, completing "…of your account": undefined for a change told no one. */
+  readonly told?: string;
+}
+
+export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
+  password_changed: {
+    addsWayIn: false,
+    revokes: { sessions: 'others', reason: 'password_changed' },
+    event: 'password.changed',
+    told: 'The password was changed',
+  },
+  password_reset: {
+    addsWayIn: false,
+    revokes: { sessions: 'all', reason: 'password_reset' },
+    event: 'password.reset',
+    told: 'The password was reset with a link sent to this address',
+  },
+  email_changed: {
+    addsWayIn: false,
+    revokes: { sessions: 'others', reason: 'email_changed' },
+    event: 'email.changed',
+    told: 'The email address was changed',
+  },
+  totp_enabled: {
+    addsWayIn: true,
+    revokes: { sessions: 'others', reason: 'mfa_enabled' },
+    event: 'mfa.enabled',
+    told: 'An authenticator app was set up as a second factor',
+  },
+  totp_disabled: {
+    addsWayIn: false,
+    revokes: { sessions: 'others', reason: 'mfa_disabled' },
+    event: 'mfa.disabled',
+    told: 'The second factor (authenticator app) was turned off',
+  },
+  recovery_codes_replaced: {
+    addsWayIn: false,
+    event: 'mfa.recovery_codes_replaced',
+    told: 'New recovery codes were made; the old ones no longer work',
+  },
+  passkey_added: {
+    addsWayIn: true,
+    event: 'passkey.registered',
+    told: 'A passkey was added',
+  },
+  passkey_removed: {
+    addsWayIn: false,
+    revokes: { sessions: 'others', reason: 'passkey_removed' },
+    event: 'passkey.removed',
+    told: 'A passkey was removed',
+  },
+  identity_linked: {
+    addsWayIn: true,
+    event: 'oauth.linked',
+    told: 'A sign-in provider account was linked',
+  },
+  identity_unlinked: {
+    addsWayIn: false,
+    revokes: { sessions: 'others', reason: 'identity_unlinked' },
+    event: 'oauth.unlinked',
+    told: 'A sign-in provider account was unlinked',
+  },
+  account_disabled: {
+    addsWayIn: false,
+    revokes: { sessions: 'all', reason: 'account_disabled' },
+    event: 'account.disabled',
+    told: 'The account was disabled by an administrator',
+  },
+  logout_all: {
+    addsWayIn: false,
+    revokes: { sessions: 'all', reason: 'logout_all' },
+  },
+};
