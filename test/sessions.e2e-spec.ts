@@ -75,7 +75,10 @@ describeEachDatabase('sessions, logout, password change and the current user', (
       });
       expect(response.body.accessToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
       expect(Object.keys(response.body.user).sort()).toEqual(USER_KEYS);
-      expect(JSON.stringify(response.body)).not.toMatch(/argon2|hash|password/i);
+      // The token's base64 is random text: only the rest of the body is read for secrets.
+      expect(JSON.stringify({ ...response.body, accessToken: undefined })).not.toMatch(
+        /argon2|hash|password/i,
+      );
       expect(refreshCookie(response)).toBeDefined();
       await me(app, response.body.accessToken).expect(200);
     });
@@ -326,7 +329,10 @@ describeEachDatabase('sessions, logout, password change and the current user', (
       expect(response.status).toBe(200);
       expect(Object.keys(response.body).sort()).toEqual(USER_KEYS);
       expect(response.body).toMatchObject({ id: session.userId, email: session.email, roles: ['user'] });
-      expect(JSON.stringify(response.body)).not.toMatch(/argon2|hash|password/i);
+      // The token's base64 is random text: only the rest of the body is read for secrets.
+      expect(JSON.stringify({ ...response.body, accessToken: undefined })).not.toMatch(
+        /argon2|hash|password/i,
+      );
     });
 
     it('PATCH changes the display name and answers the updated user', async () => {

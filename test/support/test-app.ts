@@ -148,6 +148,11 @@ export class TestApp {
     this.app = await createApp(loadConfig(this.env), { logDestination: this.logs });
   }
 
+  /** Where the app writes each message as an `.eml` file when it has no SMTP_URL. */
+  get outboxDir(): string {
+    return join(this.dataDir, 'outbox');
+  }
+
   http(): TestAgent {
     return request(this.app.getHttpServer());
   }

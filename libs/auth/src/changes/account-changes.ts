@@ -140,7 +140,7 @@ export class AccountChanges {
         change.userId,
       ]);
       if (rule.told) {
-        const facts = { what: rule.told, at: new Date(locked.now), client: change.client };
+        const facts = { ...rule.told, at: new Date(locked.now), client: change.client };
         await this.mail.queue(db, changeNotices.changed(after.email, facts));
         if (after.email !== before.email) {
           await this.mail.queue(db, changeNotices.addressLeft(before.email, after.email, facts));

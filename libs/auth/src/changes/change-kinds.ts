@@ -28,8 +28,8 @@ export interface ChangeRule {
   readonly revokes?: { readonly sessions: 'others' | 'all'; readonly reason: RevocationReason };
   /** The security event recorded once the change is committed (a logout-all records its revocations only). */
   readonly event?: SecurityEvent;
-  /** What the notice says changed, completing "…of your account": undefined for a change told no one. */
-  readonly told?: string;
+  /** The notice's subject, and what it says changed ("… on your account"); undefined for a change told no one. */
+  readonly told?: { readonly subject: string; readonly what: string };
 }
 
 export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
@@ -37,64 +37,82 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'password_changed' },
     event: 'password.changed',
-    told: 'The password was changed',
+    told: { subject: 'Your password was changed', what: 'The password was changed' },
   },
   password_reset: {
     addsWayIn: false,
     revokes: { sessions: 'all', reason: 'password_reset' },
     event: 'password.reset',
-    told: 'The password was reset with a link sent to this address',
+    told: {
+      subject: 'Your password was changed',
+      what: 'The password was reset with a link sent to this address',
+    },
   },
   email_changed: {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'email_changed' },
     event: 'email.changed',
-    told: 'The email address was changed',
+    told: { subject: 'Your email address was changed', what: 'The email address was changed' },
   },
   totp_enabled: {
     addsWayIn: true,
     revokes: { sessions: 'others', reason: 'mfa_enabled' },
     event: 'mfa.enabled',
-    told: 'An authenticator app was set up as a second factor',
+    told: {
+      subject: 'Two-step sign-in was turned on',
+      what: 'An authenticator app was set up as a second factor',
+    },
   },
   totp_disabled: {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'mfa_disabled' },
     event: 'mfa.disabled',
-    told: 'The second factor (authenticator app) was turned off',
+    told: {
+      subject: 'Two-step sign-in was turned off',
+      what: 'The second factor (authenticator app) was turned off',
+    },
   },
   recovery_codes_replaced: {
     addsWayIn: false,
     event: 'mfa.recovery_codes_replaced',
-    told: 'New recovery codes were made; the old ones no longer work',
+    told: {
+      subject: 'New recovery codes were made',
+      what: 'New recovery codes were made; the old ones no longer work',
+    },
   },
   passkey_added: {
     addsWayIn: true,
     event: 'passkey.registered',
-    told: 'A passkey was added',
+    told: { subject: 'A passkey was added to your account', what: 'A passkey was added' },
   },
   passkey_removed: {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'passkey_removed' },
     event: 'passkey.removed',
-    told: 'A passkey was removed',
+    told: { subject: 'A passkey was removed from your account', what: 'A passkey was removed' },
   },
   identity_linked: {
     addsWayIn: true,
     event: 'oauth.linked',
-    told: 'A sign-in provider account was linked',
+    told: {
+      subject: 'A sign-in provider was linked to your account',
+      what: 'A sign-in provider account was linked',
+    },
   },
   identity_unlinked: {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'identity_unlinked' },
     event: 'oauth.unlinked',
-    told: 'A sign-in provider account was unlinked',
+    told: {
+      subject: 'A sign-in provider was unlinked from your account',
+      what: 'A sign-in provider account was unlinked',
+    },
   },
   account_disabled: {
     addsWayIn: false,
     revokes: { sessions: 'all', reason: 'account_disabled' },
     event: 'account.disabled',
-    told: 'The account was disabled by an administrator',
+    told: { subject: 'Your account was disabled', what: 'The account was disabled by an administrator' },
   },
   logout_all: {
     addsWayIn: false,

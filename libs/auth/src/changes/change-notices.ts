@@ -3,6 +3,7 @@ import type { ClientInfo } from '../tokens/token.service';
 
 /** What a notice of a change tells: what, when, from where; never a token, a code or a secret. */
 export interface ChangeFacts {
+  readonly subject: string;
   readonly what: string;
   readonly at: Date;
   readonly client: ClientInfo;
@@ -28,7 +29,7 @@ export const changeNotices = {
     return {
       to,
       purpose: 'account_change_notice',
-      subject: 'A change was made to how you sign in',
+      subject: facts.subject,
       text: [
         `${facts.what} on your account.`,
         '',
