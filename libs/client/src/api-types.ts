@@ -55,6 +55,58 @@ export interface ChangePasswordDto {
   newPassword: string;
 }
 
+export interface AssertionResponseJsonDto {
+  /** The client data the authenticator signed over */
+  clientDataJSON: string;
+  /** The authenticator data */
+  authenticatorData: string;
+  /** The assertion signature */
+  signature: string;
+  /** The user handle */
+  userHandle?: string | null;
+}
+
+export interface AuthenticationCredentialDto {
+  /** The credential id */
+  id: string;
+  /** The credential id again (the raw id, encoded) */
+  rawId: string;
+  type: 'public-key';
+  authenticatorAttachment?: 'platform' | 'cross-platform' | null;
+  /** Extension outputs, as the browser gave them */
+  clientExtensionResults: Record<string, unknown>;
+  response: AssertionResponseJsonDto;
+}
+
+export interface ReauthenticateDto {
+  /** The account password */
+  password?: string;
+  /** The 6-digit code the authenticator app shows */
+  code?: string;
+  /** One of the recovery codes */
+  recoveryCode?: string;
+  /** PublicKeyCredential.toJSON() of an assertion for the options of POST /api/auth/reauthenticate/passkey-options */
+  credential?: AuthenticationCredentialDto;
+}
+
+export interface CredentialDescriptorDto {
+  id: string;
+  type: 'public-key';
+  transports?: string[];
+}
+
+export interface PasskeyRequestOptionsDto {
+  challenge: string;
+  rpId: string;
+  /** Milliseconds */
+  timeout: number;
+  userVerification: 'required';
+  /** Empty: the browser offers the passkeys it holds for the site */
+  allowCredentials?: CredentialDescriptorDto[];
+  hints?: string[];
+  extensions?: Record<string, unknown>;
+}
+
 export interface EmailTokenDto {
   /** The token from the link (after `#…=`) */
   token: string;
@@ -175,12 +227,6 @@ export interface CredentialParameterDto {
   alg: number;
 }
 
-export interface CredentialDescriptorDto {
-  id: string;
-  type: 'public-key';
-  transports?: string[];
-}
-
 export interface AuthenticatorSelectionDto {
   residentKey: 'required';
   requireResidentKey: boolean;
@@ -247,53 +293,8 @@ export interface RenamePasskeyDto {
   name: string;
 }
 
-export interface PasskeyRequestOptionsDto {
-  challenge: string;
-  rpId: string;
-  /** Milliseconds */
-  timeout: number;
-  userVerification: 'required';
-  /** Empty: the browser offers the passkeys it holds for the site */
-  allowCredentials?: CredentialDescriptorDto[];
-  hints?: string[];
-  extensions?: Record<string, unknown>;
-}
-
-export interface AssertionResponseJsonDto {
-  /** The client data the authenticator signed over */
-  clientDataJSON: string;
-  /** The authenticator data */
-  authenticatorData: string;
-  /** The assertion signature */
-  signature: string;
-  /** The user handle */
-  userHandle?: string | null;
-}
-
-export interface AuthenticationCredentialDto {
-  /** The credential id */
-  id: string;
-  /** The credential id again (the raw id, encoded) */
-  rawId: string;
-  type: 'public-key';
-  authenticatorAttachment?: 'platform' | 'cross-platform' | null;
-  /** Extension outputs, as the browser gave them */
-  clientExtensionResults: Record<string, unknown>;
-  response: AssertionResponseJsonDto;
-}
-
 export interface PasskeyLoginDto {
   credential: AuthenticationCredentialDto;
-}
-
-export interface ReauthenticateDto {
-  /** the account password */
-  password?: string;
-  /** A code from the authenticator app */
-  code?: string;
-  /** A recovery code */
-  recoveryCode?: string;
-  credential?: AuthenticationCredentialDto;
 }
 
 export interface UpdateMeDto {
