@@ -29,13 +29,20 @@ export class AdminUsersService {
       userId: id,
       proof: { kind: 'admin', adminId },
       client,
+      // Every enabled administrator's row, locked in one order before the target's: two administrators disabling
+      // each other are decided one after the other, and the second sees the first's change.
+      lockFirst: (db) =>
+        db.query(
+          `SELECT id FROM users WHERE 'admin' = ANY (roles) AND disabled_at IS NULL ORDER BY id FOR UPDATE`,
+        ),
       apply: async (scope) => {
         if (scope.user.roles.includes('admin') && !scope.user.disabledAt) {
-          // Every enabled administrator's row, locked: two admins disabling each other are decided in turn.
-          const admins = await scope.db.query<{ id: string }[]>(
-            `SELECT id FROM users WHERE 'admin' = ANY (roles) AND disabled_at IS NULL ORDER BY id FOR UPDATE`,
+          const [{ others }] = await scope.db.query<{ others: number }[]>(
+            `SELECT count(*)::int AS others FROM users
+              WHERE 'admin' = ANY (roles) AND disabled_at IS NULL AND id <> $1`,
+            [id],
           );
-          if (!admins.some((admin) => admin.id !== id)) throw new ConflictException(LAST_ADMIN);
+          if (others === 0) throw new ConflictException(LAST_ADMIN);
         }
         await this.writes.disable(scope);
         return true;

@@ -68,6 +68,11 @@ export interface AccountChange<T> {
   readonly client: ClientInfo;
   /** The change itself, in the transaction; NO_CHANGE to stop there. */
   readonly apply: (scope: ChangeScope) => Promise<T | typeof NO_CHANGE>;
+  /**
+   * For a change whose checks span other accounts (the last administrator): locks their rows before the user's,
+   * in a fixed order, so two such changes at once queue instead of deadlocking.
+   */
+  readonly lockFirst?: (db: EntityManager) => Promise<void>;
   /** Extra fields for the security event (ids, a provider's name): never a secret. */
   readonly details?: Readonly<Record<string, string>>;
 }
@@ -107,6 +112,7 @@ export class AccountChanges {
     const rule = CHANGE_RULES[change.kind];
     this.checkRecency(change.proof);
     const done = await this.dataSource.transaction(async (db) => {
+      await change.lockFirst?.(db);
       const [locked] = await db.query<LockedRow[]>(
         'SELECT to_jsonb(u) AS user_row, clock_timestamp() AS now FROM users u WHERE u.id = $1 FOR UPDATE',
         [change.userId],

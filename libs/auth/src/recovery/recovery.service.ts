@@ -26,6 +26,9 @@ import { linkTo, recoveryMessages } from './recovery-messages';
 
 export const BAD_LINK = 'the link is invalid, used or expired';
 
+/** Pauses between tries of a reset request accepted while the database was away: about 30 s in all. */
+const FORGOT_RETRY_PAUSES_MS = [500, 1000, 2000, 4000, 8000, 15000];
+
 /**
  * Verification of an address and recovery of a forgotten password, by one-time links sent through the durable
  * outbox: each link is stored in the same transaction as the message that carries it.
@@ -34,6 +37,7 @@ export const BAD_LINK = 'the link is invalid, used or expired';
 export class RecoveryService implements BeforeApplicationShutdown {
   private readonly log = new Logger(RecoveryService.name);
   private readonly inFlight = new Set<Promise<void>>();
+  private shuttingDown = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -77,22 +81,35 @@ export class RecoveryService implements BeforeApplicationShutdown {
 
   /**
    * Starts forgotPassword and returns at once, so the answer cannot tell a known address from an unknown one by
-   * its timing. A failure is logged (by kind, never with the address); shutdown waits for what is in flight.
+   * its timing. A request accepted while the database is away is tried again, with growing pauses, for about half
+   * a minute; a failure is logged by kind, never with the address. Shutdown waits for what is in flight.
    */
   forgotPasswordLater(email: string): void {
-    const work = this.forgotPassword(email)
-      .catch((error: unknown) => {
-        this.log.error(
-          { error: error instanceof Error ? error.name : typeof error },
-          'a password reset request could not be handled',
-        );
-      })
-      .finally(() => this.inFlight.delete(work));
+    const work = this.withRetries(() => this.forgotPassword(email)).finally(() => this.inFlight.delete(work));
     this.inFlight.add(work);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     await Promise.all([...this.inFlight]);
+  }
+
+  private async withRetries(task: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await task();
+      } catch (error) {
+        const kind = (error as { name?: unknown } | null)?.name;
+        if (attempt >= FORGOT_RETRY_PAUSES_MS.length || this.shuttingDown) {
+          this.log.error(
+            { error: typeof kind === 'string' ? kind : typeof error, attempts: attempt + 1 },
+            'a password reset request could not be handled',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, FORGOT_RETRY_PAUSES_MS[attempt]));
+      }
+    }
   }
 
   /**
