@@ -151,6 +151,9 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
     await me(app, elsewhere.accessToken).expect(401);
     await laptopPage.getByRole('button', { name: 'Who am I?' }).click();
     await status(laptopPage).getByText('Not logged in').waitFor();
+    // The owner is told, with no link in the notice.
+    const notice = await mailTo(email, subject(/^Your password was changed$/));
+    expect(notice.text).not.toContain('#reset-password=');
   });
 
   it('shows an unverified address and sends the link again; opening the link changes nothing, the button verifies', async () => {
@@ -218,5 +221,9 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
     await page.getByText('Your account now uses this address.').waitFor();
     await login(app, newEmail);
     expect(unexpected(problems)).toEqual([]);
+    // Told at both ends; the session that asked for the change lives on.
+    await mailTo(newEmail, subject(/^Your email address was changed$/));
+    await mailTo(email, subject(/^Your account no longer uses this email address$/));
+    expect((await me(app, session.accessToken).expect(200)).body.email).toBe(newEmail);
   });
 });

@@ -3,6 +3,7 @@ import { PASSWORD, register, uniqueEmail } from './support/auth-client';
 import { Devices, launchChromium, screenshot, buildDemoPage } from './support/browser';
 import { TestApp } from './support/test-app';
 import { totpCode } from './support/totp';
+import { verifyAddress } from './support/verified-sign-up';
 
 /**
  * The second factor in the demo page, in headless Chromium: turned on from the signed-in view, then asked for by
@@ -42,6 +43,8 @@ describe('two-factor sign-in in the demo page [PGlite, headless Chromium]', () =
   it('turns the factor on from the page, then asks for a code at the next login', async () => {
     const email = uniqueEmail('page-mfa');
     await register(app, email);
+    // Turning the factor on needs an address its owner has proven: from the link in the outbox.
+    await verifyAddress(app, email);
     const page = await (await devices.add()).newPage();
     try {
       await page.goto(origin);

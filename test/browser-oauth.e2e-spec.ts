@@ -4,6 +4,7 @@ import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } fro
 import { TestOidcProvider } from './support/oidc-provider';
 import { freePort } from './support/server-process';
 import { TestApp } from './support/test-app';
+import { verifyAddress } from './support/verified-sign-up';
 
 const CLIENT_ID = 'gatehouse-browser';
 const CLIENT_SECRET = 'the corp client secret of the browser suite';
@@ -253,6 +254,8 @@ describe('sign-in with another provider in the demo page [PGlite, headless Chrom
     const email = uniqueEmail('corp-link');
     const corpEmail = uniqueEmail('at-corp');
     await register(app, email);
+    // Linking a provider needs an address its owner has proven: from the link in the outbox.
+    await verifyAddress(app, email);
     const sub = `corp-link-${Date.now()}`;
     provider.account({ sub, email: corpEmail, emailVerified: true });
     const { page, watched } = await open(await device());

@@ -18,6 +18,7 @@ import { TestMailbox } from './support/mailbox';
 import { APP_URL, callbackUrl, HOME, oauthFlow, PUBLIC_URL } from './support/oauth-flow';
 import { TestOidcProvider } from './support/oidc-provider';
 import { TestApp } from './support/test-app';
+import { signUpVerified, verifyAddress } from './support/verified-sign-up';
 import {
   awayFromStepEdge,
   codeForStep,
@@ -118,9 +119,19 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
     for (const code of enrolled.recoveryCodes) secrets.add(code);
   }
 
+  /** A new user whose address is proven (from the mail), signed in: one who may turn the second factor on. */
+  const verifiedUser = (prefix = 'user') => signUpVerified(app, uniqueEmail(prefix), mailbox);
+
+  /** The notice with `subject` mailed to `email` (received or still to come). */
+  const noticeTo = (email: string, subject: string) =>
+    mailbox.waitFor(
+      (m: ParsedMail) => JSON.stringify(m.to ?? '').includes(email) && m.subject === subject,
+      10_000,
+    );
+
   /** A new user who has turned the second factor on. */
   async function mfaUser(prefix = 'mfa'): Promise<MfaUser> {
-    const session = await signUp(app, uniqueEmail(prefix));
+    const session = await verifiedUser(prefix);
     const enrolled = await enrolTotp(app, session);
     remember(enrolled);
     return { ...enrolled, email: session.email, session };
@@ -155,8 +166,21 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
       await app.http().post('/api/auth/mfa/recovery-codes').send({ code: '123456' }).expect(401);
     });
 
+    it('setup and confirm need a verified address: 403 "email not verified" until the mailed link is used', async () => {
+      const session = await signUp(app, uniqueEmail('unverified'));
+      for (const refused of [await setup(session), await confirm(session, { code: '123456' })]) {
+        expect(refused.status).toBe(403);
+        expectNestError(refused.body, 403);
+        expect(refused.body.message).toBe('email not verified');
+      }
+      await verifyAddress(app, session.email, mailbox);
+      const enrolled = await enrolTotp(app, session);
+      remember(enrolled);
+      expect(enrolled.recoveryCodes).toHaveLength(10);
+    });
+
     it('setup answers a new base32 secret and an otpauth URL for SHA-1, 6 digits, 30 s', async () => {
-      const session = await signUp(app);
+      const session = await verifiedUser();
       const response = await setup(session).expect(200);
       expect(Object.keys(response.body).sort()).toEqual(['otpauthUrl', 'secret']);
       const { secret, otpauthUrl } = response.body as { secret: string; otpauthUrl: string };
@@ -177,7 +201,7 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
     });
 
     it('setup again while pending draws a fresh secret, and only the latest one confirms', async () => {
-      const session = await signUp(app);
+      const session = await verifiedUser();
       const first = (await setup(session).expect(200)).body.secret as string;
       const second = (await setup(session).expect(200)).body.secret as string;
       secrets.add(first);
@@ -195,7 +219,7 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
     });
 
     it('confirm with a wrong code is 400 and leaves the factor off: login still gives tokens', async () => {
-      const session = await signUp(app);
+      const session = await verifiedUser();
       const { secret } = (await setup(session).expect(200)).body as { secret: string };
       secrets.add(secret);
       totpSecrets.add(secret);
@@ -208,7 +232,7 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
     });
 
     it('confirm answers 400 to bad bodies, never 500', async () => {
-      const session = await signUp(app);
+      const session = await verifiedUser();
       const { secret } = (await setup(session).expect(200)).body as { secret: string };
       secrets.add(secret);
       for (const body of [
@@ -223,7 +247,7 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
     });
 
     it('confirm with the right code turns it on: 10 distinct recovery codes, every other session revoked, this one kept', async () => {
-      const session = await signUp(app);
+      const session = await verifiedUser();
       const other = await login(app, session.email);
       const { secret } = (await setup(session).expect(200)).body as { secret: string };
       totpSecrets.add(secret);
@@ -247,6 +271,10 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
       await me(app, session.accessToken).expect(200);
       await refresh(app, session.cookie).expect(200);
       expectNestError((await setup(session).expect(409)).body, 409);
+
+      // The owner is told, without the secret or a recovery code.
+      const notice = await noticeTo(session.email, 'Two-step sign-in was turned on');
+      expect([secret, ...(codes as string[])].filter((s) => notice.text?.includes(s))).toEqual([]);
     });
   });
 
@@ -443,9 +471,9 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
     });
 
     it('are accepted one step either side, once each, and not two steps away', async () => {
+      const session = await verifiedUser();
       // The whole exchange has to fit in one step of the clock, or "the previous step" would move.
       await awayFromStepEdge(6000);
-      const session = await signUp(app);
       const { secret } = (await setup(session).expect(200)).body as { secret: string };
       totpSecrets.add(secret);
       secrets.add(secret);
@@ -480,6 +508,32 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
   describe('concurrent submissions', () => {
     const statuses = (answers: Response[]) => answers.map((answer) => answer.status).sort();
 
+    /** The wrong codes of `userId` that the app checked (and logged as mfa.failed). */
+    const wrongCodesChecked = (userId: string) =>
+      app.logs.lines.filter((line) => {
+        try {
+          const entry = JSON.parse(line) as { securityEvent?: string; userId?: string };
+          return entry.securityEvent === 'mfa.failed' && entry.userId === userId;
+        } catch {
+          return false;
+        }
+      }).length;
+
+    it('eight wrong codes on one token at once: five are checked, all eight are 401, and the token is dead', async () => {
+      const user = await mfaUser();
+      const mfaToken = await challenge(user.email);
+      const code = wrongCode(user.secret);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => verify({ mfaToken, code })));
+      expect(statuses(answers)).toEqual(Array(8).fill(401));
+      expect(wrongCodesChecked(user.session.userId)).toBe(5);
+      expectRefused(await verify({ mfaToken, recoveryCode: user.recoveryCodes[0] }));
+      expect(wrongCodesChecked(user.session.userId)).toBe(5);
+      // A new challenge goes through with the recovery code the dead token never checked.
+      expectTokens(
+        await verify({ mfaToken: await challenge(user.email), recoveryCode: user.recoveryCodes[0] }),
+      );
+    });
+
     it('one token and one code sent twice at once: exactly one 200', async () => {
       const user = await mfaUser();
       const mfaToken = await challenge(user.email);
@@ -507,8 +561,12 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
   });
 
   describe('turning it off, and new recovery codes', () => {
-    it('disable with a wrong code is 400 and it stays on; with the right code 204, and login gives tokens', async () => {
+    it('disable with a wrong code is 400 and it stays on; with the right code 204, other sessions end, and login gives tokens', async () => {
       const user = await mfaUser();
+      const other = sessionOf(
+        await verify({ mfaToken: await challenge(user.email), recoveryCode: user.recoveryCodes[1] }),
+        user.email,
+      );
       expectNestError((await disable(user.session, { code: wrongCode(user.secret) }).expect(400)).body, 400);
       expectNestError(
         (await disable(user.session, { recoveryCode: WRONG_RECOVERY_CODE }).expect(400)).body,
@@ -519,7 +577,15 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
       }
       await challenge(user.email);
 
+      await me(app, other.accessToken).expect(200);
+
       await disable(user.session, { code: await user.authenticator.nextCode() }).expect(204);
+      // Every other session of the user ends, access tokens included; the caller's own stays.
+      await me(app, other.accessToken).expect(401);
+      await refresh(app, other.cookie).expect(401);
+      await me(app, user.session.accessToken).expect(200);
+      await refresh(app, user.session.cookie).expect(200);
+      await noticeTo(user.email, 'Two-step sign-in was turned off');
       const direct = await attemptLogin(user.email);
       expectTokens(direct);
       expect(decodeJwt(direct.body.accessToken as string).payload.amr).toEqual(['pwd']);
@@ -563,6 +629,8 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
       expect(fresh).toHaveLength(10);
       expect(new Set(fresh).size).toBe(10);
       expect(fresh.filter((code) => user.recoveryCodes.includes(code))).toEqual([]);
+      const notice = await noticeTo(user.email, 'New recovery codes were made');
+      expect(fresh.filter((code) => notice.text?.includes(code))).toEqual([]);
 
       expectRefused(
         await verify({ mfaToken: await challenge(user.email), recoveryCode: user.recoveryCodes[0] }),
@@ -764,6 +832,30 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
         }),
       );
     });
+
+    it('reserves the attempt before checking: six wrong codes at once, three checked (401), three 429', async () => {
+      const user = await mfaUser('throttled-at-once');
+      const tokens = [await challenge(user.email), await challenge(user.email)];
+      const code = wrongCode(user.secret);
+      const answers = await Promise.all(
+        [...tokens, ...tokens, ...tokens].map((mfaToken) => verify({ mfaToken, code })),
+      );
+      expect(answers.map((answer) => answer.status).sort()).toEqual([401, 401, 401, 429, 429, 429]);
+      expect(
+        (await verify({ mfaToken: await challenge(user.email), recoveryCode: user.recoveryCodes[0] })).status,
+      ).toBe(429);
+    });
+
+    it('gives the attempt back when the code was right: two wrong, a right one, then one more wrong before 429', async () => {
+      const user = await mfaUser('throttled-right');
+      const mfaToken = await challenge(user.email);
+      expectRefused(await verify({ mfaToken, code: wrongCode(user.secret) }));
+      expectRefused(await verify({ mfaToken, recoveryCode: WRONG_RECOVERY_CODE }));
+      expectTokens(await verify({ mfaToken, recoveryCode: user.recoveryCodes[0] }));
+      const next = await challenge(user.email);
+      expectRefused(await verify({ mfaToken: next, code: wrongCode(user.secret) }));
+      expect((await verify({ mfaToken: next, recoveryCode: user.recoveryCodes[1] })).status).toBe(429);
+    });
   });
 
   describe('logs', () => {
@@ -783,6 +875,27 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
         }),
       );
       for (const event of EVENTS) expect(names).toContain(event);
+    });
+
+    it("record turning the factor on and off with the user, the caller's session and the address", () => {
+      const changes = app.logs.lines.flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as Entry;
+          return ['mfa.enabled', 'mfa.disabled'].includes(entry.securityEvent ?? '') ? [entry] : [];
+        } catch {
+          return [];
+        }
+      });
+      expect(changes.length).toBeGreaterThan(0);
+      for (const entry of changes) {
+        expect(entry).toEqual(
+          expect.objectContaining({
+            userId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+            sessionId: expect.any(String),
+            ip: expect.any(String),
+          }),
+        );
+      }
     });
 
     it('never contain a TOTP secret, a code, a recovery code or an mfa token', () => {

@@ -29,6 +29,7 @@ import {
 import { ProviderAccount, TestOidcProvider } from './support/oidc-provider';
 import { freePort } from './support/server-process';
 import { Env, TestApp } from './support/test-app';
+import { signUpVerified } from './support/verified-sign-up';
 
 const CALLBACK_URL = callbackUrl('corp');
 const CLIENT_ID = 'gatehouse-e2e';
@@ -106,6 +107,16 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
   });
 
   const bearer = (session: { accessToken: string }) => `Bearer ${session.accessToken}`;
+
+  /** A password account whose address is proven (from the mail): one that may link a provider. */
+  const verifiedUser = () => signUpVerified(app, uniqueEmail(), mailbox);
+
+  /** The notice with `subject` mailed to `email` (received or still to come). */
+  const noticeTo = (email: string, subject: string) =>
+    mailbox.waitFor(
+      (m: ParsedMail) => JSON.stringify(m.to ?? '').includes(email) && m.subject === subject,
+      10_000,
+    );
 
   /** A fresh account at the provider, with a verified address unless told otherwise. */
   function account(prefix: string, changes: Partial<ProviderAccount> = {}): ProviderAccount {
@@ -438,8 +449,8 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
   });
 
   describe('linking a provider account to a signed-in user', () => {
-    it('attaches it: identities lists it, and the provider account then signs that user in', async () => {
-      const user = await signUp(app);
+    it('attaches it: identities lists it, the owner is told, and the provider account then signs that user in', async () => {
+      const user = await verifiedUser();
       const corp = account('linked');
       const answer = await linkWith(user, corp.sub);
       expect(answer.status).toBe(303);
@@ -454,13 +465,46 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
       expect(identity.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(Number.isNaN(Date.parse(identity.createdAt as string))).toBe(false);
 
+      await noticeTo(user.email, 'A sign-in provider was linked to your account');
       const viaProvider = await signUpWith(corp.sub);
       expect(viaProvider.userId).toBe(user.userId);
     });
 
+    it('needs a verified address: link is 403 "email not verified" until the mailed link is used', async () => {
+      const user = await signUp(app);
+      const refused = await app
+        .http()
+        .post('/api/auth/oauth/corp/link')
+        .set('Authorization', bearer(user))
+        .expect(403);
+      expectNestError(refused.body, 403);
+      expect(refused.body.message).toBe('email not verified');
+      expect(transactionCookieLine(refused)).toBeUndefined();
+      expect((await identities(user).expect(200)).body).toEqual([]);
+    });
+
+    it('refuses at the callback an address no longer verified when the link flow began: email_unverified, no identity', async () => {
+      const user = await verifiedUser();
+      const corp = account('unproven');
+      const linked = await app
+        .http()
+        .post('/api/auth/oauth/corp/link')
+        .set('Authorization', bearer(user))
+        .expect(200);
+      const url = new URL(linked.body.url as string, PUBLIC_URL);
+      const started =
+        url.origin === new URL(provider.issuer).origin
+          ? { authorizationUrl: url, cookie: transactionCookieLine(linked)!.split(';')[0] }
+          : startedFrom(await app.http().get(`${url.pathname}${url.search}`));
+      const back = await provider.signIn(started.authorizationUrl.toString(), corp.sub);
+      await app.query('UPDATE users SET email_verified_at = NULL WHERE id = $1', [user.userId]);
+      expectOAuthError(await callback(back, started.cookie), 'email_unverified');
+      expect(await identityRows(corp.sub)).toHaveLength(0);
+    });
+
     it('refuses an account already linked to another user: identity_in_use, and it stays with that user', async () => {
-      const first = await signUp(app);
-      const second = await signUp(app);
+      const first = await verifiedUser();
+      const second = await verifiedUser();
       const corp = account('contested');
       await linkWith(first, corp.sub);
       expectOAuthError(await linkWith(second, corp.sub), 'identity_in_use');
@@ -475,19 +519,26 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
   });
 
   describe('DELETE /api/auth/identities/:id', () => {
-    it('unlinks (204): the list is empty and the provider account no longer signs that user in', async () => {
-      const user = await signUp(app);
+    it('unlinks (204): the list is empty, other sessions end, and the provider account no longer signs that user in', async () => {
+      const user = await verifiedUser();
       const corp = account('unlinked', { email: user.email });
       await linkWith(user, corp.sub);
+      const other = await login(app, user.email);
       const [identity] = (await identities(user).expect(200)).body as { id: string }[];
       await unlink(user, identity.id).expect(204);
       expect((await identities(user).expect(200)).body).toEqual([]);
+      // Every other session of the user ends, access tokens included; the caller's own stays.
+      await app.http().get('/api/users/me').set('Authorization', bearer(other)).expect(401);
+      await refresh(app, other.cookie).expect(401);
+      await app.http().get('/api/users/me').set('Authorization', bearer(user)).expect(200);
+      await refresh(app, user.cookie).expect(200);
+      await noticeTo(user.email, 'A sign-in provider was unlinked from your account');
       // The address still belongs to the password account: no automatic linking on the way back.
       expectOAuthError(await signInWith(corp.sub), 'account_exists');
     });
 
     it("answers 404 to another user's identity and to a random id, 400 to a malformed id", async () => {
-      const owner = await signUp(app);
+      const owner = await verifiedUser();
       const stranger = await signUp(app);
       await linkWith(owner, account('owned').sub);
       const [identity] = (await identities(owner).expect(200)).body as { id: string }[];
@@ -586,6 +637,27 @@ describeEachDatabase('sign-in with an OpenID provider', (kind) => {
         'identity_in_use',
       ]) {
         expect(failures.some((failure) => failure.includes(code))).toBe(true);
+      }
+    });
+
+    it("record oauth.linked with the provider, oauth.unlinked with the identity, both with the user, the caller's session and the address", () => {
+      const events = entries();
+      const linked = events.filter((entry) => entry.securityEvent === 'oauth.linked');
+      const unlinked = events.filter((entry) => entry.securityEvent === 'oauth.unlinked');
+      expect(linked.length).toBeGreaterThan(0);
+      expect(unlinked.length).toBeGreaterThan(0);
+      const changedBy = {
+        userId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        sessionId: expect.any(String),
+        ip: expect.any(String),
+      };
+      for (const entry of linked) {
+        expect(entry).toEqual(expect.objectContaining({ ...changedBy, provider: 'corp' }));
+      }
+      for (const entry of unlinked) {
+        expect(entry).toEqual(
+          expect.objectContaining({ ...changedBy, identityId: expect.stringMatching(/^[0-9a-f-]{36}$/) }),
+        );
       }
     });
 

@@ -223,6 +223,10 @@ describeEachDatabase('email verification and password reset', (kind) => {
       await app.http().post('/api/auth/login').send({ email, password: PASSWORD }).expect(401);
       await login(app, newEmail);
       await confirm(token).expect(400);
+      // Told at both ends: the new address that the change happened, the old one that it is no longer used.
+      await mailTo(newEmail, /^Your email address was changed$/);
+      const left = await mailTo(email, /^Your account no longer uses this email address$/);
+      expect(left.text).not.toContain(newEmail);
     });
 
     it('refuses a wrong password (403), a taken address (409) and a bad body (400), and sends nothing', async () => {
@@ -270,6 +274,71 @@ describeEachDatabase('email verification and password reset', (kind) => {
       await register(app, newEmail);
       expectNestError((await confirm(token).expect(409)).body, 409);
       expect((await me(app, session.accessToken).expect(200)).body.email).toBe(email);
+    });
+  });
+
+  describe('links die with what they were made under', () => {
+    const requestChange = (accessToken: string, newEmail: string) =>
+      app
+        .http()
+        .post('/api/users/me/email')
+        .set('Authorization', `Bearer ${accessToken}`)
+        .send({ newEmail, currentPassword: PASSWORD });
+    const confirm = (token: unknown) => app.http().post('/api/auth/confirm-email').send({ token });
+
+    /** A signed-in user with a reset link and an email-change link outstanding. */
+    async function withOutstandingLinks(prefix: string) {
+      const email = uniqueEmail(prefix);
+      const newEmail = uniqueEmail(`${prefix}-new`);
+      await register(app, email);
+      const session = await login(app, email);
+      await forgot(email).expect(202);
+      const resetToken = tokenIn(await mailTo(email, /reset/i), 'reset-password');
+      await requestChange(session.accessToken, newEmail).expect(202);
+      const changeToken = tokenIn(await mailTo(newEmail, /confirm your new/i), 'confirm-email');
+      return { email, newEmail, session, resetToken, changeToken };
+    }
+
+    it('a password change ends the outstanding reset and email-change links (400), and the owner is told', async () => {
+      const links = await withOutstandingLinks('changed');
+      await app
+        .http()
+        .post('/api/auth/password')
+        .set('Authorization', `Bearer ${links.session.accessToken}`)
+        .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+        .expect(204);
+      await mailTo(links.email, /^Your password was changed$/);
+      expectNestError((await reset(links.resetToken, 'yet another passphrase').expect(400)).body, 400);
+      expectNestError((await confirm(links.changeToken).expect(400)).body, 400);
+      await login(app, links.email, NEW_PASSWORD);
+    });
+
+    it('logging out everywhere ends the outstanding links (400)', async () => {
+      const links = await withOutstandingLinks('everywhere');
+      await app
+        .http()
+        .post('/api/auth/logout-all')
+        .set('Authorization', `Bearer ${links.session.accessToken}`)
+        .expect(204);
+      expectNestError((await reset(links.resetToken).expect(400)).body, 400);
+      expectNestError((await confirm(links.changeToken).expect(400)).body, 400);
+      await login(app, links.email);
+    });
+
+    it('an email-change link works only while the session that asked for it is live', async () => {
+      const links = await withOutstandingLinks('asker-gone');
+      await app.http().post('/api/auth/logout').set('Cookie', links.session.cookie).expect(204);
+      expectNestError((await confirm(links.changeToken).expect(400)).body, 400);
+      expect((await login(app, links.email)).response.body.user.email).toBe(links.email);
+      // Nothing else was voided: the reset link still works.
+      await reset(links.resetToken).expect(204);
+    });
+
+    it('a reset link sent to the former address no longer works once the address has changed', async () => {
+      const links = await withOutstandingLinks('moved');
+      await confirm(links.changeToken).expect(204);
+      expectNestError((await reset(links.resetToken).expect(400)).body, 400);
+      await login(app, links.newEmail);
     });
   });
 
