@@ -39,6 +39,7 @@ import { MfaRequiredDto, TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
 import { OptionalRefreshGuard, RefreshGuard } from './guards/refresh.guard';
 import { SameOriginGuard } from './guards/same-origin.guard';
+import { BindsSession, DpopProofGuard, ProvesSession } from './dpop/dpop-proof.guard';
 import { SignInResponse } from './sign-in/sign-in-response';
 import { SignInProof } from './sign-in/sign-in.service';
 import { RateLimit } from './throttling/rate-limit.decorator';
@@ -73,7 +74,8 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @RateLimit('login')
   // A cross-site form must not log the victim in as someone else (login CSRF): refused before the password.
-  @UseGuards(SameOriginGuard, LocalAuthGuard)
+  @BindsSession()
+  @UseGuards(SameOriginGuard, DpopProofGuard, LocalAuthGuard)
   @ApiBody({ type: LoginDto })
   @ApiExtraModels(TokenResponseDto, MfaRequiredDto)
   @ApiOkResponse({
@@ -99,7 +101,8 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @RateLimit('refresh')
-  @UseGuards(SameOriginGuard, RefreshGuard)
+  @ProvesSession()
+  @UseGuards(SameOriginGuard, RefreshGuard, DpopProofGuard)
   @ApiCookieAuth('refresh_token')
   @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the rotated refresh cookie' })
   @ApiUnauthorizedResponse({
@@ -124,16 +127,18 @@ export class AuthController {
   @Public()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @UseGuards(SameOriginGuard, OptionalRefreshGuard)
+  @ProvesSession()
+  @UseGuards(SameOriginGuard, OptionalRefreshGuard, DpopProofGuard)
   @ApiCookieAuth('refresh_token')
   @ApiNoContentResponse({ description: 'Session revoked (when the cookie was valid) and cookie cleared' })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiOperation({ summary: 'End this session' })
   async logout(
     @RefreshCookieClaims() claims: RefreshClaims | undefined,
+    @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.logout(claims);
+    await this.auth.logout(claims, client);
     this.cookie.clear(reply);
   }
 

@@ -10,6 +10,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
 import { AccountChanges } from './changes/account-changes';
 import { AccountWrites } from './changes/account-writes';
+import { DpopNonces } from './dpop/dpop-nonces';
+import { DpopProofGuard } from './dpop/dpop-proof.guard';
+import { DpopVerifier } from './dpop/dpop-verifier';
+import { ProofReplayCache } from './dpop/proof-replay-cache';
+import { SenderConstraint } from './dpop/sender-constraint';
 import { ReauthenticationController } from './changes/reauthentication.controller';
 import { ReauthenticationService } from './changes/reauthentication.service';
 import { RecentSignInGuard } from './changes/recent-sign-in.guard';
@@ -123,6 +128,11 @@ import { TokenSigner } from './tokens/token-signer';
     AccountChanges,
     AccountWrites,
     ReauthenticationService,
+    DpopNonces,
+    DpopProofGuard,
+    DpopVerifier,
+    ProofReplayCache,
+    SenderConstraint,
     SignInService,
     RecoveryService,
     EmailTokens,

@@ -6,6 +6,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { AccountChanges } from './changes/account-changes';
+import { DpopRefusal } from './dpop/dpop-refusal';
 import { AccountWrites } from './changes/account-writes';
 import { SecurityEvents } from './security-events';
 import {
@@ -18,6 +19,14 @@ import {
 import { AccountAttempts } from './throttling/account-attempts';
 import { ClientInfo, RotationResult, TokenService } from './tokens/token.service';
 import { AuthUser, RefreshClaims } from './tokens/token-types';
+
+function dpopRefused(): DpopRefusal {
+  return new DpopRefusal(
+    401,
+    'invalid_dpop_proof',
+    'the session is bound to a key: a proof by that key is required',
+  );
+}
 
 /** The auth use cases, between the HTTP layer and the token and user services. */
 @Injectable()
@@ -50,6 +59,8 @@ export class AuthService {
       throw new ServiceUnavailableException('the session store is unavailable; try again shortly');
     }
     if (result.outcome === 'rotated') this.events.note('refresh.rotated');
+    // The session is fine; this request did not prove its key: refused, and the cookie stays.
+    if (result.outcome === 'rejected' && result.reason === 'dpop_refused') throw dpopRefused();
     // Not a dead session: it may refresh again once the address is verified, so the cookie stays.
     if (result.outcome === 'rejected' && result.reason === 'email_unverified') {
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);
@@ -64,8 +75,9 @@ export class AuthService {
     );
   }
 
-  async logout(claims: RefreshClaims | undefined): Promise<void> {
-    if (claims) await this.tokens.revokeSession(claims.sessionId, 'logout', claims.userId);
+  /** Ends the session the refresh token names; a bound session's only with a proof by its key (401 otherwise). */
+  async logout(claims: RefreshClaims | undefined, client: ClientInfo): Promise<void> {
+    if (claims && (await this.tokens.logout(claims, client.proofKey)) === 'dpop_refused') throw dpopRefused();
   }
 
   /** Every session of the user ends, the caller's too, and with them every outstanding reset or email-change link. */

@@ -33,7 +33,9 @@ export type SecurityEvent =
   | 'passkey.registered'
   | 'passkey.removed'
   | 'passkey.signed_in'
-  | 'passkey.failed';
+  | 'passkey.failed'
+  | 'dpop.bound'
+  | 'dpop.refused';
 
 /**
  * Outcomes too routine to log one line each (a refresh happens every few minutes per user), announced to
@@ -58,6 +60,7 @@ const WARNINGS = new Set<SecurityEvent>([
   'oauth.failed',
   'mfa.failed',
   'passkey.failed',
+  'dpop.refused',
 ]);
 
 /** Ids and reasons only: a security event never carries a password, a token or a cookie. */

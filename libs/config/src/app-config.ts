@@ -1,3 +1,4 @@
+import type { DpopSettings } from './dpop-config';
 import type { OAuthProviderSettings } from './oauth-config';
 import type { WebAuthnSettings } from './webauthn-config';
 
@@ -127,6 +128,8 @@ export abstract class AppConfig {
     /** METRICS_TOKEN (or _FILE); unset: `GET /api/metrics` answers 404. */
     readonly token?: string;
   };
+  /** Sender-constrained tokens: DPOP, DPOP_PROOF_MAX_AGE, DPOP_NONCES. */
+  declare readonly dpop: DpopSettings;
   /** Passkeys: WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. */
   declare readonly webauthn: WebAuthnSettings;
   declare readonly admin?: { readonly email: string; readonly password: string };

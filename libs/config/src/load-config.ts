@@ -4,6 +4,7 @@ import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
 import { readMail } from './mail-config';
 import { readMetrics } from './metrics-config';
+import { readDpop } from './dpop-config';
 import { readMfa } from './mfa-config';
 import { readOAuth } from './oauth-config';
 import { readOriginList, readPublicUrls } from './public-urls';
@@ -169,6 +170,7 @@ export function loadConfig(
     recovery: readRecovery(env),
     oauth: readOAuth(env, production),
     mfa: readMfa(env, production),
+    dpop: readDpop(env),
     webauthn: readWebAuthn(env, urls, production),
     metrics: readMetrics(env),
     admin: readAdmin(env, minLength),

@@ -5,10 +5,12 @@ import { RefreshClaims } from '../tokens/token-types';
 /**
  * Where each guard leaves what it established, one property each, so a handler can never read one guard's
  * result typed as another's: `user` (JwtAuthGuard: the bearer's AuthUser), `signInProof` (LocalAuthGuard),
- * `refreshClaims` (RefreshGuard, OptionalRefreshGuard).
+ * `refreshClaims` (RefreshGuard, OptionalRefreshGuard), `dpopProofKey` (DpopProofGuard).
  */
 export const SIGN_IN_PROOF = 'signInProof';
 export const REFRESH_CLAIMS = 'refreshClaims';
+/** The JWK thumbprint of the verified DPoP proof the request carried (DpopProofGuard). */
+export const PROOF_KEY = 'dpopProofKey';
 
 function fromRequest<T>(context: ExecutionContext, property: string): T | undefined {
   return context.switchToHttp().getRequest<Record<string, T | undefined>>()[property];

@@ -4,12 +4,16 @@ import { ApiProperty } from '@nestjs/swagger';
 /** Login and refresh answer with this body; the refresh token travels only in the HttpOnly cookie. */
 export class TokenResponseDto {
   @ApiProperty({
-    description: 'A JWT (typ at+jwt) to send as `Authorization: Bearer …`; keep it in memory only',
+    description:
+      'A JWT (typ at+jwt) to send as `Authorization: Bearer …` (or `DPoP …` with a proof, for a bound session); keep it in memory only',
   })
   accessToken: string;
 
-  @ApiProperty({ enum: ['Bearer'] })
-  tokenType: 'Bearer';
+  @ApiProperty({
+    enum: ['Bearer', 'DPoP'],
+    description: '`DPoP` when the session is bound to the proof’s key',
+  })
+  tokenType: 'Bearer' | 'DPoP';
 
   @ApiProperty({ description: 'Seconds until the access token expires', example: 900 })
   expiresIn: number;

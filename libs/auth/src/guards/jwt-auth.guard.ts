@@ -5,16 +5,18 @@ import { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { RevocationService } from '../revocation/revocation.service';
 import { ACCESS_STRATEGY } from '../strategies/access-token.strategy';
-import { bearerToken } from '../strategies/bearer-token';
+import { SenderConstraint } from '../dpop/sender-constraint';
+import { presentedToken } from '../strategies/bearer-token';
 import { AuthUser } from '../tokens/token-types';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 type GuardedRequest = FastifyRequest & { user?: AuthUser };
 
 /**
- * The global guard: every route needs a valid bearer access token unless it is @Public(). A token verified once
- * is remembered by its exact text until it expires, so the hot path is a map lookup, an expiry check and a
- * revocation check. It never reads the database.
+ * The global guard: every route needs a valid access token unless it is @Public(). A token verified once is
+ * remembered by its exact text until it expires, so the hot path is a map lookup, an expiry check and a
+ * revocation check; a DPoP-bound token adds its request's proof, checked with CPU only. It never reads the
+ * database.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
@@ -22,6 +24,7 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
     private readonly reflector: Reflector,
     private readonly revocations: RevocationService,
     private readonly verified: VerifiedTokenCache,
+    private readonly senderConstraint: SenderConstraint,
   ) {
     super();
   }
@@ -30,15 +33,18 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
     if (this.reflector.get<boolean | undefined>(IS_PUBLIC, context.getHandler())) return true;
 
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const token = bearerToken(request.headers.authorization);
-    let user = token === undefined ? undefined : this.verified.get(token);
+    const presented = presentedToken(request.headers.authorization);
+    let user = presented === undefined ? undefined : this.verified.get(presented.token);
     if (!user) {
       await super.canActivate(context);
       user = request.user!;
-      if (token !== undefined) this.verified.set(token, user, expiryOf(token));
+      if (presented !== undefined) this.verified.set(presented.token, user, expiryOf(presented.token));
     }
     if (this.revocations.isRevoked(user.sessionId))
       throw new UnauthorizedException('session has been revoked');
+    if (user.jkt !== undefined || presented?.scheme === 'dpop') {
+      await this.senderConstraint.check(request, presented!, user.jkt);
+    }
     request.user = user;
     return true;
   }

@@ -17,6 +17,7 @@ import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { RequestClient } from '../decorators/request-client.decorator';
 import { TokenResponseDto } from '../dto/token-response.dto';
+import { BindsSession, DpopProofGuard } from '../dpop/dpop-proof.guard';
 import { SameOriginGuard } from '../guards/same-origin.guard';
 import { SignInResponse } from '../sign-in/sign-in-response';
 import { RateLimit } from '../throttling/rate-limit.decorator';
@@ -110,7 +111,8 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @RateLimit('login')
   // It starts a session: a cross-site page must not sign a browser in with its own challenge.
-  @UseGuards(SameOriginGuard)
+  @BindsSession()
+  @UseGuards(SameOriginGuard, DpopProofGuard)
   @ApiOkResponse({ type: TokenResponseDto, description: 'Exactly as login, the refresh cookie included' })
   @ApiUnauthorizedResponse({ description: 'Wrong code, or a dead mfaToken' })
   @ApiForbiddenResponse({ description: 'Cross-site request' })

@@ -32,6 +32,7 @@ import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { RequestClient } from '../decorators/request-client.decorator';
 import { TokenResponseDto } from '../dto/token-response.dto';
+import { BindsSession, DpopProofGuard } from '../dpop/dpop-proof.guard';
 import { SameOriginGuard } from '../guards/same-origin.guard';
 import { secondFactorRequired } from '../mfa/require-second-factor';
 import { SignInResponse } from '../sign-in/sign-in-response';
@@ -172,7 +173,8 @@ export class PasskeysController {
   @HttpCode(HttpStatus.OK)
   @RateLimit('login')
   // It starts a session: a cross-site page must not sign a browser in with its own passkey.
-  @UseGuards(SameOriginGuard)
+  @BindsSession()
+  @UseGuards(SameOriginGuard, DpopProofGuard)
   @ApiOkResponse({ type: TokenResponseDto, description: 'Exactly as login, the refresh cookie included' })
   @ApiUnauthorizedResponse({
     type: ErrorDto,

@@ -95,7 +95,7 @@ export class SignInService {
         return { kind: 'mfa' as const, userId: user.id, challenge };
       }
       const now = new Date(locked.now);
-      const signIn: SignInFacts = { amr: [...proof.amr], authTime: now };
+      const signIn: SignInFacts = { amr: [...proof.amr], authTime: now, jkt: client.proofKey };
       const session = await this.tokens.startSession(db, {
         userId: user.id,
         credentialsVersion: user.credentialsVersion,
@@ -119,6 +119,13 @@ export class SignInService {
       amr: [...started.signIn.amr],
       ip: client.ip,
     });
+    if (client.proofKey) {
+      this.events.record('dpop.bound', {
+        userId: started.user.id,
+        sessionId: started.sessionId,
+        jkt: client.proofKey,
+      });
+    }
     return {
       kind: 'session',
       tokens: this.issue(started.user, started.sessionId, started.signIn, started.refresh, started.now),
@@ -149,7 +156,7 @@ export class SignInService {
     const expiresIn = this.accessLifetime(sessionStartedAt);
     return {
       accessToken: this.signer.signAccessToken(user, sessionId, signIn, expiresIn),
-      tokenType: 'Bearer',
+      tokenType: signIn.jkt ? 'DPoP' : 'Bearer',
       expiresIn,
       user: UserDto.from(user),
     };

@@ -4,7 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { FastifyRequest } from 'fastify';
 import { decode } from 'jsonwebtoken';
 import { Strategy } from 'passport-jwt';
-import { bearerToken } from './bearer-token';
+import { presentedToken } from './bearer-token';
 import { KeyCallback, keyForJwt } from './key-callback';
 import { KeyService } from '../keys/key.service';
 import { ACCESS_TOKEN_TYPE, AuthMethod, AuthUser } from '../tokens/token-types';
@@ -19,6 +19,7 @@ interface AccessPayload {
   roles?: unknown;
   amr?: unknown;
   auth_time?: unknown;
+  cnf?: unknown;
 }
 
 /**
@@ -29,7 +30,8 @@ interface AccessPayload {
 export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRATEGY) {
   constructor(config: AppConfig, keys: KeyService) {
     super({
-      jwtFromRequest: (request: FastifyRequest) => bearerToken(request.headers.authorization) ?? null,
+      jwtFromRequest: (request: FastifyRequest) =>
+        presentedToken(request.headers.authorization)?.token ?? null,
       issuer: config.tokens.issuer,
       audience: config.tokens.accessAudience,
       algorithms: ['ES256', 'ES384', 'ES512', 'RS256'],
@@ -47,7 +49,8 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
   }
 
   validate(payload: AccessPayload): AuthUser {
-    const { sub, sid, roles, amr, auth_time: authTime } = payload;
+    const { sub, sid, roles, amr, auth_time: authTime, cnf } = payload;
+    const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
       throw new UnauthorizedException();
     }
@@ -57,6 +60,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
       roles: roles.filter((role): role is string => typeof role === 'string'),
       amr: Array.isArray(amr) ? amr.filter((method): method is AuthMethod => AUTH_METHODS.has(method)) : [],
       authTime: typeof authTime === 'number' && Number.isFinite(authTime) ? authTime : 0,
+      ...(typeof jkt === 'string' ? { jkt } : {}),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { bearerToken } from './bearer-token';
+import { bearerToken, presentedToken } from './bearer-token';
 
 describe('bearerToken', () => {
   it('reads the token of a Bearer header, whatever the case of the scheme', () => {
@@ -28,5 +28,14 @@ describe('bearerToken', () => {
     for (let i = 0; i < 100; i += 1) bearerToken(header);
     bearerToken(`Bearer ${header}`);
     expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('reads a DPoP header as a token with its scheme, and nothing else as one', () => {
+    expect(presentedToken('DPoP abc.def.ghi')).toEqual({ scheme: 'dpop', token: 'abc.def.ghi' });
+    expect(presentedToken('dpop  abc ')).toEqual({ scheme: 'dpop', token: 'abc' });
+    expect(presentedToken('Bearer abc')).toEqual({ scheme: 'bearer', token: 'abc' });
+    for (const header of [undefined, '', 'DPoP', 'DPoP ', 'DPoPabc', 'Basic abc']) {
+      expect(presentedToken(header)).toBeUndefined();
+    }
   });
 });

@@ -62,6 +62,20 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   }
 
   /**
+   * Marks `key` used for `ttlMs`: true the first time on any instance, false when it was already marked;
+   * undefined when there is no Redis to ask (no REDIS_URL, or it does not answer): the caller keeps its own mark.
+   * For one-time values that every instance must refuse twice (a DPoP proof's `jti`).
+   */
+  async markFirstUse(key: string, ttlMs: number): Promise<boolean | undefined> {
+    if (!this.redis || this.degraded) return undefined;
+    try {
+      return (await this.redis.set(`gatehouse:once:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * Whether Redis answers a PING right now; `undefined` when no REDIS_URL is set (counting is local by design).
    * Bounded by the client's command timeout, so a probe never waits on a frozen Redis.
    */

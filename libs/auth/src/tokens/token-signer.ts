@@ -55,6 +55,8 @@ export class TokenSigner {
       roles: [...user.roles],
       auth_time: Math.floor(signIn.authTime.getTime() / 1000),
       amr: [...signIn.amr],
+      // RFC 9449 §6: a bound token names its key, and is good only with that key's proofs.
+      ...(signIn.jkt ? { cnf: { jkt: signIn.jkt } } : {}),
     };
     return this.jwt.sign(claims, {
       privateKey: key.privateKey,

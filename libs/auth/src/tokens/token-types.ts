@@ -14,6 +14,8 @@ export type AuthMethod = 'pwd' | 'fed' | 'otp' | 'hwk' | 'user' | 'mfa';
 export interface SignInFacts {
   readonly amr: readonly AuthMethod[];
   readonly authTime: Date;
+  /** The thumbprint of the key the session is bound to (DPoP): its access tokens carry it as `cnf.jkt`. */
+  readonly jkt?: string;
 }
 
 /** Who is calling, as the bearer access token says: all a guarded route needs, with no database read. */
@@ -27,6 +29,8 @@ export interface AuthUser {
   readonly amr: readonly AuthMethod[];
   /** When the session's sign-in was last proven (`auth_time`, seconds since the epoch); 0 when the token has none. */
   readonly authTime: number;
+  /** `cnf.jkt`: the token is bound to this key, and good only with a DPoP proof signed by it. */
+  readonly jkt?: string;
 }
 
 /** What a verified refresh token says, plus its raw text (to compare its hash with the stored one). */
@@ -35,4 +39,6 @@ export interface RefreshClaims {
   readonly sessionId: string;
   readonly tokenId: string;
   readonly token: string;
+  /** Where the token came from: the HttpOnly cookie, or a native client's JSON body (bound sessions only). */
+  readonly source?: 'cookie' | 'body';
 }

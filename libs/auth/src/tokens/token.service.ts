@@ -16,6 +16,8 @@ import { AuthMethod, RefreshClaims, SignInFacts } from './token-types';
 export interface ClientInfo {
   userAgent?: string;
   ip?: string;
+  /** The JWK thumbprint of the DPoP proof the request carried, verified; a session it starts is bound to it. */
+  proofKey?: string;
 }
 
 /** A refresh token handed to the client, with the moment it stops working. */
@@ -33,6 +35,8 @@ export interface SessionStart {
   client: ClientInfo;
   /** The database's clock, read in the same transaction. */
   now: Date;
+  /** Unbound, but its first refresh with a proof binds it (a provider sign-in begun without `dpop_jkt`). */
+  dpopBindable?: boolean;
 }
 
 export type RotationResult =
@@ -47,7 +51,15 @@ export type RotationResult =
     }
   | {
       outcome: 'rejected';
-      reason: 'unknown' | 'revoked' | 'expired' | 'disabled' | 'credentials_changed' | 'email_unverified';
+      reason:
+        | 'unknown'
+        | 'revoked'
+        | 'expired'
+        | 'disabled'
+        | 'credentials_changed'
+        | 'email_unverified'
+        | 'dpop_refused'
+        | 'not_bound';
     }
   | { outcome: 'reuse' };
 
@@ -60,6 +72,8 @@ interface RotationRow {
   revoked_at: Date | null;
   amr: AuthMethod[];
   auth_time: Date;
+  dpop_jkt: string | null;
+  dpop_bindable: boolean;
   token_id: string;
   token_hash: string;
   token_expires_at: Date;
@@ -83,7 +97,7 @@ interface LiveTokenRow {
 const SELECT_FOR_ROTATION = `
   SELECT to_jsonb(u) AS user_row, u.disabled_at, u.credentials_version AS user_credentials_version,
          s.credentials_version AS session_credentials_version, s.created_at AS session_created_at,
-         s.revoked_at, s.amr, s.auth_time,
+         s.revoked_at, s.amr, s.auth_time, s.dpop_jkt, s.dpop_bindable,
          t.id AS token_id, t.hash AS token_hash, t.expires_at AS token_expires_at, t.rotated_at AS token_rotated_at,
          clock_timestamp() AS now
     FROM sessions s
@@ -106,14 +120,16 @@ const ROTATE_IN_ONE_STATEMENT: NamedStatement = {
   name: 'gatehouse_rotate_refresh_token',
   text: `
   WITH locked AS (
-    SELECT s.user_id, s.credentials_version, s.amr, s.auth_time, s.created_at, t.id AS token_id
+    SELECT s.user_id, s.credentials_version, s.amr, s.auth_time, s.created_at, s.dpop_jkt, t.id AS token_id
       FROM sessions s
       JOIN refresh_tokens t ON t.id = $2 AND t.session_id = s.id
      WHERE s.id = $1 AND s.user_id = $3 AND s.revoked_at IS NULL
        AND t.rotated_at IS NULL AND t.hash = $4 AND t.expires_at > now()
+       AND (s.dpop_jkt = $13::text
+            OR (s.dpop_jkt IS NULL AND NOT $14::boolean AND ($13::text IS NULL OR NOT s.dpop_bindable)))
        FOR UPDATE OF s, t
   ), eligible AS (
-    SELECT l.token_id, l.amr, l.auth_time, l.created_at, to_jsonb(u) AS user_row
+    SELECT l.token_id, l.amr, l.auth_time, l.created_at, l.dpop_jkt, to_jsonb(u) AS user_row
       FROM locked l
       JOIN users u ON u.id = l.user_id
      WHERE u.disabled_at IS NULL AND u.credentials_version = l.credentials_version
@@ -134,7 +150,8 @@ const ROTATE_IN_ONE_STATEMENT: NamedStatement = {
      WHERE id = (SELECT session_id FROM child)
      RETURNING id
   )
-  SELECT e.user_row, e.amr, e.auth_time, e.created_at FROM eligible e WHERE EXISTS (SELECT 1 FROM touched)`,
+  SELECT e.user_row, e.amr, e.auth_time, e.created_at, e.dpop_jkt FROM eligible e
+   WHERE EXISTS (SELECT 1 FROM touched)`,
 };
 
 interface RotatedRow {
@@ -142,6 +159,7 @@ interface RotatedRow {
   amr: AuthMethod[];
   auth_time: Date;
   created_at: Date;
+  dpop_jkt: string | null;
 }
 
 /** A session revoked, and when, by the database's clock. */
@@ -214,6 +232,8 @@ export class TokenService {
       credentialsVersion: start.credentialsVersion,
       amr: [...start.signIn.amr],
       authTime: start.signIn.authTime,
+      dpopJkt: start.signIn.jkt ?? null,
+      dpopBindable: start.dpopBindable ?? false,
     });
     const refresh = await this.insertToken(db, {
       userId: start.userId,
@@ -236,6 +256,7 @@ export class TokenService {
     const rotated = await this.rotateInOneStatement(claims, client);
     if (rotated) return rotated;
     let revokedAt: Date | undefined;
+    let boundNow = false;
     const result = await this.dataSource.transaction(async (db): Promise<RotationResult> => {
       const [row] = await db.query<RotationRow[]>(SELECT_FOR_ROTATION, [claims.sessionId, claims.tokenId]);
       if (!row) return { outcome: 'rejected', reason: 'unknown' };
@@ -243,6 +264,11 @@ export class TokenService {
       if (user.id !== claims.userId) return { outcome: 'rejected', reason: 'unknown' };
       if (row.revoked_at) return { outcome: 'rejected', reason: 'revoked' };
       if (!hashMatches(row.token_hash, claims.token)) return { outcome: 'rejected', reason: 'unknown' };
+      // A bound session's token is worth nothing without its key: refused before any rotation or reuse
+      // detection, so a stolen token can neither refresh nor revoke the family.
+      if (row.dpop_jkt && row.dpop_jkt !== client.proofKey)
+        return { outcome: 'rejected', reason: 'dpop_refused' };
+      if (!row.dpop_jkt && claims.source === 'body') return { outcome: 'rejected', reason: 'not_bound' };
       // The same checks as a sign-in: a disabled user, or credentials changed since the session began.
       if (row.disabled_at) return { outcome: 'rejected', reason: 'disabled' };
       if (row.session_credentials_version !== row.user_credentials_version) {
@@ -255,7 +281,16 @@ export class TokenService {
       if (new Date(row.token_expires_at) <= now || this.pastMaxAge(new Date(row.session_created_at), now)) {
         return { outcome: 'rejected', reason: 'expired' };
       }
-      const signIn: SignInFacts = { amr: row.amr, authTime: new Date(row.auth_time) };
+      let jkt = row.dpop_jkt ?? undefined;
+      if (!jkt && row.dpop_bindable && client.proofKey && !row.token_rotated_at) {
+        await db.query('UPDATE sessions SET dpop_jkt = $2, dpop_bindable = false WHERE id = $1', [
+          claims.sessionId,
+          client.proofKey,
+        ]);
+        jkt = client.proofKey;
+        boundNow = true;
+      }
+      const signIn: SignInFacts = { amr: row.amr, authTime: new Date(row.auth_time), jkt };
       const session = {
         user,
         sessionId: claims.sessionId,
@@ -271,6 +306,13 @@ export class TokenService {
       return { outcome: 'reuse' };
     });
 
+    if (boundNow) {
+      this.events.record('dpop.bound', {
+        userId: claims.userId,
+        sessionId: claims.sessionId,
+        jkt: client.proofKey,
+      });
+    }
     if (result.outcome === 'reuse') {
       if (revokedAt) this.revocations.add([claims.sessionId], revokedAt);
       this.events.record('refresh.reuse_detected', {
@@ -290,6 +332,13 @@ export class TokenService {
         sessionId: claims.sessionId,
         tokenId: claims.tokenId,
       });
+    } else if (result.outcome === 'rejected' && result.reason === 'dpop_refused') {
+      this.events.record('dpop.refused', {
+        userId: claims.userId,
+        sessionId: claims.sessionId,
+        reason: client.proofKey ? 'another_key' : 'no_proof',
+        route: 'refresh',
+      });
     } else if (result.outcome === 'rejected') {
       this.events.record('refresh.rejected', {
         userId: claims.userId,
@@ -303,6 +352,29 @@ export class TokenService {
   /** Revokes one session of `userId`; false when that user has no session with that id. */
   revokeSession(sessionId: string, reason: RevocationReason, userId: string): Promise<boolean> {
     return this.revokeOne(sessionId, reason, userId);
+  }
+
+  /**
+   * Logs a session out with its refresh token. A session bound to a key ends only with a proof by that key:
+   * `dpop_refused` otherwise (a stolen bound token cannot even log its owner out), and nothing changes.
+   */
+  async logout(claims: RefreshClaims, proofKey: string | undefined): Promise<'done' | 'dpop_refused'> {
+    const [session] = await this.dataSource.query<{ dpop_jkt: string | null }[]>(
+      'SELECT dpop_jkt FROM sessions WHERE id = $1 AND user_id = $2',
+      [claims.sessionId, claims.userId],
+    );
+    if (session?.dpop_jkt && session.dpop_jkt !== proofKey) {
+      this.events.record('dpop.refused', {
+        userId: claims.userId,
+        sessionId: claims.sessionId,
+        reason: proofKey ? 'another_key' : 'no_proof',
+        route: 'logout',
+      });
+      return 'dpop_refused';
+    }
+    if (!session?.dpop_jkt && claims.source === 'body') return 'done';
+    await this.revokeOne(claims.sessionId, 'logout', claims.userId);
+    return 'done';
   }
 
   /** Revokes any user's session, for an administrator's action: the caller has checked the right to it. */
@@ -365,7 +437,16 @@ export class TokenService {
     added: readonly AuthMethod[],
   ): Promise<{ user: User; signIn: SignInFacts; sessionStartedAt: Date } | undefined> {
     const [rows] = await this.dataSource.query<
-      [{ user_row: Record<string, unknown>; amr: AuthMethod[]; auth_time: Date; created_at: Date }[], number]
+      [
+        {
+          user_row: Record<string, unknown>;
+          amr: AuthMethod[];
+          auth_time: Date;
+          created_at: Date;
+          dpop_jkt: string | null;
+        }[],
+        number,
+      ]
     >(
       `UPDATE sessions s
           SET auth_time = now(),
@@ -375,14 +456,14 @@ export class TokenService {
         WHERE s.id = $1 AND s.user_id = $2 AND u.id = s.user_id
           AND s.revoked_at IS NULL AND s.expires_at > now()
           AND u.disabled_at IS NULL AND u.credentials_version = s.credentials_version
-        RETURNING to_jsonb(u) AS user_row, s.amr, s.auth_time, s.created_at`,
+        RETURNING to_jsonb(u) AS user_row, s.amr, s.auth_time, s.created_at, s.dpop_jkt`,
       [sessionId, userId, [...added]],
     );
     const row = rows[0];
     if (!row || this.pastMaxAge(new Date(row.created_at), new Date())) return undefined;
     return {
       user: this.users.fromRow(row.user_row),
-      signIn: { amr: row.amr, authTime: new Date(row.auth_time) },
+      signIn: { amr: row.amr, authTime: new Date(row.auth_time), jkt: row.dpop_jkt ?? undefined },
       sessionStartedAt: new Date(row.created_at),
     };
   }
@@ -438,6 +519,8 @@ export class TokenService {
       new Date(issuedAt * 1000),
       client.userAgent?.slice(0, 512) ?? null,
       client.ip?.slice(0, 64) ?? null,
+      client.proofKey ?? null,
+      claims.source === 'body',
     ]);
     if (!row) return undefined;
     return {
@@ -445,7 +528,7 @@ export class TokenService {
       user: this.users.fromRow(row.user_row),
       sessionId: claims.sessionId,
       sessionStartedAt: new Date(row.created_at),
-      signIn: { amr: row.amr, authTime: new Date(row.auth_time) },
+      signIn: { amr: row.amr, authTime: new Date(row.auth_time), jkt: row.dpop_jkt ?? undefined },
       refresh: { token, expiresAt: new Date(expiresAt * 1000) },
     };
   }

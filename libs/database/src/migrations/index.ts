@@ -7,6 +7,7 @@ import { CreateEmailTokens1764000000005 } from './1764000000005-create-email-tok
 import { CreateOAuthIdentities1764000000006 } from './1764000000006-create-oauth-identities';
 import { CreateSecondFactor1764000000007 } from './1764000000007-create-second-factor';
 import { CreatePasskeys1764000000008 } from './1764000000008-create-passkeys';
+import { DpopBinding1765000000000 } from './1765000000000-dpop-binding';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   CreateOAuthIdentities1764000000006,
   CreateSecondFactor1764000000007,
   CreatePasskeys1764000000008,
+  DpopBinding1765000000000,
 ];

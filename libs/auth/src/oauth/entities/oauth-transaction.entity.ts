@@ -27,6 +27,10 @@ export class OAuthTransaction {
   @Column({ name: 'return_to', type: 'varchar', length: 2048 })
   returnTo: string;
 
+  /** The thumbprint of the key the session is to be bound to (RFC 9449 §10, `dpop_jkt` at start). */
+  @Column({ name: 'dpop_jkt', type: 'varchar', length: 64, nullable: true })
+  dpopJkt: string | null;
+
   /** Set by a link flow: the user the identity is attached to, and the session that asked. */
   @Column({ name: 'link_user_id', type: 'uuid', nullable: true })
   linkUserId: string | null;

@@ -64,4 +64,12 @@ export class Session {
   /** When the sign-in was proven; a refresh never advances it. */
   @Column({ name: 'auth_time', type: 'timestamptz', default: () => 'now()' })
   authTime: Date;
+
+  /** The JWK thumbprint (RFC 7638) of the key the session is bound to (DPoP); null for a bearer session. */
+  @Column({ name: 'dpop_jkt', type: 'varchar', length: 64, nullable: true })
+  dpopJkt: string | null;
+
+  /** A provider sign-in without a key: its first refresh that carries a proof binds it. */
+  @Column({ name: 'dpop_bindable', type: 'boolean', default: false })
+  dpopBindable: boolean;
 }
