@@ -34,6 +34,8 @@ import { Public } from './decorators/public.decorator';
 import { RequestClient } from './decorators/request-client.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
+import { RefreshTokenBodyDto } from './dto/refresh-token-body.dto';
+import { RefreshTokenDelivery, RefreshTokenDeliveryOf } from './dpop/native-client';
 import { RegisterDto } from './dto/register.dto';
 import { MfaRequiredDto, TokenResponseDto } from './dto/token-response.dto';
 import { LocalAuthGuard } from './guards/local-auth.guard';
@@ -92,9 +94,10 @@ export class AuthController {
   async login(
     @ProvenSignIn() proof: SignInProof,
     @RequestClient() client: ClientInfo,
+    @RefreshTokenDeliveryOf() delivery: RefreshTokenDelivery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto | MfaRequiredDto> {
-    return this.response.send(reply, await this.auth.login(proof, client));
+    return this.response.send(reply, await this.auth.login(proof, client), delivery);
   }
 
   @Public()
@@ -104,7 +107,11 @@ export class AuthController {
   @ProvesSession()
   @UseGuards(SameOriginGuard, RefreshGuard, DpopProofGuard)
   @ApiCookieAuth('refresh_token')
-  @ApiOkResponse({ type: TokenResponseDto, description: 'Sets the rotated refresh cookie' })
+  @ApiBody({ type: RefreshTokenBodyDto, required: false })
+  @ApiOkResponse({
+    type: TokenResponseDto,
+    description: 'Sets the rotated refresh cookie (a native client’s bound session: the token in the body)',
+  })
   @ApiUnauthorizedResponse({
     description: 'Missing, invalid, expired, revoked or reused token; clears the cookie',
   })
@@ -121,7 +128,7 @@ export class AuthController {
       this.cookie.clear(reply);
       throw new UnauthorizedException('refresh token is no longer valid');
     }
-    return this.response.sendTokens(reply, issued);
+    return this.response.sendTokens(reply, issued, claims.source === 'body' ? 'body' : 'cookie');
   }
 
   @Public()
@@ -130,7 +137,9 @@ export class AuthController {
   @ProvesSession()
   @UseGuards(SameOriginGuard, OptionalRefreshGuard, DpopProofGuard)
   @ApiCookieAuth('refresh_token')
+  @ApiBody({ type: RefreshTokenBodyDto, required: false })
   @ApiNoContentResponse({ description: 'Session revoked (when the cookie was valid) and cookie cleared' })
+  @ApiUnauthorizedResponse({ description: 'The session is bound to a DPoP key and no proof by it came' })
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiOperation({ summary: 'End this session' })
   async logout(

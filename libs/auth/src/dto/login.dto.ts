@@ -1,3 +1,4 @@
+import { RefreshTokenInBodyField } from '../dpop/native-client';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { PasswordField } from './text-rules';
@@ -12,4 +13,7 @@ export class LoginDto {
 
   @PasswordField('the account password')
   password: string;
+
+  @RefreshTokenInBodyField()
+  refreshTokenInBody?: boolean;
 }

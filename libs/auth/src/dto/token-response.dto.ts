@@ -1,5 +1,5 @@
 import { UserDto } from '@gatehouse/users';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** Login and refresh answer with this body; the refresh token travels only in the HttpOnly cookie. */
 export class TokenResponseDto {
@@ -20,6 +20,12 @@ export class TokenResponseDto {
 
   @ApiProperty({ type: UserDto })
   user: UserDto;
+
+  @ApiPropertyOptional({
+    description:
+      'Only for a DPoP-bound native client that asked with `refreshTokenInBody: true`: the refresh token, which it sends back as `{refreshToken}` with a proof (no cookie is set)',
+  })
+  refreshToken?: string;
 }
 
 /** Login's answer for a user with the second factor on: no token and no cookie until `mfa/verify`. */

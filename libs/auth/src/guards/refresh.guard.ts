@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { RefreshCookie } from '../cookies/refresh-cookie';
+import { looksLikeBrowser } from '../dpop/native-client';
 import { REFRESH_CLAIMS } from '../decorators/request-properties';
 import { SecurityEvents } from '../security-events';
 import { TokenSigner } from '../tokens/token-signer';
@@ -8,11 +9,22 @@ import { RefreshClaims } from '../tokens/token-types';
 
 type RefreshRequest = FastifyRequest & { [REFRESH_CLAIMS]?: RefreshClaims };
 
-/** The refresh cookie's verified claims: read from its HttpOnly cookie only, never from a header. */
+/**
+ * The refresh token's verified claims: from its HttpOnly cookie, never from a header; or, for a native client
+ * (a request that does not look like a browser's), from `{refreshToken}` in the body, which the rotation then
+ * accepts only for a session bound to a DPoP key.
+ */
 function verifiedCookie(context: ExecutionContext, cookie: RefreshCookie, signer: TokenSigner) {
   const request = context.switchToHttp().getRequest<RefreshRequest>();
-  const token = request.cookies?.[cookie.name];
-  const claims = token ? signer.verifyRefreshToken(token) : undefined;
+  const fromCookie = request.cookies?.[cookie.name];
+  const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+  let claims: RefreshClaims | undefined;
+  if (fromCookie) {
+    claims = signer.verifyRefreshToken(fromCookie);
+  } else if (typeof fromBody === 'string' && fromBody.length <= 4096 && !looksLikeBrowser(request)) {
+    const verified = signer.verifyRefreshToken(fromBody);
+    claims = verified && { ...verified, source: 'body' };
+  }
   request[REFRESH_CLAIMS] = claims;
   return claims;
 }

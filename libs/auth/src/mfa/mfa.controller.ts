@@ -18,6 +18,7 @@ import { Public } from '../decorators/public.decorator';
 import { RequestClient } from '../decorators/request-client.decorator';
 import { TokenResponseDto } from '../dto/token-response.dto';
 import { BindsSession, DpopProofGuard } from '../dpop/dpop-proof.guard';
+import { RefreshTokenDelivery, RefreshTokenDeliveryOf } from '../dpop/native-client';
 import { SameOriginGuard } from '../guards/same-origin.guard';
 import { SignInResponse } from '../sign-in/sign-in-response';
 import { RateLimit } from '../throttling/rate-limit.decorator';
@@ -121,9 +122,10 @@ export class MfaController {
   async verify(
     @Body() body: VerifyMfaDto,
     @RequestClient() client: ClientInfo,
+    @RefreshTokenDeliveryOf() delivery: RefreshTokenDelivery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
     const outcome = await this.mfa.verify(body.mfaToken, body, client);
-    return this.response.send(reply, outcome) as TokenResponseDto;
+    return this.response.send(reply, outcome, delivery) as TokenResponseDto;
   }
 }

@@ -19,6 +19,8 @@ export interface NewLoginTransaction {
   usesNonce: boolean;
   /** A link flow: the user (and their session) the identity will be attached to. */
   link?: { userId: string; sessionId: string };
+  /** The thumbprint of the key the session is to be bound to (`dpop_jkt` at start, RFC 9449 §10). */
+  dpopJkt?: string;
 }
 
 export interface LoginTransaction extends AuthorizationSecrets {
@@ -26,6 +28,7 @@ export interface LoginTransaction extends AuthorizationSecrets {
   readonly provider: string;
   readonly returnTo: string;
   readonly link?: { readonly userId: string; readonly sessionId: string };
+  readonly dpopJkt?: string;
 }
 
 interface TransactionRow {
@@ -37,6 +40,7 @@ interface TransactionRow {
   return_to: string;
   link_user_id: string | null;
   link_session_id: string | null;
+  dpop_jkt: string | null;
 }
 
 /** The state between `start` and `callback`, in the database so that any instance may finish the flow. */
@@ -56,8 +60,8 @@ export class LoginTransactions {
   async store(transaction: NewLoginTransaction, secrets: AuthorizationSecrets): Promise<string> {
     const [row] = await this.dataSource.query<{ id: string }[]>(
       `INSERT INTO oauth_transactions
-         (provider, state, nonce, code_verifier, return_to, link_user_id, link_session_id, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
+         (provider, state, nonce, code_verifier, return_to, link_user_id, link_session_id, dpop_jkt, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
        RETURNING id`,
       [
         transaction.provider,
@@ -67,6 +71,7 @@ export class LoginTransactions {
         transaction.returnTo,
         transaction.link?.userId ?? null,
         transaction.link?.sessionId ?? null,
+        transaction.dpopJkt ?? null,
         LOGIN_TRANSACTION_TTL_SECONDS,
       ],
     );
@@ -79,7 +84,7 @@ export class LoginTransactions {
     // UPDATE and DELETE answer [rows, count] through TypeORM's PostgreSQL drivers.
     const [[row]] = await this.dataSource.query<[TransactionRow[], number]>(
       `DELETE FROM oauth_transactions WHERE id = $1 AND expires_at > now()
-       RETURNING id, provider, state, nonce, code_verifier, return_to, link_user_id, link_session_id`,
+       RETURNING id, provider, state, nonce, code_verifier, return_to, link_user_id, link_session_id, dpop_jkt`,
       [id],
     );
     if (!row) return undefined;
@@ -94,6 +99,7 @@ export class LoginTransactions {
         row.link_user_id && row.link_session_id
           ? { userId: row.link_user_id, sessionId: row.link_session_id }
           : undefined,
+      dpopJkt: row.dpop_jkt ?? undefined,
     };
   }
 }

@@ -31,6 +31,7 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountChanges } from '../changes/account-changes';
 import { RequireRecentSignIn } from '../changes/recent-sign-in.guard';
 import { RefreshCookie } from '../cookies/refresh-cookie';
+import { DpopRefusal } from '../dpop/dpop-refusal';
 import { ApiResponseCodes, ErrorDto } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
@@ -47,6 +48,11 @@ import { SignInProviders } from './sign-in-providers';
 import { TransactionCookie } from './transaction-cookie';
 
 const SEE_OTHER = 303;
+
+/** A SHA-256 JWK thumbprint (43 base64url characters), or undefined for anything else. */
+function thumbprintOf(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+}
 
 /**
  * Sign-in with other providers. `start` is a link (a GET: the page's `form-action 'self'` would stop a form that
@@ -84,20 +90,37 @@ export class OAuthController {
     type: String,
     description: 'A path on APP_URL to land on afterwards (anything else becomes `/`)',
   })
+  @ApiQuery({
+    name: 'dpop_jkt',
+    required: false,
+    type: String,
+    description:
+      'The JWK thumbprint (RFC 7638) of the DPoP key the new session is to be bound to (RFC 9449 §10)',
+  })
   @ApiResponse({
     status: SEE_OTHER,
     description:
       "To the provider's authorization endpoint, with the transaction cookie set; to `<APP_URL>/?oauth_error=provider_error` when the provider cannot be reached",
   })
-  @ApiResponseCodes(404, 429)
+  @ApiResponseCodes(400, 404, 429)
   @ApiOperation({ summary: "Redirect to a provider's sign-in" })
   async start(
     @Param('provider') providerId: string,
     @Query('returnTo') returnTo: unknown,
+    @Query('dpop_jkt') dpopJkt: unknown,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    const { mode } = this.config.dpop;
+    const jkt = mode === 'off' ? undefined : thumbprintOf(dpopJkt);
+    if (mode === 'required' && !jkt) {
+      throw new DpopRefusal(
+        400,
+        'invalid_dpop_proof',
+        'dpop_jkt (the thumbprint of the DPoP key) is required',
+      );
+    }
     try {
-      const flow = await this.oauth.start(providerId, safeReturnTo(returnTo));
+      const flow = await this.oauth.start(providerId, safeReturnTo(returnTo), undefined, jkt);
       this.transactionCookie.set(reply, flow.transactionId);
       await reply.redirect(flow.url.href, SEE_OTHER);
     } catch (error) {

@@ -60,6 +60,7 @@ export class OAuthService {
     providerId: string,
     returnTo: string,
     link?: { userId: string; sessionId: string },
+    dpopJkt?: string,
   ): Promise<StartedFlow> {
     const provider = this.providers.get(providerId);
     // Checked again when the link is made; refused here so the user is not sent to the provider for nothing.
@@ -74,7 +75,7 @@ export class OAuthService {
       throw this.failed(provider.id, failureFromClientError(error), link?.userId);
     }
     const transactionId = await this.transactions.store(
-      { provider: provider.id, returnTo, usesNonce: provider.usesNonce, link },
+      { provider: provider.id, returnTo, usesNonce: provider.usesNonce, link, dpopJkt },
       secrets,
     );
     return { url, transactionId };
@@ -102,7 +103,8 @@ export class OAuthService {
         await this.link(provider, profile, transaction.link, client);
         return { kind: 'linked', returnTo: transaction.returnTo };
       }
-      const outcome = await this.signIn(provider, profile, client);
+      // The session is bound to the key `start` named (RFC 9449 §10): the browser's own proof never reaches here.
+      const outcome = await this.signIn(provider, profile, { ...client, proofKey: transaction.dpopJkt });
       if (outcome.kind === 'mfa') return outcome;
       return { kind: 'signed_in', tokens: outcome.tokens, returnTo: transaction.returnTo };
     } catch (error) {

@@ -33,6 +33,7 @@ import { Public } from '../decorators/public.decorator';
 import { RequestClient } from '../decorators/request-client.decorator';
 import { TokenResponseDto } from '../dto/token-response.dto';
 import { BindsSession, DpopProofGuard } from '../dpop/dpop-proof.guard';
+import { RefreshTokenDelivery, RefreshTokenDeliveryOf } from '../dpop/native-client';
 import { SameOriginGuard } from '../guards/same-origin.guard';
 import { secondFactorRequired } from '../mfa/require-second-factor';
 import { SignInResponse } from '../sign-in/sign-in-response';
@@ -187,9 +188,10 @@ export class PasskeysController {
   async login(
     @Body() body: PasskeyLoginDto,
     @RequestClient() client: ClientInfo,
+    @RefreshTokenDeliveryOf() delivery: RefreshTokenDelivery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
     const outcome = await this.passkeys.login(body.credential, client);
-    return this.response.send(reply, outcome) as TokenResponseDto;
+    return this.response.send(reply, outcome, delivery) as TokenResponseDto;
   }
 }

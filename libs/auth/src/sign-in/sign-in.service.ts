@@ -102,6 +102,8 @@ export class SignInService {
         signIn,
         client,
         now,
+        // A provider sign-in arrives by redirect, without the client's proof: its first refresh with one binds it.
+        dpopBindable: this.config.dpop.mode !== 'off' && !client.proofKey && proof.amr.includes('fed'),
       });
       return { kind: 'session' as const, user, signIn, now, ...session };
     });

@@ -1,3 +1,4 @@
+import { RefreshTokenInBodyField } from '../../dpop/native-client';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 
@@ -40,6 +41,9 @@ export class VerifyMfaDto extends SecondFactorDto {
   @IsNotEmpty()
   @MaxLength(256)
   mfaToken: string;
+
+  @RefreshTokenInBodyField()
+  refreshTokenInBody?: boolean;
 }
 
 export class TotpSetupDto {

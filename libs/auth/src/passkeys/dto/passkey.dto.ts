@@ -1,3 +1,4 @@
+import { RefreshTokenInBodyField } from '../../dpop/native-client';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -166,6 +167,9 @@ export class PasskeyLoginDto {
   @ValidateNested()
   @Type(() => AuthenticationCredentialDto)
   credential: AuthenticationCredentialDto;
+
+  @RefreshTokenInBodyField()
+  refreshTokenInBody?: boolean;
 }
 
 export class PasskeyDto {
