@@ -65,7 +65,9 @@ export async function createApp(
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'DPoP'],
+    // A page on another origin reads the step-up and DPoP answers (RFC 9470, RFC 9449 §8).
+    exposedHeaders: ['WWW-Authenticate', 'DPoP-Nonce', 'Retry-After'],
     maxAge: 600,
   });
 
