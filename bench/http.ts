@@ -26,10 +26,15 @@ export function claimsOf(token: string): Record<string, unknown> {
   >;
 }
 
-async function post(base: string, path: string, body: unknown): Promise<Response> {
+async function post(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
 }
@@ -40,8 +45,14 @@ export async function register(base: string, email: string, password: string): P
     throw new Error(`register ${email}: ${response.status} ${await response.text()}`);
 }
 
-export async function login(base: string, email: string, password: string): Promise<LoginResult> {
-  const response = await post(base, '/api/auth/login', { email, password });
+/** Logs in; with `dpop` (a proof of the login request), the session is bound to that proof's key. */
+export async function login(
+  base: string,
+  email: string,
+  password: string,
+  dpop?: string,
+): Promise<LoginResult> {
+  const response = await post(base, '/api/auth/login', { email, password }, dpop ? { dpop } : {});
   if (response.status !== 200) throw new Error(`login ${email}: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { accessToken: string };
   const refreshToken = refreshTokenFrom(response.headers.getSetCookie());

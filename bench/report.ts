@@ -4,6 +4,7 @@ import type { CpuSplit } from './cpu';
 export const RESULT_KEYS = [
   'guard_ratio',
   'guard_ratio_cold',
+  'dpop_guard_ratio',
   'public_rps',
   'guarded_rps',
   'db_queries_per_guarded_request',

@@ -23,6 +23,7 @@ import type { Argon2CeilingResult } from './argon2-ceiling';
 import type { Argon2Usage } from './argon2-meter';
 import { BenchServer } from './bench-server';
 import { Chain, refreshLoad, seedChains, seedFiller, seedUser } from './chains';
+import { BENCH_PUBLIC_URL, BenchDpopKey } from './dpop-proofs';
 import { CpuMeter, CpuSplit, machineBusyCores } from './cpu';
 import { BenchDatabase, describeServer } from './database';
 import { login, LoginResult, register } from './http';
@@ -110,6 +111,8 @@ function makeBench(adminUrl: string): Bench {
       .toString(),
     REFRESH_TOKEN_SECRET: randomBytes(48).toString('base64url'),
     MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    // The origin DPoP proofs name in `htu` (the bench server listens on an ephemeral port).
+    PUBLIC_URL: BENCH_PUBLIC_URL,
     // As in production: metrics on, so every figure includes their cost (the metrics scenario measures it).
     METRICS_TOKEN: randomBytes(32).toString('base64url'),
   };
@@ -191,8 +194,32 @@ interface MainServer {
 }
 
 // ------------------------------------------------------------------------------------------ 1 + 2. guard
-async function guardScenario({ server, logins }: MainServer, bench: Bench): Promise<number> {
+async function guardScenario({ server, logins, emails }: MainServer, bench: Bench): Promise<number> {
   const [me] = logins;
+  // A session bound to a DPoP key: every request carries a fresh proof, made before the run and used once.
+  const key = new BenchDpopKey();
+  const bound = await login(server.url, emails[0], PASSWORD, key.proof('POST', '/api/auth/login'));
+  let proofs: string[] = [];
+  let nextProof = 0;
+  const makeProofs = (count: number) => {
+    proofs = Array.from({ length: count }, () => key.proof('GET', '/api/bench/guarded', bound.accessToken));
+    nextProof = 0;
+  };
+  const dpopRun = (seconds: number) =>
+    load({
+      url: guardedUrl,
+      connections: GUARD_CONNECTIONS,
+      duration: seconds,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (request) => ({
+            ...request,
+            headers: { authorization: `DPoP ${bound.accessToken}`, dpop: proofs[nextProof++] ?? 'spent' },
+          }),
+        },
+      ],
+    });
   const publicUrl = `${server.url}/api/bench/public`;
   const guardedUrl = `${server.url}/api/bench/guarded`;
   const coldTokens = Array.from({ length: COLD_TOKENS }, () =>
@@ -223,8 +250,12 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
 
   // Warm-up (JIT, connections); its cold tokens are spent, so the measured slices use new ones only.
   await publicRun(secs(2));
-  await guardedRun(secs(2));
+  const warm = await guardedRun(secs(2));
   await cold(secs(1));
+  // Enough proofs for a slice at twice the bearer rate: a proof is never used twice.
+  const proofsPerSlice = Math.ceil(warm.rps * secs(GUARD_SLICE_SECONDS) * 2) + 1000;
+  makeProofs(proofsPerSlice);
+  await dpopRun(secs(1));
 
   const statements = new Map<string, StatementCount>();
   const counted = async <T>(run: () => Promise<T>): Promise<T> => {
@@ -242,22 +273,28 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
   const publics: Measured<LoadResult>[] = [];
   const guardeds: Measured<LoadResult>[] = [];
   const colds: Measured<LoadResult>[] = [];
+  const dpops: Measured<LoadResult>[] = [];
   for (let round = 0; round < GUARD_ROUNDS; round++) {
     publics.push(await measured(server, 'public', () => publicRun(slice)));
     guardeds.push(await counted(() => measured(server, 'guarded', () => guardedRun(slice))));
     colds.push(await counted(() => measured(server, 'cold', () => cold(slice))));
+    makeProofs(proofsPerSlice);
+    dpops.push(await counted(() => measured(server, 'dpop', () => dpopRun(slice))));
   }
   const pub = total(publics);
   const guarded = total(guardeds);
   const coldTotal = total(colds);
+  const dpop = total(dpops);
+  const dpopRefused = dpops.reduce((sum, run) => sum + run.result.non2xx, 0);
   const pairRatios = publics.map((p, i) => guardeds[i].result.rps / p.result.rps);
   progress(
-    `guard: public ${fmt(pub.rps)} req/s, guarded ${fmt(guarded.rps)} req/s, cold ${fmt(coldTotal.rps)} req/s ` +
+    `guard: public ${fmt(pub.rps)} req/s, guarded ${fmt(guarded.rps)} req/s, cold ${fmt(coldTotal.rps)} req/s, ` +
+      `DPoP ${fmt(dpop.rps)} req/s (${dpopRefused} refused) ` +
       `(${nextCold} cold tokens used of ${COLD_TOKENS})`,
   );
 
   const guardStatements = [...statements.values()];
-  const guardedRequests = guarded.ok + coldTotal.ok;
+  const guardedRequests = guarded.ok + coldTotal.ok + dpop.ok;
   const requestQueries = guardStatements.reduce((sum, s) => sum + s.inRequests, 0);
   const timerQueries = guardStatements.reduce((sum, s) => sum + s.count - s.inRequests, 0);
 
@@ -276,6 +313,13 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
     baseline: `${fmt(pub.rps)} req/s public`,
     goal: 'report',
   });
+  report.add('dpop_guard_ratio', dpop.rps / guarded.rps, {
+    label: 'guarded req/s with a fresh DPoP proof each request ÷ with a bearer token, same route',
+    value: `${fmt(dpop.rps)} req/s with proofs (${dpopRefused} refused)`,
+    baseline: `${fmt(guarded.rps)} req/s bearer (same route, same run)`,
+    goal: '≥ 0.7',
+    met: (v) => v >= 0.7 && dpopRefused === 0,
+  });
   report.add('db_queries_per_guarded_request', requestQueries / guardedRequests, {
     label: 'statements the server sent to PostgreSQL per guarded request',
     value: `${requestQueries} in ${fmt(guardedRequests)} guarded requests`,
@@ -293,6 +337,7 @@ async function guardScenario({ server, logins }: MainServer, bench: Bench): Prom
     public: publics,
     guarded: guardeds,
     cold: colds,
+    dpop: dpops,
     coldTokens: { signed: COLD_TOKENS, used: nextCold },
     statements: guardStatements,
   };

@@ -5,6 +5,11 @@ export type { AccountChangeKind } from './changes/change-kinds';
 export { AccountWrites } from './changes/account-writes';
 export { RequireRecentSignIn } from './changes/recent-sign-in.guard';
 export { RequestClient } from './decorators/request-client.decorator';
+export { accessTokenHash, checkProof, DpopProofError, DPOP_ALGORITHMS, jwkThumbprint } from './dpop/dpop-proof';
+export type { CheckedProof, ProofExpectations } from './dpop/dpop-proof';
+export { DpopRefusal } from './dpop/dpop-refusal';
+export { DpopVerifier } from './dpop/dpop-verifier';
+export { SenderConstraint } from './dpop/sender-constraint';
 export { AuthMeasurements } from './auth-measurements';
 export { ApiResponseCodes, ErrorDto } from './decorators/api-errors.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
@@ -16,7 +21,8 @@ export { JwtAuthGuard } from './guards/jwt-auth.guard';
 export { RolesGuard } from './guards/roles.guard';
 export { SameOriginGuard } from './guards/same-origin.guard';
 export { SecurityEvents } from './security-events';
-export { bearerToken } from './strategies/bearer-token';
+export { bearerToken, presentedToken } from './strategies/bearer-token';
+export type { PresentedToken } from './strategies/bearer-token';
 export type {
   RoutineEvent,
   SecurityEvent,
