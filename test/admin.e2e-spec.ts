@@ -224,6 +224,14 @@ describeEachDatabase('admin: the user list, disable and enable', (kind) => {
       expect((await listed(plain.userId)).disabled).toBe(false);
     });
 
+    it('answers 409 to the admin disabling themself (the last enabled admin), and changes nothing', async () => {
+      const response = await disable(admin, admin.userId);
+      expect(response.status).toBe(409);
+      expectNestError(response.body, 409);
+      await me(app, admin.accessToken).expect(200);
+      expect((await listed(admin.userId)).disabled).toBe(false);
+    });
+
     it('answers 401 without a token and changes nothing', async () => {
       const target = await signUp(app);
       const response = await app.http().post(`/api/admin/users/${target.userId}/disable`);

@@ -11,6 +11,7 @@ import {
 import { freePort } from './support/server-process';
 import { TestApp } from './support/test-app';
 import { totpCode } from './support/totp';
+import { verifyAddress } from './support/verified-sign-up';
 
 /** What the page did that a test may have to account for: its problems, and every refusal from the app. */
 interface Watched {
@@ -116,12 +117,16 @@ describe('passkeys in the demo page [PGlite, headless Chromium, virtual authenti
     await expectLoggedOut(page);
   }
 
-  /** A page on its own device, with a virtual authenticator, signed in with the password of a new account. */
+  /**
+   * A page on its own device, with a virtual authenticator, signed in with the password of a new account whose
+   * address was verified through the mailed link (a passkey or a second factor needs that).
+   */
   async function signedInWithPassword(
     prefix: string,
   ): Promise<{ page: Page; watched: Watched; authenticator: VirtualAuthenticator; email: string }> {
     const email = uniqueEmail(prefix);
     await register(app, email);
+    await verifyAddress(app, email);
     const { page, watched } = await open(await devices.add());
     const authenticator = await VirtualAuthenticator.attach(page);
     await passwordLogin(page, email);
@@ -374,6 +379,7 @@ describe('passkeys in the demo page [PGlite, headless Chromium, virtual authenti
   it('shows the setup link of the authenticator app as a QR code beside its text', async () => {
     const email = uniqueEmail('qr');
     await register(app, email);
+    await verifyAddress(app, email);
     const { page, watched } = await open(await devices.add());
     await passwordLogin(page, email);
     await expectLoggedIn(page, email);

@@ -170,6 +170,8 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
           'POST /api/auth/refresh',
           'PATCH /api/notes/{id}',
           'POST /api/auth/passkeys/login',
+          'POST /api/auth/reauthenticate',
+          'POST /api/auth/reauthenticate/passkey-options',
         ]),
       );
       const schemas = new SchemaArbitraries(document.components?.schemas ?? {});
