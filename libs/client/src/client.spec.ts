@@ -690,7 +690,7 @@ describe('GatehouseClient', () => {
     it('restores nothing, without an error, when there is no cookie', async () => {
       const { client } = world.tab();
       expect(await client.restore()).toBe(false);
-      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null, tokenType: null });
     });
 
     it('logout clears the state, and later calls go out with no token and no refresh', async () => {
@@ -700,7 +700,7 @@ describe('GatehouseClient', () => {
 
       expect(world.server.requestsTo('POST /api/auth/logout')[0].credentials).toBe('include');
       expect(client.isLoggedIn).toBe(false);
-      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null, tokenType: null });
       expect(events.at(-1)).toEqual({ type: 'logout', reason: 'logout', source: 'this-tab' });
 
       const response = await client.apiFetch('/api/users/me');
@@ -714,7 +714,7 @@ describe('GatehouseClient', () => {
       world.server.offline = true;
       await expect(client.logout()).rejects.toThrow('Failed to fetch');
       expect(client.isLoggedIn).toBe(false);
-      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+      expect(client.state).toEqual({ user: null, expiresAt: null, sessionId: null, tokenType: null });
     });
 
     it('logout-all and revoking the current session end the session here too', async () => {
@@ -797,7 +797,7 @@ describe('GatehouseClient', () => {
         expiresIn: 300,
       });
       expect(first.client.isLoggedIn).toBe(false);
-      expect(first.client.state).toEqual({ user: null, expiresAt: null, sessionId: null });
+      expect(first.client.state).toEqual({ user: null, expiresAt: null, sessionId: null, tokenType: null });
       expect(first.events).toEqual([]);
       expect(second.events).toEqual([]);
     });

@@ -1,6 +1,7 @@
 // The client's one public class: each method is a few lines over one route, so the file is long by its count of
 // routes. The machinery lives beside it: transport.ts (where requests go), session.ts (the token, refresh and the
-// other tabs), step-up.ts (a route that wants a recent sign-in), endpoints.ts and errors.ts.
+// other tabs), step-up.ts (a route that wants a recent sign-in), dpop.ts and dpop-key-store.ts (proofs of
+// possession), endpoints.ts and errors.ts.
 import type {
   AcceptedDto,
   AuthenticationCredentialDto,
@@ -24,6 +25,8 @@ import type {
   TotpSetupDto,
   UserDto,
 } from './api-types.js';
+import { DpopProver, type DpopSupport, type WebCryptoLike } from './dpop.js';
+import { IndexedDbKeyStore } from './dpop-key-store.js';
 import { ENDPOINTS } from './endpoints.js';
 import { bearerChallengeOf, INSUFFICIENT_USER_AUTHENTICATION } from './errors.js';
 import type {
@@ -44,11 +47,33 @@ import {
   type PublicKeyCredentialStatics,
 } from './webauthn.js';
 
+export type {
+  CryptoKeyLike,
+  DpopKeyPair,
+  DpopKeyStore,
+  DpopSupport,
+  EcPublicJwk,
+  SubtleCryptoLike,
+  WebCryptoLike,
+} from './dpop.js';
+export type { IdbFactoryLike } from './dpop-key-store.js';
 export { ENDPOINTS } from './endpoints.js';
 export { ApiError, type BearerChallenge } from './errors.js';
 export type * from './options.js';
 export type { ReauthenticationHandler, ReauthenticationRequest, ReauthProof } from './step-up.js';
 export type { CredentialsContainerLike, PublicKeyCredentialStatics } from './webauthn.js';
+
+/** The proofs' key and crypto: the options', else the browser's; none where WebCrypto or IndexedDB are missing. */
+function dpopProver(options: GatehouseClientOptions, name: string, now: () => number): DpopProver {
+  if (options.dpop === false) return new DpopProver(null, null, now);
+  const browser = globalThis as unknown as BrowserGlobals;
+  const found = browser.crypto;
+  const crypto =
+    options.dpop?.crypto ?? (found?.subtle && found.getRandomValues ? (found as WebCryptoLike) : null);
+  const store =
+    options.dpop?.store ?? (browser.indexedDB ? new IndexedDbKeyStore(browser.indexedDB, name) : null);
+  return new DpopProver(crypto, store, now);
+}
 
 /** Only the one field the caller chose goes on the wire. */
 function secondFactorBody(factor: SecondFactor): SecondFactor {
@@ -71,10 +96,13 @@ export class GatehouseClient {
   constructor(options: GatehouseClientOptions = {}) {
     const browser = globalThis as unknown as BrowserGlobals;
     const name = options.name ?? 'gatehouse';
+    const now = options.now ?? (() => Date.now());
     this.#transport = new Transport(
       options.baseUrl ?? '',
       options.fetch ?? ((url, init) => fetch(url, init)),
       options.requestTimeoutMs ?? 15_000,
+      dpopProver(options, name, now),
+      options.publicUrl,
     );
     this.#session = new Session({
       transport: this.#transport,
@@ -88,7 +116,7 @@ export class GatehouseClient {
           : browser.BroadcastChannel
             ? new browser.BroadcastChannel(`${name}:session`)
             : null,
-      now: options.now ?? (() => Date.now()),
+      now,
       timers: options.timers ?? {
         setTimeout: (callback, ms) => setTimeout(callback, ms),
         clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
@@ -113,6 +141,33 @@ export class GatehouseClient {
 
   get isLoggedIn(): boolean {
     return this.#session.token !== null;
+  }
+
+  /**
+   * True when the session is bound to this browser's DPoP key (RFC 9449): its access token goes as `DPoP` with a
+   * proof by a key no script can export, so a copy of the token is useless anywhere else. False for a bearer
+   * session, or when logged out.
+   */
+  get dpopBound(): boolean {
+    return this.#session.state.tokenType === 'DPoP';
+  }
+
+  /**
+   * Whether requests carry DPoP proofs: `pending` until the key is first needed, `ready`, `unavailable` (no
+   * WebCrypto or IndexedDB here: bearer tokens), or `refused` (the server refused this page's proofs where it
+   * needs none, e.g. its PUBLIC_URL is not where the page reaches it: bearer tokens).
+   */
+  get dpopSupport(): DpopSupport {
+    return this.#transport.dpop.support;
+  }
+
+  /**
+   * Loads (or, the first time in this browser profile, makes) the DPoP key and answers its RFC 7638 thumbprint,
+   * or null where proofs are off. The client does this by itself when a request needs a proof; call it before
+   * `oauthStartUrl()` so that the provider's sign-in comes back bound to the key.
+   */
+  async dpopThumbprint(): Promise<string | null> {
+    return (await this.#transport.dpop.key())?.thumbprint ?? null;
   }
 
   /**
@@ -289,12 +344,18 @@ export class GatehouseClient {
   /**
    * Where a "Sign in with …" link points: the server sends the browser on to the provider, and back to
    * `returnTo` (a path on the front end; the server puts anything else back to `/`) with a session, or to
-   * `/?oauth_error=<code>`. A plain link, not a `fetch`: the page leaves for the provider. Sends nothing.
+   * `/?oauth_error=<code>`. A plain link, not a `fetch`: the page leaves for the provider. Sends nothing. Once
+   * the DPoP key is loaded (`dpopThumbprint()`), the link carries its thumbprint (`dpop_jkt`, RFC 9449 §10) and
+   * the session begins bound to it; without, it is bound at its first refresh.
    */
   oauthStartUrl(providerId: string, returnTo?: string): string {
     const path = ENDPOINTS.oauthStart.path.replace('{provider}', pathSegment(providerId));
-    const query = returnTo === undefined ? '' : `?${new URLSearchParams({ returnTo }).toString()}`;
-    return this.#transport.url(`${path}${query}`);
+    const query = new URLSearchParams();
+    if (returnTo !== undefined) query.set('returnTo', returnTo);
+    const thumbprint = this.#transport.dpop.thumbprint;
+    if (thumbprint !== null) query.set('dpop_jkt', thumbprint);
+    const search = query.toString();
+    return this.#transport.url(search === '' ? path : `${path}?${search}`);
   }
 
   /**

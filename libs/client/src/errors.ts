@@ -11,23 +11,39 @@ export interface BearerChallenge {
   maxAge?: number;
 }
 
-/** The parameters of a `WWW-Authenticate: Bearer …` header, or undefined when the answer has none. */
-export function bearerChallengeOf(response: Response): BearerChallenge | undefined {
+/** The parameters of a `WWW-Authenticate` challenge of `scheme` (`Bearer`, `DPoP`), or undefined when none. */
+function challengeParameters(response: Response, scheme: string): Map<string, string> | undefined {
   const header = response.headers.get('WWW-Authenticate');
-  if (!header || !/^\s*bearer\b/i.test(header)) return undefined;
+  const start = new RegExp(`^\\s*${scheme}\\b`, 'i');
+  if (!header || !start.test(header)) return undefined;
   const parameters = new Map<string, string>();
   // auth-param = token "=" ( token / quoted-string ); a quoted string may hold escaped characters.
   const pattern = /([A-Za-z0-9_!#$%&'*+.^`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))/g;
-  for (const match of header.replace(/^\s*bearer\b/i, '').matchAll(pattern)) {
+  for (const match of header.replace(start, '').matchAll(pattern)) {
     const name = match[1].toLowerCase();
     if (!parameters.has(name)) parameters.set(name, match[2]?.replace(/\\(.)/g, '$1') ?? match[3]);
   }
+  return parameters;
+}
+
+/** The parameters of a `WWW-Authenticate: Bearer …` header, or undefined when the answer has none. */
+export function bearerChallengeOf(response: Response): BearerChallenge | undefined {
+  const parameters = challengeParameters(response, 'Bearer');
+  if (parameters === undefined) return undefined;
   const maxAge = Number(parameters.get('max_age'));
   return {
     error: parameters.get('error'),
     errorDescription: parameters.get('error_description'),
     maxAge: parameters.has('max_age') && Number.isInteger(maxAge) && maxAge >= 0 ? maxAge : undefined,
   };
+}
+
+/**
+ * The `error` of a `WWW-Authenticate: DPoP …` refusal (RFC 9449 §7.1): `invalid_dpop_proof`, `use_dpop_nonce` or
+ * `invalid_token`; undefined when the answer is no such refusal.
+ */
+export function dpopErrorOf(response: Response): string | undefined {
+  return challengeParameters(response, 'DPoP')?.get('error');
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { UserDto } from './api-types.js';
+import type { DpopKeyStore, WebCryptoLike } from './dpop.js';
+import type { IdbFactoryLike } from './dpop-key-store.js';
 import type { ReauthenticationHandler } from './step-up.js';
 import type { CredentialsContainerLike, PublicKeyCredentialStatics } from './webauthn.js';
 
@@ -32,6 +34,18 @@ export interface GatehouseClientOptions {
    * 'https://example.com/gatehouse' (the API's paths go under that prefix).
    */
   baseUrl?: string;
+  /**
+   * The origin the server knows itself by (its `PUBLIC_URL`), when the page reaches the API somewhere else (a
+   * development proxy, say): DPoP proofs name each request's URL on this origin. Default: the API's origin from
+   * `baseUrl` (the page's own with '').
+   */
+  publicUrl?: string;
+  /**
+   * DPoP (RFC 9449): the key store and WebCrypto behind the proofs. By default, a non-extractable ES256 key in
+   * IndexedDB (one per browser profile, shared by its tabs) and the browser's `crypto`; where either is missing,
+   * or IndexedDB cannot be opened, bearer tokens. `false`: bearer tokens only.
+   */
+  dpop?: false | DpopOptions;
   /** Refresh when the access token has less than this left (capped at a quarter of its lifetime). Default 30. */
   refreshLeewaySeconds?: number;
   /** Also refresh on a timer shortly before expiry, without waiting for the next call. Default false. */
@@ -60,9 +74,18 @@ export interface GatehouseClientOptions {
   timers?: TimersLike;
 }
 
+export interface DpopOptions {
+  /** Where the profile's key pair is kept; an IndexedDB store by default. */
+  store?: DpopKeyStore;
+  /** `globalThis.crypto` by default. */
+  crypto?: WebCryptoLike;
+}
+
 /** What the client finds on `globalThis` in a browser, when the options do not say otherwise. */
 export interface BrowserGlobals {
   location?: { origin: string };
+  crypto?: Partial<WebCryptoLike>;
+  indexedDB?: IdbFactoryLike;
   navigator?: { locks?: LockManagerLike; credentials?: CredentialsContainerLike };
   BroadcastChannel?: new (name: string) => ChannelLike;
   PublicKeyCredential?: Partial<PublicKeyCredentialStatics>;
@@ -97,4 +120,9 @@ export interface ClientState {
   expiresAt: number | null;
   /** The session (refresh-token family) of the access token. */
   sessionId: string | null;
+  /**
+   * How the access token goes: `DPoP` when the session is bound to this browser's key (a copy of the token is
+   * useless elsewhere), `Bearer` when it is not; null when logged out.
+   */
+  tokenType: 'Bearer' | 'DPoP' | null;
 }

@@ -1,4 +1,5 @@
 import type { MfaRequiredDto, TokenResponseDto, UserDto } from './api-types.js';
+import { isDpopBound, jwtClaims } from './encoding.js';
 import { ENDPOINTS } from './endpoints.js';
 import { ApiError } from './errors.js';
 import type {
@@ -45,17 +46,10 @@ export function isMfaRequired(body: TokenResponseDto | MfaRequiredDto): body is 
   return (body as MfaRequiredDto).mfaRequired === true;
 }
 
-/** The `sid` claim of a JWT, read without verifying it: the server verifies, the client only needs the id. */
+/** The session (`sid`) of an access token: the server verifies the token, the client only needs the id. */
 function sessionIdOf(token: string): string | null {
-  try {
-    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '='))) as {
-      sid?: unknown;
-    };
-    return typeof claims.sid === 'string' ? claims.sid : null;
-  } catch {
-    return null;
-  }
+  const { sid } = jwtClaims(token);
+  return typeof sid === 'string' ? sid : null;
 }
 
 export interface SessionOptions {
@@ -109,6 +103,7 @@ export class Session {
       user: this.#user,
       expiresAt: this.#expiresAt,
       sessionId: this.#token === null ? null : sessionIdOf(this.#token),
+      tokenType: this.#token === null ? null : isDpopBound(this.#token) ? 'DPoP' : 'Bearer',
     };
   }
 
@@ -153,7 +148,7 @@ export class Session {
     const { transport } = this.#options;
     return this.#withLock(false, async () => {
       const init = transport.jsonInit(endpoint.method, payload, transport.timeoutSignal());
-      const body = await readAnswer<T>(await transport.fetch(transport.url(endpoint.path), init));
+      const body = await readAnswer<T>(await transport.sendForSession(transport.url(endpoint.path), init));
       if (isMfaRequired(body)) return body;
       this.#adopt(body.accessToken, body.expiresIn, body.user);
       this.#loggedInAt = this.#options.now();
@@ -178,7 +173,11 @@ export class Session {
     const { method, path } = ENDPOINTS.logout;
     await this.#withLock(false, async () => {
       const response = await transport
-        .fetch(transport.url(path), { method, credentials: 'include', signal: transport.timeoutSignal() })
+        .sendForSession(transport.url(path), {
+          method,
+          credentials: 'include',
+          signal: transport.timeoutSignal(),
+        })
         .finally(() => this.end('logout', 'this-tab'));
       if (!response.ok) throw await ApiError.from(response);
     });
@@ -216,7 +215,7 @@ export class Session {
     if (this.#token !== null && this.#token !== stale && !this.#expiringSoon()) return;
     const { transport } = this.#options;
     const { method, path } = ENDPOINTS.refresh;
-    const response = await transport.fetch(transport.url(path), {
+    const response = await transport.sendForSession(transport.url(path), {
       method,
       headers: { Accept: 'application/json' },
       credentials: 'include',
