@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, KeyObject, randomUUID, sign } from 'node:crypto';
 
 /** Where the bench server says it is reached (PUBLIC_URL): every proof's `htu` names this origin. */
-export const BENCH_PUBLIC_URL = 'http://localhost:4999';
+export const BENCH_PUBLIC_URL = 'https://bench.gatehouse.test';
 
 /**
  * A load generator's DPoP key: proofs are made before a measured run (each used once, as a client's are), so

@@ -69,9 +69,16 @@ interface KnownKey {
   readonly jkt: string;
 }
 
-/** Public keys already imported, by their JWK's text: a client proves every request with the same key. */
-const knownKeys = new Map<string, KnownKey>();
-const MAX_KNOWN_KEYS = 10_000;
+interface KnownHeader extends KnownKey {
+  readonly alg: DpopAlgorithm;
+}
+
+/**
+ * Proof headers already checked (typ, alg, a public key that fits it), by their exact base64url text: a client
+ * proves every request with the same header, so a hit skips the parsing and the key import.
+ */
+const knownHeaders = new Map<string, KnownHeader>();
+const MAX_KNOWN_HEADERS = 10_000;
 
 function decodeJson(part: string): Record<string, unknown> {
   const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -101,19 +108,13 @@ function publicKeyOf(jwk: unknown, alg: DpopAlgorithm): KnownKey {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new DpopProofError('no_jwk');
   const fields = jwk as Record<string, unknown>;
   if (PRIVATE_MEMBERS.some((member) => member in fields)) throw new DpopProofError('private_jwk');
-  const text = JSON.stringify(fields);
-  let known = knownKeys.get(text);
-  if (!known) {
-    let key: KeyObject;
-    try {
-      key = createPublicKey({ key: fields as import('node:crypto').JsonWebKey, format: 'jwk' });
-    } catch {
-      throw new DpopProofError('bad_jwk');
-    }
-    known = { key, jkt: jwkThumbprint(fields) };
-    if (knownKeys.size >= MAX_KNOWN_KEYS) knownKeys.delete(knownKeys.keys().next().value!);
-    knownKeys.set(text, known);
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: fields as import('node:crypto').JsonWebKey, format: 'jwk' });
+  } catch {
+    throw new DpopProofError('bad_jwk');
   }
+  const known = { key, jkt: jwkThumbprint(fields) };
   const type = known.key.asymmetricKeyType;
   const fits =
     (alg.startsWith('ES') &&
@@ -152,6 +153,25 @@ function signatureHolds(
   return verifySignature(HASH_OF[alg], data, key, signature);
 }
 
+/** The checked header of a proof: from the cache, or parsed, checked and remembered. */
+function headerOf(headerPart: string): KnownHeader {
+  const cached = knownHeaders.get(headerPart);
+  if (cached) return cached;
+  let header: Record<string, unknown>;
+  try {
+    header = decodeJson(headerPart);
+  } catch {
+    throw new DpopProofError('not_json');
+  }
+  if (header.typ !== 'dpop+jwt') throw new DpopProofError('wrong_typ');
+  const alg = header.alg as DpopAlgorithm;
+  if (!DPOP_ALGORITHMS.includes(alg)) throw new DpopProofError('alg_not_allowed');
+  const known = { ...publicKeyOf(header.jwk, alg), alg };
+  if (knownHeaders.size >= MAX_KNOWN_HEADERS) knownHeaders.delete(knownHeaders.keys().next().value!);
+  knownHeaders.set(headerPart, known);
+  return known;
+}
+
 /** The URL a proof's `htu` names, without query and fragment, as a comparable string; undefined if none. */
 export function comparableUrl(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 4096) return undefined;
@@ -175,18 +195,13 @@ export function checkProof(proof: string, expect: ProofExpectations): CheckedPro
     throw new DpopProofError('not_a_jws');
   }
   const [headerPart, payloadPart, signaturePart] = parts;
-  let header: Record<string, unknown>;
+  const { alg, key, jkt } = headerOf(headerPart);
   let claims: Record<string, unknown>;
   try {
-    header = decodeJson(headerPart);
     claims = decodeJson(payloadPart);
   } catch {
     throw new DpopProofError('not_json');
   }
-  if (header.typ !== 'dpop+jwt') throw new DpopProofError('wrong_typ');
-  const alg = header.alg as DpopAlgorithm;
-  if (!DPOP_ALGORITHMS.includes(alg)) throw new DpopProofError('alg_not_allowed');
-  const { key, jkt } = publicKeyOf(header.jwk, alg);
   let holds: boolean;
   try {
     holds = signatureHolds(alg, key, `${headerPart}.${payloadPart}`, Buffer.from(signaturePart, 'base64url'));
@@ -196,7 +211,10 @@ export function checkProof(proof: string, expect: ProofExpectations): CheckedPro
   if (!holds) throw new DpopProofError('bad_signature');
 
   if (claims.htm !== expect.method) throw new DpopProofError('wrong_htm');
-  if (comparableUrl(claims.htu) !== comparableUrl(expect.url)) throw new DpopProofError('wrong_htu');
+  // The common case is the very string the server expects; anything else is compared once normalised.
+  if (claims.htu !== expect.url && comparableUrl(claims.htu) !== comparableUrl(expect.url)) {
+    throw new DpopProofError('wrong_htu');
+  }
   const { iat, jti } = claims;
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new DpopProofError('no_iat');
   if (iat < expect.nowSeconds - expect.maxAge) throw new DpopProofError('iat_too_old');
