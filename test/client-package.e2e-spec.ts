@@ -61,6 +61,9 @@ describe('@gatehouse/client as an installed package', () => {
     const modules = [
       'api-types',
       'client',
+      'dpop',
+      'dpop-key-store',
+      'encoding',
       'endpoints',
       'errors',
       'index',

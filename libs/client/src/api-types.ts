@@ -25,12 +25,15 @@ export interface ErrorDto {
 }
 
 export interface TokenResponseDto {
-  /** A JWT (typ at+jwt) to send as `Authorization: Bearer …`; keep it in memory only */
+  /** A JWT (typ at+jwt) to send as `Authorization: Bearer …` (or `DPoP …` with a proof, for a bound session); keep it in memory only */
   accessToken: string;
-  tokenType: 'Bearer';
+  /** `DPoP` when the session is bound to the proof’s key */
+  tokenType: 'Bearer' | 'DPoP';
   /** Seconds until the access token expires */
   expiresIn: number;
   user: UserDto;
+  /** Only for a DPoP-bound native client that asked with `refreshTokenInBody: true`: the refresh token, which it sends back as `{refreshToken}` with a proof (no cookie is set) */
+  refreshToken?: string;
 }
 
 export interface MfaRequiredDto {
@@ -46,6 +49,13 @@ export interface LoginDto {
   email: string;
   /** the account password */
   password: string;
+  /** A native client (no cookies) with a DPoP proof: answer the refresh token in the body instead of a cookie. Ignored for a request that looks like a browser’s, or without a proof. */
+  refreshTokenInBody?: boolean;
+}
+
+export interface RefreshTokenBodyDto {
+  /** Only for a native client whose session is bound to a DPoP key (browsers use the cookie; a browser-like request’s body is ignored) */
+  refreshToken?: string;
 }
 
 export interface ChangePasswordDto {
@@ -206,6 +216,8 @@ export interface VerifyMfaDto {
   recoveryCode?: string;
   /** The mfaToken login answered */
   mfaToken: string;
+  /** A native client (no cookies) with a DPoP proof: answer the refresh token in the body instead of a cookie. Ignored for a request that looks like a browser’s, or without a proof. */
+  refreshTokenInBody?: boolean;
 }
 
 export interface RelyingPartyDto {
@@ -295,6 +307,8 @@ export interface RenamePasskeyDto {
 
 export interface PasskeyLoginDto {
   credential: AuthenticationCredentialDto;
+  /** A native client (no cookies) with a DPoP proof: answer the refresh token in the body instead of a cookie. Ignored for a request that looks like a browser’s, or without a proof. */
+  refreshTokenInBody?: boolean;
 }
 
 export interface UpdateMeDto {
