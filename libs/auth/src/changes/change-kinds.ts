@@ -28,7 +28,7 @@ export interface ChangeRule {
   readonly revokes?: { readonly sessions: 'others' | 'all'; readonly reason: RevocationReason };
   /** The security event recorded once the change is committed (a logout-all records its revocations only). */
   readonly event?: SecurityEvent;
-  /** The notice's subject, and what it says changed ("… on your account"); undefined for a change told no one. */
+  /** The notice's subject, and the sentence saying what changed; undefined for a change told no one. */
   readonly told?: { readonly subject: string; readonly what: string };
 }
 
@@ -37,7 +37,7 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'password_changed' },
     event: 'password.changed',
-    told: { subject: 'Your password was changed', what: 'The password was changed' },
+    told: { subject: 'Your password was changed', what: 'The password of your account was changed' },
   },
   password_reset: {
     addsWayIn: false,
@@ -45,14 +45,17 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     event: 'password.reset',
     told: {
       subject: 'Your password was changed',
-      what: 'The password was reset with a link sent to this address',
+      what: 'The password of your account was reset with a link sent to this address',
     },
   },
   email_changed: {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'email_changed' },
     event: 'email.changed',
-    told: { subject: 'Your email address was changed', what: 'The email address was changed' },
+    told: {
+      subject: 'Your email address was changed',
+      what: 'The email address of your account was changed',
+    },
   },
   totp_enabled: {
     addsWayIn: true,
@@ -60,7 +63,7 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     event: 'mfa.enabled',
     told: {
       subject: 'Two-step sign-in was turned on',
-      what: 'An authenticator app was set up as a second factor',
+      what: 'An authenticator app was set up as the second factor of your account',
     },
   },
   totp_disabled: {
@@ -69,7 +72,7 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     event: 'mfa.disabled',
     told: {
       subject: 'Two-step sign-in was turned off',
-      what: 'The second factor (authenticator app) was turned off',
+      what: 'The second factor (authenticator app) of your account was turned off',
     },
   },
   recovery_codes_replaced: {
@@ -77,26 +80,29 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     event: 'mfa.recovery_codes_replaced',
     told: {
       subject: 'New recovery codes were made',
-      what: 'New recovery codes were made; the old ones no longer work',
+      what: 'New recovery codes were made for your account; the old ones no longer work',
     },
   },
   passkey_added: {
     addsWayIn: true,
     event: 'passkey.registered',
-    told: { subject: 'A passkey was added to your account', what: 'A passkey was added' },
+    told: { subject: 'A passkey was added to your account', what: 'A passkey was added to your account' },
   },
   passkey_removed: {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'passkey_removed' },
     event: 'passkey.removed',
-    told: { subject: 'A passkey was removed from your account', what: 'A passkey was removed' },
+    told: {
+      subject: 'A passkey was removed from your account',
+      what: 'A passkey was removed from your account',
+    },
   },
   identity_linked: {
     addsWayIn: true,
     event: 'oauth.linked',
     told: {
       subject: 'A sign-in provider was linked to your account',
-      what: 'A sign-in provider account was linked',
+      what: 'A sign-in provider account was linked to your account',
     },
   },
   identity_unlinked: {
@@ -105,14 +111,14 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     event: 'oauth.unlinked',
     told: {
       subject: 'A sign-in provider was unlinked from your account',
-      what: 'A sign-in provider account was unlinked',
+      what: 'A sign-in provider account was unlinked from your account',
     },
   },
   account_disabled: {
     addsWayIn: false,
     revokes: { sessions: 'all', reason: 'account_disabled' },
     event: 'account.disabled',
-    told: { subject: 'Your account was disabled', what: 'The account was disabled by an administrator' },
+    told: { subject: 'Your account was disabled', what: 'Your account was disabled by an administrator' },
   },
   logout_all: {
     addsWayIn: false,

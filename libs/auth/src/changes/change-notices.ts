@@ -31,7 +31,7 @@ export const changeNotices = {
       purpose: 'account_change_notice',
       subject: facts.subject,
       text: [
-        `${facts.what} on your account.`,
+        `${facts.what}.`,
         '',
         `When: ${facts.at.toISOString()}`,
         ...whereFrom(facts.client),

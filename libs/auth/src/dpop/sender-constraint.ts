@@ -20,7 +20,12 @@ export class SenderConstraint {
   ) {}
 
   /** Throws a 401 DpopRefusal unless the request proves possession of `jkt` (undefined: an unbound token). */
-  async check(request: FastifyRequest, presented: PresentedToken, jkt: string | undefined): Promise<void> {
+  async check(
+    request: FastifyRequest,
+    presented: PresentedToken,
+    jkt: string | undefined,
+    reply?: FastifyReply,
+  ): Promise<void> {
     if (jkt === undefined) throw this.refuse(request, 'invalid_token', 'unbound_token_as_dpop');
     if (presented.scheme !== 'dpop') throw this.refuse(request, 'invalid_token', 'bound_token_as_bearer');
     try {
@@ -33,7 +38,7 @@ export class SenderConstraint {
       throw this.refuse(request, error.code, error.reason);
     }
     const nonce = this.verifier.nonce();
-    if (nonce) void (request as FastifyRequest & { reply?: FastifyReply }).reply?.header('DPoP-Nonce', nonce);
+    if (nonce) void reply?.header('DPoP-Nonce', nonce);
   }
 
   private refuse(

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { FastifyRequest } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { RevocationService } from '../revocation/revocation.service';
 import { ACCESS_STRATEGY } from '../strategies/access-token.strategy';
@@ -43,7 +43,12 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
     if (this.revocations.isRevoked(user.sessionId))
       throw new UnauthorizedException('session has been revoked');
     if (user.jkt !== undefined || presented?.scheme === 'dpop') {
-      await this.senderConstraint.check(request, presented!, user.jkt);
+      await this.senderConstraint.check(
+        request,
+        presented!,
+        user.jkt,
+        context.switchToHttp().getResponse<FastifyReply>(),
+      );
     }
     request.user = user;
     return true;
