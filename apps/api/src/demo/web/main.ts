@@ -18,6 +18,7 @@ import {
 } from '@gatehouse/client';
 import qrcode from 'qrcode-generator';
 import { askForProof } from './reauth-dialog';
+import { renderSessionBinding } from './session-binding';
 
 const client: GatehouseClient = new GatehouseClient({
   autoRefresh: true,
@@ -53,6 +54,7 @@ const ui = {
   resetOutcome: element('reset-outcome'),
   countdown: element('countdown'),
   expiresAt: element('expires-at'),
+  sessionBinding: element('session-binding'),
   whoamiButton: element<HTMLButtonElement>('whoami-button'),
   whoami: element('whoami'),
   unverified: element('unverified'),
@@ -208,6 +210,7 @@ function render(): void {
   ui.status.textContent = user
     ? `Logged in as ${user.email}${user.displayName ? ` (${user.displayName})` : ''}`
     : 'Not logged in';
+  renderSessionBinding(client, ui.sessionBinding);
   if (user === null) {
     ui.whoami.replaceChildren();
     ui.unverified.hidden = true;
@@ -371,7 +374,8 @@ function renderIdentities(): void {
 /** Without providers the page simply shows no buttons: the password forms work as before. */
 async function loadProviders(): Promise<void> {
   try {
-    providers = await client.providers();
+    // The key first: the sign-in links carry its thumbprint, and the provider's sign-in comes back bound to it.
+    [providers] = await Promise.all([client.providers(), client.dpopThumbprint()]);
   } catch {
     providers = [];
   }
