@@ -543,7 +543,8 @@ export class GatehouseClient {
 
   /**
    * `fetch` for the API: `path` is a path on the API (`/api/...`); anything else is a `TypeError`, and nothing is
-   * sent. Attaches the access token, refreshing it first when it is about to expire; on a `401`, refreshes once
+   * sent. Attaches the access token (as `DPoP` with a proof when the session is bound to this browser's key, else as
+   * `Bearer`), refreshing it first when it is about to expire; on a `401`, refreshes once
    * and retries the request once. A `401` that wants a recent sign-in or a second factor
    * (`insufficient_user_authentication`) is never refreshed, which keeps the sign-in's time and factors: with
    * `onReauthenticationRequired` the client asks for a proof, sends it, and retries the request once; without it,

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey, type JsonWebKey, verify, webcrypto } from 'node:crypto';
 import type { UserDto } from './api-types';
 import { GatehouseClient, GatehouseClientOptions } from './client';
 import type { DpopKeyPair, DpopKeyStore, WebCryptoLike } from './dpop';
@@ -44,7 +44,7 @@ function checkProof(proof: string): CheckedProof {
   const jwk = header.jwk as Record<string, unknown>;
   expect(header).toMatchObject({ typ: 'dpop+jwt', alg: 'ES256' });
   expect(Object.keys(jwk).sort()).toEqual(['crv', 'kty', 'x', 'y']);
-  const key = createPublicKey({ key: jwk as webcrypto.JsonWebKey, format: 'jwk' });
+  const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
   const signed = verify(
     'sha256',
     Buffer.from(`${header64}.${claims64}`),

@@ -76,6 +76,17 @@ interface LoadedKey {
   thumbprint: string;
 }
 
+/** IndexedDB that has not answered by then will not: the page goes on with bearer tokens rather than hang. */
+const KEY_LOAD_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the key store did not answer')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 const ES256_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const ES256_SIGNATURE = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
@@ -143,7 +154,7 @@ export class DpopProver {
   /** The profile's key, made the first time any tab needs one; null when proofs are off (see `support`). */
   async key(): Promise<{ thumbprint: string } | null> {
     if (this.#support === 'unavailable' || this.#support === 'refused') return null;
-    this.#key ??= this.#load().catch(() => {
+    this.#key ??= withTimeout(this.#load(), KEY_LOAD_TIMEOUT_MS).catch(() => {
       // No IndexedDB after all (a private window, Safari's Lockdown Mode), or no P-256: bearer tokens.
       this.#support = 'unavailable';
       return null;
@@ -187,8 +198,9 @@ export class DpopProver {
     const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
     const jwk = { kty, crv, x, y };
     const loaded = { privateKey: pair.privateKey, jwk, thumbprint: await jwkThumbprint(crypto.subtle, jwk) };
+    if (this.#support !== 'pending') return loaded; // Given up on (too slow) or refused meanwhile.
     this.#loaded = loaded;
-    if (this.#support === 'pending') this.#support = 'ready';
+    this.#support = 'ready';
     return loaded;
   }
 }

@@ -31,8 +31,14 @@ export const ENDPOINTS = {
     body: 'SecondFactorDto',
     response: 'RecoveryCodesDto',
   },
-  refresh: { method: 'POST', path: '/api/auth/refresh', body: null, response: 'TokenResponseDto' },
-  logout: { method: 'POST', path: '/api/auth/logout', body: null, response: null },
+  // The body is for native clients (a bound session's refresh token); the browser's goes in the cookie.
+  refresh: {
+    method: 'POST',
+    path: '/api/auth/refresh',
+    body: 'RefreshTokenBodyDto',
+    response: 'TokenResponseDto',
+  },
+  logout: { method: 'POST', path: '/api/auth/logout', body: 'RefreshTokenBodyDto', response: null },
   logoutAll: { method: 'POST', path: '/api/auth/logout-all', body: null, response: null },
   sessions: { method: 'GET', path: '/api/auth/sessions', body: null, response: 'SessionDto[]' },
   revokeSession: { method: 'DELETE', path: '/api/auth/sessions/{id}', body: null, response: null },
