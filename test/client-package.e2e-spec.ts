@@ -61,8 +61,9 @@ describe('@gatehouse/client as an installed package', () => {
     const modules = [
       'api-types',
       'client',
-      'dpop',
+      // Sorted as the file names are: `dpop-key-store.*` before `dpop.*`.
       'dpop-key-store',
+      'dpop',
       'encoding',
       'endpoints',
       'errors',
