@@ -41,7 +41,7 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
     app = await TestApp.start('pglite', {
-      env: { SMTP_URL: mailbox.url, APP_URL: origin, THROTTLE_RECOVERY_LIMIT: '1000' },
+      env: { SMTP_URL: mailbox.url, APP_URL: origin, PUBLIC_URL: origin, THROTTLE_RECOVERY_LIMIT: '1000' },
     });
     await app.app.listen({ port, host: '127.0.0.1' });
     browser = await launchChromium();

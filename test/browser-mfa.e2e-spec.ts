@@ -1,6 +1,7 @@
 import { Browser, Page } from 'playwright-core';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
 import { Devices, launchChromium, screenshot, buildDemoPage } from './support/browser';
+import { freePort } from './support/server-process';
 import { TestApp } from './support/test-app';
 import { totpCode } from './support/totp';
 import { verifyAddress } from './support/verified-sign-up';
@@ -17,9 +18,11 @@ describe('two-factor sign-in in the demo page [PGlite, headless Chromium]', () =
 
   beforeAll(async () => {
     buildDemoPage();
-    app = await TestApp.start('pglite');
-    await app.app.listen({ port: 0, host: '127.0.0.1' });
-    origin = (await app.app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+    // The app must know the origin the page reaches it by (PUBLIC_URL): the page's DPoP proofs name it.
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    app = await TestApp.start('pglite', { env: { PUBLIC_URL: origin } });
+    await app.app.listen({ port, host: '127.0.0.1' });
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -182,7 +182,10 @@ describe('sign-in with another provider in the demo page [PGlite, headless Chrom
     const signIn = page
       .getByRole('form', { name: 'Log in' })
       .getByRole('link', { name: 'Sign in with Corp' });
-    expect(await signIn.getAttribute('href')).toBe(`${origin}/api/auth/oauth/corp/start`);
+    // The browser's DPoP key is named at start (RFC 9449 §10), so the session is bound from its first token.
+    expect(await signIn.getAttribute('href')).toMatch(
+      new RegExp(`^${origin.replace(/\./g, '\\.')}/api/auth/oauth/corp/start\\?dpop_jkt=[A-Za-z0-9_-]{43}$`),
+    );
     await signIn.click();
     await signInAtProvider(page, sub);
 

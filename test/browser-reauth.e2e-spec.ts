@@ -1,10 +1,10 @@
 import { ParsedMail } from 'mailparser';
-import { createServer } from 'node:net';
 import { Browser, Page, Response } from 'playwright-core';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
 import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } from './support/browser';
 import { describeEachDatabase } from './support/databases';
 import { TestMailbox } from './support/mailbox';
+import { freePort } from './support/server-process';
 import { TestApp } from './support/test-app';
 
 /** How old a sign-in may be for the recent routes, in this suite: short, so that the test can outwait it. */
@@ -14,19 +14,6 @@ const MAIL_TIMEOUT_MS = 15_000;
 const TOTP_SETUP = '/api/auth/mfa/totp/setup';
 const REAUTHENTICATE = '/api/auth/reauthenticate';
 const REFRESH = '/api/auth/refresh';
-
-/** A port nobody listens on now: the app must know its origin (APP_URL) before it listens, to put it in links. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,6 +39,7 @@ describeEachDatabase('a recent sign-in asked for by the demo page [headless Chro
       env: {
         SMTP_URL: mailbox.url,
         APP_URL: origin,
+        PUBLIC_URL: origin,
         REAUTH_MAX_AGE: `${REAUTH_MAX_AGE_SECONDS}s`,
         THROTTLE_RECOVERY_LIMIT: '1000',
       },

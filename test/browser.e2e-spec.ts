@@ -5,6 +5,7 @@ import { ENDPOINTS } from '@gatehouse/client';
 import { OpenApiDocument, renderTypes } from '../libs/client/tools/openapi-to-ts';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
 import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } from './support/browser';
+import { freePort } from './support/server-process';
 import { TestApp } from './support/test-app';
 
 const ROOT = resolve(__dirname, '..');
@@ -35,9 +36,13 @@ describe('browser client and demo page [PGlite, headless Chromium]', () => {
 
   beforeAll(async () => {
     buildDemoPage();
-    app = await TestApp.start('pglite', { env: { ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS) } });
-    await app.app.listen({ port: 0, host: '127.0.0.1' });
-    baseUrl = (await app.app.getUrl()).replace('[::1]', '127.0.0.1');
+    // The app must know the origin the page reaches it by (PUBLIC_URL): the page's DPoP proofs name it.
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    app = await TestApp.start('pglite', {
+      env: { ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS), PUBLIC_URL: baseUrl },
+    });
+    await app.app.listen({ port, host: '127.0.0.1' });
     browser = await launchChromium();
   });
   afterAll(async () => {
