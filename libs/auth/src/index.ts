@@ -5,7 +5,13 @@ export type { AccountChangeKind } from './changes/change-kinds';
 export { AccountWrites } from './changes/account-writes';
 export { RequireRecentSignIn } from './changes/recent-sign-in.guard';
 export { RequestClient } from './decorators/request-client.decorator';
-export { accessTokenHash, checkProof, DpopProofError, DPOP_ALGORITHMS, jwkThumbprint } from './dpop/dpop-proof';
+export {
+  accessTokenHash,
+  checkProof,
+  DpopProofError,
+  DPOP_ALGORITHMS,
+  jwkThumbprint,
+} from './dpop/dpop-proof';
 export type { CheckedProof, ProofExpectations } from './dpop/dpop-proof';
 export { DpopRefusal } from './dpop/dpop-refusal';
 export { DpopVerifier } from './dpop/dpop-verifier';
