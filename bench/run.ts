@@ -196,6 +196,25 @@ interface MainServer {
 // ------------------------------------------------------------------------------------------ 1 + 2. guard
 async function guardScenario({ server, logins, emails }: MainServer, bench: Bench): Promise<number> {
   const [me] = logins;
+  const publicUrl = `${server.url}/api/bench/public`;
+  const guardedUrl = `${server.url}/api/bench/guarded`;
+  /** The guarded route with headers made for each request as it is sent. */
+  const guardedWith = (seconds: number, headers: () => Record<string, string>) =>
+    load({
+      url: guardedUrl,
+      connections: GUARD_CONNECTIONS,
+      duration: seconds,
+      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, headers: headers() }) }],
+    });
+  const coldTokens = Array.from({ length: COLD_TOKENS }, () =>
+    bench.signer.signAccessToken({ id: me.userId, roles: ['user'] }, me.sessionId, {
+      amr: ['pwd'],
+      authTime: new Date(),
+    }),
+  );
+  let nextCold = 0;
+  const cold = (seconds: number) =>
+    guardedWith(seconds, () => ({ authorization: `Bearer ${coldTokens[nextCold++ % coldTokens.length]}` }));
   // A session bound to a DPoP key: every request carries a fresh proof, made before the run and used once.
   const key = new BenchDpopKey();
   const bound = await login(server.url, emails[0], PASSWORD, key.proof('POST', '/api/auth/login'));
@@ -206,44 +225,10 @@ async function guardScenario({ server, logins, emails }: MainServer, bench: Benc
     nextProof = 0;
   };
   const dpopRun = (seconds: number) =>
-    load({
-      url: guardedUrl,
-      connections: GUARD_CONNECTIONS,
-      duration: seconds,
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (request) => ({
-            ...request,
-            headers: { authorization: `DPoP ${bound.accessToken}`, dpop: proofs[nextProof++] ?? 'spent' },
-          }),
-        },
-      ],
-    });
-  const publicUrl = `${server.url}/api/bench/public`;
-  const guardedUrl = `${server.url}/api/bench/guarded`;
-  const coldTokens = Array.from({ length: COLD_TOKENS }, () =>
-    bench.signer.signAccessToken({ id: me.userId, roles: ['user'] }, me.sessionId, {
-      amr: ['pwd'],
-      authTime: new Date(),
-    }),
-  );
-  let nextCold = 0;
-  const cold = (seconds: number) =>
-    load({
-      url: guardedUrl,
-      connections: GUARD_CONNECTIONS,
-      duration: seconds,
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (request) => ({
-            ...request,
-            headers: { authorization: `Bearer ${coldTokens[nextCold++ % coldTokens.length]}` },
-          }),
-        },
-      ],
-    });
+    guardedWith(seconds, () => ({
+      authorization: `DPoP ${bound.accessToken}`,
+      dpop: proofs[nextProof++] ?? 'spent',
+    }));
   const publicRun = (seconds: number) =>
     load({ url: publicUrl, connections: GUARD_CONNECTIONS, duration: seconds });
   const guardedRun = (seconds: number) => bearer(guardedUrl, me.accessToken, seconds, GUARD_CONNECTIONS);

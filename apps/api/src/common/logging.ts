@@ -24,6 +24,8 @@ const SECRET_FIELDS = [
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  // A DPoP proof is single-use and bound to its request, but it is still a signed credential.
+  'req.headers.dpop',
   'res.headers["set-cookie"]',
   ...SECRET_FIELDS,
   ...SECRET_FIELDS.map((field) => `*.${field}`),
