@@ -1,5 +1,7 @@
+// Longer than most files on purpose: this is the only code that touches `sessions` and `refresh_tokens`
+// (docs/architecture.md), so every statement on a session is read and reviewed in one place.
 import { AppConfig } from '@gatehouse/config';
-import { NamedStatement, PreparedStatements } from '@gatehouse/database';
+import { PreparedStatements } from '@gatehouse/database';
 import { User, UsersService } from '@gatehouse/users';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -9,6 +11,13 @@ import { revocationNotices, REVOCATION_CHANNEL } from '../revocation/revocation-
 import { RevocationService } from '../revocation/revocation.service';
 import { SecurityEvents } from '../security-events';
 import { RevocationReason, Session } from './entities/session.entity';
+import {
+  LiveTokenRow,
+  ROTATE_IN_ONE_STATEMENT,
+  RotatedRow,
+  RotationRow,
+  SELECT_FOR_ROTATION,
+} from './rotation-statements';
 import { TokenSigner } from './token-signer';
 import { AuthMethod, RefreshClaims, SignInFacts } from './token-types';
 
@@ -62,105 +71,6 @@ export type RotationResult =
         | 'not_bound';
     }
   | { outcome: 'reuse' };
-
-interface RotationRow {
-  user_row: Record<string, unknown>;
-  disabled_at: Date | null;
-  user_credentials_version: number;
-  session_credentials_version: number;
-  session_created_at: Date;
-  revoked_at: Date | null;
-  amr: AuthMethod[];
-  auth_time: Date;
-  dpop_jkt: string | null;
-  dpop_bindable: boolean;
-  token_id: string;
-  token_hash: string;
-  token_expires_at: Date;
-  token_rotated_at: Date | null;
-  now: Date;
-}
-
-interface LiveTokenRow {
-  id: string;
-  parent_id: string | null;
-  issued_at: Date;
-  expires_at: Date;
-}
-
-// The session and the presented token are both locked: every refresh of one family queues behind the one before
-// it. Both must be locked, not only the session: after waiting, PostgreSQL re-reads the rows a query locks, but
-// keeps the version it first saw of any other joined row, and a stale `rotated_at` would look rotatable.
-// The user row is not locked (a credentials change locks it, then the sessions: locking it here could deadlock);
-// a change that commits after this read revokes the session in its own transaction, which waits for this one.
-// The time is the database's clock: every instance compares the times it stores against one clock.
-const SELECT_FOR_ROTATION = `
-  SELECT to_jsonb(u) AS user_row, u.disabled_at, u.credentials_version AS user_credentials_version,
-         s.credentials_version AS session_credentials_version, s.created_at AS session_created_at,
-         s.revoked_at, s.amr, s.auth_time, s.dpop_jkt, s.dpop_bindable,
-         t.id AS token_id, t.hash AS token_hash, t.expires_at AS token_expires_at, t.rotated_at AS token_rotated_at,
-         clock_timestamp() AS now
-    FROM sessions s
-    JOIN users u ON u.id = s.user_id
-    JOIN refresh_tokens t ON t.id = $2 AND t.session_id = s.id
-   WHERE s.id = $1
-     FOR UPDATE OF s, t`;
-
-/**
- * The common case of a refresh in one round trip: lock the session and the presented token, check everything a
- * rotation depends on (the token live, unrotated, unexpired, its hash; the session unrevoked and within
- * SESSION_MAX_AGE of the child's expiry; the user enabled, on the session's credentials version, verified when
- * required), mark the token rotated, insert the already-signed child, touch the session, and return what the
- * response needs. Every check is in the locking query's WHERE: PostgreSQL re-checks it against the newest row
- * versions after waiting for a lock, so of two concurrent refreshes of one token the second finds it rotated and
- * returns nothing, and the partial unique index still holds one live token per family. No row back means "not
- * the common case": rotate() then lets the careful transaction decide (grace, reuse, the reason for a refusal).
- */
-const ROTATE_IN_ONE_STATEMENT: NamedStatement = {
-  name: 'gatehouse_rotate_refresh_token',
-  text: `
-  WITH locked AS (
-    SELECT s.user_id, s.credentials_version, s.amr, s.auth_time, s.created_at, s.dpop_jkt, t.id AS token_id
-      FROM sessions s
-      JOIN refresh_tokens t ON t.id = $2 AND t.session_id = s.id
-     WHERE s.id = $1 AND s.user_id = $3 AND s.revoked_at IS NULL
-       AND t.rotated_at IS NULL AND t.hash = $4 AND t.expires_at > now()
-       AND (s.dpop_jkt = $13::text
-            OR (s.dpop_jkt IS NULL AND NOT $14::boolean AND ($13::text IS NULL OR NOT s.dpop_bindable)))
-       FOR UPDATE OF s, t
-  ), eligible AS (
-    SELECT l.token_id, l.amr, l.auth_time, l.created_at, l.dpop_jkt, to_jsonb(u) AS user_row
-      FROM locked l
-      JOIN users u ON u.id = l.user_id
-     WHERE u.disabled_at IS NULL AND u.credentials_version = l.credentials_version
-       AND (NOT $5::boolean OR u.email_verified_at IS NOT NULL)
-       AND ($6::integer IS NULL OR l.created_at + make_interval(secs => $6::integer) >= $9::timestamptz)
-       AND $10::timestamptz BETWEEN now() - interval '5 seconds' AND now() + interval '5 seconds'
-  ), rotated AS (
-    UPDATE refresh_tokens SET rotated_at = now()
-     WHERE id = (SELECT token_id FROM eligible) AND rotated_at IS NULL
-     RETURNING id
-  ), child AS (
-    INSERT INTO refresh_tokens (id, session_id, parent_id, hash, issued_at, expires_at)
-    SELECT $7, $1, r.id, $8, $10, $9 FROM rotated r
-     RETURNING session_id
-  ), touched AS (
-    UPDATE sessions SET last_used_at = now(), expires_at = $9,
-           user_agent = COALESCE($11, user_agent), ip = COALESCE($12, ip)
-     WHERE id = (SELECT session_id FROM child)
-     RETURNING id
-  )
-  SELECT e.user_row, e.amr, e.auth_time, e.created_at, e.dpop_jkt FROM eligible e
-   WHERE EXISTS (SELECT 1 FROM touched)`,
-};
-
-interface RotatedRow {
-  user_row: Record<string, unknown>;
-  amr: AuthMethod[];
-  auth_time: Date;
-  created_at: Date;
-  dpop_jkt: string | null;
-}
 
 /** A session revoked, and when, by the database's clock. */
 export interface Revoked {
