@@ -120,6 +120,9 @@ async function rotateInOneStatement(
       issuedAt,
       null,
       '127.0.0.1',
+      // A bearer session refreshed with its cookie: no DPoP key, not from a native client's body.
+      null,
+      false,
     ],
   });
   if (rowCount !== 1) throw new Error('chain broken');

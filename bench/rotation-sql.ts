@@ -10,7 +10,8 @@
  *   count statement by statement), so its ceiling runs exactly TokenService's SQL, whatever its current text.
  *   Parameters are bound as TokenService binds them: $1 session, $2 presented token id, $3 user, $4 presented
  *   token's hash, $5 verification required, $6 SESSION_MAX_AGE seconds, $7 child id, $8 child hash, $9 child
- *   expiry, $10 child issued at, $11 user agent, $12 ip.
+ *   expiry, $10 child issued at, $11 user agent, $12 ip, $13 the request's DPoP key thumbprint (null: none),
+ *   $14 whether the token came in a native client's body.
  */
 
 export const LEGACY_ROTATION = {
