@@ -5,6 +5,7 @@ export const RESULT_KEYS = [
   'guard_ratio',
   'guard_ratio_cold',
   'dpop_guard_ratio',
+  'public_floor_ratio',
   'public_rps',
   'guarded_rps',
   'db_queries_per_guarded_request',

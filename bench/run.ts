@@ -23,6 +23,7 @@ import type { Argon2CeilingResult } from './argon2-ceiling';
 import type { Argon2Usage } from './argon2-meter';
 import { BenchServer } from './bench-server';
 import { Chain, refreshLoad, seedChains, seedFiller, seedUser } from './chains';
+import { FloorServer } from './floor';
 import { BENCH_PUBLIC_URL, BenchDpopKey } from './dpop-proofs';
 import { CpuMeter, CpuSplit, machineBusyCores } from './cpu';
 import { BenchDatabase, describeServer } from './database';
@@ -231,10 +232,14 @@ async function guardScenario({ server, logins, emails }: MainServer, bench: Benc
     }));
   const publicRun = (seconds: number) =>
     load({ url: publicUrl, connections: GUARD_CONNECTIONS, duration: seconds });
+  const floor = await FloorServer.start();
+  const floorRun = (seconds: number) =>
+    load({ url: `${floor.url}/floor`, connections: GUARD_CONNECTIONS, duration: seconds });
   const guardedRun = (seconds: number) => bearer(guardedUrl, me.accessToken, seconds, GUARD_CONNECTIONS);
 
   // Warm-up (JIT, connections); its cold tokens are spent, so the measured slices use new ones only.
   await publicRun(secs(2));
+  await floorRun(secs(1));
   const warm = await guardedRun(secs(2));
   await cold(secs(1));
   // Enough proofs for a slice at twice the bearer rate: a proof is never used twice.
@@ -259,7 +264,9 @@ async function guardScenario({ server, logins, emails }: MainServer, bench: Benc
   const guardeds: Measured<LoadResult>[] = [];
   const colds: Measured<LoadResult>[] = [];
   const dpops: Measured<LoadResult>[] = [];
+  const floors: LoadResult[] = [];
   for (let round = 0; round < GUARD_ROUNDS; round++) {
+    floors.push(await floorRun(slice));
     publics.push(await measured(server, 'public', () => publicRun(slice)));
     guardeds.push(await counted(() => measured(server, 'guarded', () => guardedRun(slice))));
     colds.push(await counted(() => measured(server, 'cold', () => cold(slice))));
@@ -271,9 +278,12 @@ async function guardScenario({ server, logins, emails }: MainServer, bench: Benc
   const coldTotal = total(colds);
   const dpop = total(dpops);
   const dpopRefused = dpops.reduce((sum, run) => sum + run.result.non2xx, 0);
+  floor.stop();
+  const floorRps =
+    floors.reduce((sum, run) => sum + run.ok, 0) / floors.reduce((sum, run) => sum + run.seconds, 0);
   const pairRatios = publics.map((p, i) => guardeds[i].result.rps / p.result.rps);
   progress(
-    `guard: public ${fmt(pub.rps)} req/s, guarded ${fmt(guarded.rps)} req/s, cold ${fmt(coldTotal.rps)} req/s, ` +
+    `guard: floor ${fmt(floorRps)} req/s, public ${fmt(pub.rps)} req/s, guarded ${fmt(guarded.rps)} req/s, cold ${fmt(coldTotal.rps)} req/s, ` +
       `DPoP ${fmt(dpop.rps)} req/s (${dpopRefused} refused) ` +
       `(${nextCold} cold tokens used of ${COLD_TOKENS})`,
   );
@@ -297,6 +307,13 @@ async function guardScenario({ server, logins, emails }: MainServer, bench: Benc
     value: `${fmt(coldTotal.rps)} req/s guarded, cold`,
     baseline: `${fmt(pub.rps)} req/s public`,
     goal: 'report',
+  });
+  report.add('public_floor_ratio', pub.rps / floorRps, {
+    label: 'public route ÷ the same answer from bare Fastify (no Nest), req/s',
+    value: `${fmt(pub.rps)} req/s public`,
+    baseline: `${fmt(floorRps)} req/s bare Fastify (\`bench/floor-server.ts\`, same run)`,
+    goal: '≥ 0.5',
+    met: (v) => v >= 0.5,
   });
   report.add('dpop_guard_ratio', dpop.rps / guarded.rps, {
     label: 'guarded req/s with a fresh DPoP proof each request ÷ with a bearer token, same route',
