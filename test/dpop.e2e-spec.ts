@@ -28,7 +28,8 @@ describeEachDatabase('sender-constrained tokens (DPoP)', (kind) => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await TestApp.start(kind, { env: { PUBLIC_URL } });
+    // No grace window: a token presented again is reuse at once, so the reuse test need not wait it out.
+    app = await TestApp.start(kind, { env: { PUBLIC_URL, REFRESH_REUSE_GRACE_SECONDS: '0' } });
   });
   afterAll(async () => {
     await app?.stop();
@@ -254,12 +255,11 @@ describeEachDatabase('sender-constrained tokens (DPoP)', (kind) => {
       const session = await boundLogin();
       const first = await refreshWith(session);
       expect(first.status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 11_000));
       const reused = await refreshWith(session);
       expect(reused.status).toBe(401);
       const live = { ...session, cookie: refreshCookie(first)! };
       expect((await refreshWith(live)).status).toBe(401);
-    }, 30_000);
+    });
 
     it('logs out only with a proof by the session’s key', async () => {
       const session = await boundLogin();
