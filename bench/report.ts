@@ -6,6 +6,7 @@ export const RESULT_KEYS = [
   'guard_ratio_cold',
   'dpop_guard_ratio',
   'public_floor_ratio',
+  'refresh_cost_ratio',
   'public_rps',
   'guarded_rps',
   'db_queries_per_guarded_request',

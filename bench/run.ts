@@ -508,6 +508,16 @@ async function refreshScenario({ server, db, logins, emails }: MainServer): Prom
     goal: '≥ 0.6',
     met: (v) => v >= 0.6,
   });
+  const publicRps = report.values.public_rps;
+  if (publicRps !== undefined) {
+    report.add('refresh_cost_ratio', publicRps / run.result.rps, {
+      label: 'public route req/s ÷ refresh req/s: what one refresh costs, in tiny requests',
+      value: `${fmt(run.result.rps)} req/s refresh`,
+      baseline: `${fmt(publicRps)} req/s public (the guard scenario, same run)`,
+      goal: '≤ 1.5',
+      met: (v) => v <= 1.5,
+    });
+  }
   report.add('double_live_tokens', families, {
     label: 'families with more than one unrotated token',
     value: `${families}`,
