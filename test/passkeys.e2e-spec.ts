@@ -4,10 +4,8 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { simpleParser } from 'mailparser';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +31,7 @@ import { CreateKnobs, GetKnobs, SoftAuthenticator, WebAuthnError } from './suppo
 import { Env, TestApp } from './support/test-app';
 import { enrolTotp } from './support/totp';
 import { signUpVerified, verifyAddress } from './support/verified-sign-up';
+import { outboxMessages, sentTo } from './support/outbox';
 
 // The page the passkey ceremonies run on: the front end (APP_URL), whose host is the default RP id.
 const ORIGIN = APP_URL;
@@ -90,14 +89,9 @@ function expectNotice(text: string): void {
 async function noticesTo(app: TestApp, to: string, subject: string, count = 1): Promise<string[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const texts: string[] = [];
-    const names = (await readdir(app.outboxDir).catch(() => [] as string[])).filter((name) =>
-      name.endsWith('.eml'),
-    );
-    for (const name of names) {
-      const mail = await simpleParser(await readFile(join(app.outboxDir, name)));
-      if (mail.subject === subject && JSON.stringify(mail.to).includes(to)) texts.push(mail.text ?? '');
-    }
+    const texts = (await outboxMessages(app))
+      .filter((mail) => mail.subject === subject && sentTo(to)(mail))
+      .map((mail) => mail.text ?? '');
     if (texts.length >= count) return texts;
     if (Date.now() > deadline) throw new Error(`${texts.length} of ${count} "${subject}" notices to ${to}`);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,8 +1,6 @@
-import { simpleParser } from 'mailparser';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { LoggedIn, login, register, uniqueEmail } from './auth-client';
 import { TestMailbox } from './mailbox';
+import { outboxMessages, sentTo } from './outbox';
 import { TestApp } from './test-app';
 
 export type LinkKind = 'verify-email' | 'reset-password' | 'confirm-email';
@@ -25,22 +23,15 @@ export async function mailedToken(
   timeoutMs = 10_000,
 ): Promise<string> {
   if (mailbox) {
-    const message = await mailbox.waitFor(
-      (mail) => mail.to !== undefined && JSON.stringify(mail.to).includes(to) && !!linkIn(mail.text, kind),
-      timeoutMs,
-    );
+    const message = await mailbox.waitFor((mail) => sentTo(to)(mail) && !!linkIn(mail.text, kind), timeoutMs);
     return linkIn(message.text, kind)!;
   }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const names = (await readdir(app.outboxDir).catch(() => [] as string[])).filter((name) =>
-      name.endsWith('.eml'),
+    const mail = (await outboxMessages(app)).find(
+      (message) => sentTo(to)(message) && linkIn(message.text, kind),
     );
-    for (const name of names.sort().reverse()) {
-      const mail = await simpleParser(await readFile(join(app.outboxDir, name)));
-      const token = linkIn(mail.text, kind);
-      if (token && JSON.stringify(mail.to).includes(to)) return token;
-    }
+    if (mail) return linkIn(mail.text, kind)!;
     if (Date.now() > deadline) throw new Error(`no ${kind} link to ${to} within ${timeoutMs} ms`);
     await sleep(100);
   }

@@ -378,11 +378,6 @@ export class TokenService {
     };
   }
 
-  /** Whether the user's session can still be refreshed (not revoked, not expired). */
-  async isLive(sessionId: string, userId: string): Promise<boolean> {
-    return (await this.liveSessions(userId)).some((session) => session.id === sessionId);
-  }
-
   /** The user's sessions that can still be refreshed, most recently used first. */
   async liveSessions(userId: string): Promise<Session[]> {
     const now = new Date();
