@@ -168,7 +168,7 @@ describeEachDatabase('changing how a user signs in', (kind) => {
       );
     });
 
-    it('refuses a wrong password (401), no proof or two proofs (400), and counts wrong passwords as logins', async () => {
+    it('refuses a wrong password (401), no proof or two proofs (400), and never logs the password', async () => {
       const user = await verifiedUser('reauth-wrong');
       const wrong = await reauthenticate(user, { password: 'not the passphrase of this user' });
       expect(wrong.status).toBe(401);

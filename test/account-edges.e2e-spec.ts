@@ -1,7 +1,4 @@
-import { simpleParser } from 'mailparser';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Response } from 'supertest';
 import {
   decodeJwt,
@@ -20,6 +17,7 @@ import { describeEachDatabase } from './support/databases';
 import { expectNestError } from './support/expectations';
 import { APP_URL, callbackUrl, oauthFlow, PUBLIC_URL } from './support/oauth-flow';
 import { TestOidcProvider } from './support/oidc-provider';
+import { outboxMessages, sentTo } from './support/outbox';
 import { TestApp } from './support/test-app';
 import { mailedToken } from './support/verified-sign-up';
 
@@ -31,17 +29,9 @@ const ROUNDS = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Every `.eml` in the app's outbox addressed to `to`. */
+/** How many messages in the app's outbox are addressed to `to`. */
 async function outboxMailTo(app: TestApp, to: string): Promise<number> {
-  const names = (await readdir(app.outboxDir).catch(() => [] as string[])).filter((name) =>
-    name.endsWith('.eml'),
-  );
-  let count = 0;
-  for (const name of names) {
-    const mail = await simpleParser(await readFile(join(app.outboxDir, name)));
-    if (JSON.stringify(mail.to).includes(to)) count += 1;
-  }
-  return count;
+  return (await outboxMessages(app)).filter(sentTo(to)).length;
 }
 
 describeEachDatabase('account edges', (kind) => {
@@ -79,6 +69,52 @@ describeEachDatabase('account edges', (kind) => {
       await me(app, refreshed.body.accessToken).expect(401);
       await refresh(app, refreshCookie(refreshed)!).expect(401);
     }, 30_000);
+  });
+
+  describe('a wrong password at reauthenticate is a login attempt at the account', () => {
+    const LOGIN_LIMIT = 3;
+    let app: TestApp;
+
+    beforeAll(async () => {
+      // Each request from its own address: only the account's own counter (per email) can refuse them.
+      app = await TestApp.start(kind, {
+        env: { TRUST_PROXY: 'true', THROTTLE_LOGIN_LIMIT: String(LOGIN_LIMIT) },
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await app?.stop();
+    }, 60_000);
+
+    it(`counts against the login limit (${LOGIN_LIMIT}): the right password is then 429 there and at login`, async () => {
+      const email = uniqueEmail('reauth-limit');
+      await register(app, email);
+      const from = (host: number) => `198.51.100.${host}`;
+      const signedIn = await app
+        .http()
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', from(1))
+        .send({ email, password: PASSWORD })
+        .expect(200);
+      const reauthenticate = (password: string, host: number) =>
+        app
+          .http()
+          .post('/api/auth/reauthenticate')
+          .set('X-Forwarded-For', from(host))
+          .set('Authorization', `Bearer ${signedIn.body.accessToken as string}`)
+          .send({ password });
+      const wrong = 'not the passphrase of this account at all';
+      for (let attempt = 0; attempt < LOGIN_LIMIT - 1; attempt++) {
+        await reauthenticate(wrong, 10 + attempt).expect(401);
+      }
+      const refused = await reauthenticate(PASSWORD, 20).expect(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      const atLogin = await app
+        .http()
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', from(30))
+        .send({ email, password: PASSWORD });
+      expect(atLogin.status).toBe(429);
+    });
   });
 
   describe('with administrators, a provider and origins', () => {

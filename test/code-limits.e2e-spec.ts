@@ -54,6 +54,26 @@ describeEachDatabase('limits that hold under concurrency', (kind) => {
     }
   }
 
+  /**
+   * Of a burst of wrong codes, no more than the user's limit were checked (answered `status` with `message`), the
+   * rest were refused unchecked (429 with Retry-After), none failed, and every checked code was counted.
+   */
+  async function expectUserLimitHeld(
+    responses: Response[],
+    status: number,
+    message: string,
+    userId: string,
+  ): Promise<void> {
+    const counts = statusCounts(responses);
+    const checked = answered(responses, status, message);
+    expect(responses.filter((response) => response.status >= 500)).toEqual([]);
+    expect({ counts, checked: checked.length <= USER_LIMIT }).toEqual({ counts, checked: true });
+    expect(checked.length).toBeGreaterThan(0);
+    expect(checked.length + answered(responses, 429).length).toBe(responses.length);
+    expectThrottled(answered(responses, 429));
+    expect(await failuresOf(userId)).toBe(checked.length);
+  }
+
   /** The password opens the second-factor step only: no tokens without a code. */
   async function expectSecondFactorAsked(email: string, password = PASSWORD): Promise<void> {
     const response = await app.http().post('/api/auth/login').send({ email, password });
@@ -74,15 +94,7 @@ describeEachDatabase('limits that hold under concurrency', (kind) => {
         .send({ code }),
     );
 
-    const counts = statusCounts(responses);
-    const checked = answered(responses, 400, WRONG_CODE);
-    expect(responses.filter((response) => response.status >= 500)).toEqual([]);
-    expect({ counts, checked: checked.length <= USER_LIMIT }).toEqual({ counts, checked: true });
-    expect(checked.length).toBeGreaterThan(0);
-    expect(checked.length + answered(responses, 429).length).toBe(200);
-    expectThrottled(answered(responses, 429));
-    // Every checked code was counted, and nothing beyond the limit was.
-    expect(await failuresOf(user.userId)).toBe(checked.length);
+    await expectUserLimitHeld(responses, 400, WRONG_CODE, user.userId);
 
     // Still on: the password alone opens only the second-factor step.
     await expectSecondFactorAsked(user.email);
@@ -98,14 +110,7 @@ describeEachDatabase('limits that hold under concurrency', (kind) => {
       app.http().post('/api/auth/password/reset').send({ token, newPassword: NEW_PASSWORD, code }),
     );
 
-    const counts = statusCounts(responses);
-    const checked = answered(responses, 401, WRONG_CODE);
-    expect(responses.filter((response) => response.status >= 500)).toEqual([]);
-    expect({ counts, checked: checked.length <= USER_LIMIT }).toEqual({ counts, checked: true });
-    expect(checked.length).toBeGreaterThan(0);
-    expect(checked.length + answered(responses, 429).length).toBe(200);
-    expectThrottled(answered(responses, 429));
-    expect(await failuresOf(user.userId)).toBe(checked.length);
+    await expectUserLimitHeld(responses, 401, WRONG_CODE, user.userId);
 
     // The link is neither used nor ended, and the password is the old one.
     const links = await app.query<{ consumed_at: Date | null }>(
@@ -115,6 +120,28 @@ describeEachDatabase('limits that hold under concurrency', (kind) => {
     expect(links).toEqual([{ consumed_at: null }]);
     await expectSecondFactorAsked(user.email);
     await app.http().post('/api/auth/login').send({ email: user.email, password: NEW_PASSWORD }).expect(401);
+  }, 60_000);
+
+  it(`200 concurrent wrong codes to reauthenticate: at most ${USER_LIMIT} checked (401), the rest 429, the sign-in not refreshed`, async () => {
+    const user = await totpUser();
+    const before = await app.query<{ auth_time: Date }>('SELECT auth_time FROM sessions WHERE user_id = $1', [
+      user.userId,
+    ]);
+    const code = wrongCode(user.secret);
+
+    const responses = await all(200, () =>
+      app
+        .http()
+        .post('/api/auth/reauthenticate')
+        .set('Authorization', `Bearer ${user.accessToken}`)
+        .send({ code }),
+    );
+
+    await expectUserLimitHeld(responses, 401, 'the proof is wrong', user.userId);
+    const after = await app.query<{ auth_time: Date }>('SELECT auth_time FROM sessions WHERE user_id = $1', [
+      user.userId,
+    ]);
+    expect(after).toEqual(before);
   }, 60_000);
 
   it(`300 concurrent wrong codes on one mfaToken from 30 addresses: ${CODES_PER_CHALLENGE} checked, the rest refused unchecked, then the token is dead`, async () => {
