@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import { documentPublicRoutes } from '@gatehouse/auth';
 import { AppConfig } from '@gatehouse/config';
 import { RequestMethod } from '@nestjs/common';
@@ -11,8 +10,10 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { answerFrameworkError } from './common/framework-errors';
 import { drainConnectionsOnClose } from './common/graceful-shutdown';
 import { httpTimeouts } from './common/http-timeouts';
+import { appLogger, logRequests, requestId } from './common/logging';
 import { acceptJsonBodiesOnly } from './common/json-only';
 import { refuseUnsafeJsonBodies } from './common/json-body-checks';
+import { sendSecurityHeaders } from './common/security-headers';
 import { serveDemoPage } from './demo/serve-demo';
 import { GatehouseMetrics } from './metrics/gatehouse-metrics';
 
@@ -28,16 +29,23 @@ export async function createApp(
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     frameworkErrors: answerFrameworkError,
+    genReqId: requestId,
     ...httpTimeouts(config.http),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
-    bufferLogs: true,
-    abortOnError: false,
-  });
+  const logger = options.logger ?? appLogger(config, options.logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, { ...options, logger }),
+    adapter,
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   app.flushLogs();
   app.setGlobalPrefix('api', { exclude: [{ path: '.well-known/jwks.json', method: RequestMethod.GET }] });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  logRequests(app.getHttpAdapter().getInstance(), logger);
   drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance());
   refuseUnsafeJsonBodies(app.getHttpAdapter().getInstance());
@@ -45,20 +53,7 @@ export async function createApp(
   if (config.metrics.token) app.get(GatehouseMetrics).http.install(app.getHttpAdapter().getInstance());
 
   await app.register(fastifyCookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        // Plain-HTTP development hosts must keep working; TLS is the proxy's job in production.
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
+  sendSecurityHeaders(app.getHttpAdapter().getInstance());
   const allowed = new Set(config.http.corsOrigins);
   app.enableCors({
     // Only listed origins, never a wildcard: a credentialed response names the one origin it allows.

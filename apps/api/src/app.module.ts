@@ -6,9 +6,9 @@ import { UsersModule } from '@gatehouse/users';
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { DestinationStream } from 'pino';
+import { DestinationStream, Logger } from 'pino';
 import { HttpErrorFilter } from './common/http-error.filter';
-import { loggingParams } from './common/logging';
+import { appLogger, loggingParams } from './common/logging';
 import { AdminModule } from './admin/admin.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -18,6 +18,8 @@ import { MeModule } from './users/me.module';
 export interface AppModuleOptions {
   /** Where log lines go; stdout when unset. */
   logDestination?: DestinationStream;
+  /** The logger itself, when the caller made it (`createApp` writes request lines with the same one). */
+  logger?: Logger;
   /** Modules imported after Gatehouse's own, behind the same global guards (e.g. the benchmarks' routes). */
   extraModules?: NonNullable<ModuleMetadata['imports']>;
 }
@@ -29,7 +31,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggingParams(config, options.logDestination)),
+        LoggerModule.forRoot(loggingParams(options.logger ?? appLogger(config, options.logDestination))),
         DatabaseModule,
         MailModule,
         UsersModule,

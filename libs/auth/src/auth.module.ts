@@ -2,7 +2,7 @@ import { AppConfig } from '@gatehouse/config';
 import { MailModule } from '@gatehouse/mail';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -74,7 +74,6 @@ import { SignInService } from './sign-in/sign-in.service';
 import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
 import { AccountAttempts } from './throttling/account-attempts';
 import { RateLimitStorageModule } from './throttling/rate-limit-storage.module';
-import { RetryAfterInterceptor } from './throttling/retry-after.interceptor';
 import { RateLimitStorage } from './throttling/throttler-storage';
 import { throttlerOptions } from './throttling/throttlers';
 import { TokenSigner } from './tokens/token-signer';
@@ -171,7 +170,6 @@ import { TokenSigner } from './tokens/token-signer';
     { provide: APP_GUARD, useClass: RecentSignInGuard },
     // After the bearer check: a route's limits then see who is calling. Public routes are throttled by default.
     { provide: APP_GUARD, useClass: AuthThrottlerGuard },
-    { provide: APP_INTERCEPTOR, useClass: RetryAfterInterceptor },
   ],
   exports: [
     AccountChanges,

@@ -1,6 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { PerRoute } from '../guards/per-route';
 import { AuthUser } from '../tokens/token-types';
 import {
   InsufficientAuthenticationException,
@@ -21,16 +22,21 @@ export const RequireRecentSignIn = (): MethodDecorator & ClassDecorator =>
 /** Global, after the bearer check: enforces @RequireRecentSignIn() from the token's `auth_time` alone. */
 @Injectable()
 export class RecentSignInGuard implements CanActivate {
+  private readonly demanded = new PerRoute(
+    (handler, controller) =>
+      this.reflector.getAllAndOverride<boolean | undefined>(REQUIRES_RECENT_SIGN_IN, [
+        handler,
+        controller,
+      ]) === true,
+  );
+
   constructor(
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(REQUIRES_RECENT_SIGN_IN, targets) !== true) {
-      return true;
-    }
+    if (!this.demanded.of(context)) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     const maxAge = this.config.tokens.reauthMaxAge;
     if (user && isRecentSignIn(user.authTime, maxAge)) return true;

@@ -8,6 +8,7 @@ import { ACCESS_STRATEGY } from '../strategies/access-token.strategy';
 import { SenderConstraint } from '../dpop/sender-constraint';
 import { presentedToken } from '../strategies/bearer-token';
 import { AuthUser } from '../tokens/token-types';
+import { PerRoute } from './per-route';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 type GuardedRequest = FastifyRequest & { user?: AuthUser };
@@ -20,6 +21,10 @@ type GuardedRequest = FastifyRequest & { user?: AuthUser };
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
+  private readonly isPublic = new PerRoute(
+    (handler) => this.reflector.get<boolean | undefined>(IS_PUBLIC, handler) === true,
+  );
+
   constructor(
     private readonly reflector: Reflector,
     private readonly revocations: RevocationService,
@@ -30,7 +35,7 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.get<boolean | undefined>(IS_PUBLIC, context.getHandler())) return true;
+    if (this.isPublic.of(context)) return true;
 
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const presented = presentedToken(request.headers.authorization);

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@
 import { Reflector } from '@nestjs/core';
 import { REQUIRED_ROLES } from '../decorators/roles.decorator';
 import { AuthUser } from '../tokens/token-types';
+import { PerRoute } from './per-route';
 
 /**
  * Global, after JwtAuthGuard: every @Roles(...) list on the route and on its controller must be met by one role
@@ -9,12 +10,16 @@ import { AuthUser } from '../tokens/token-types';
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
+  private readonly required = new PerRoute((handler, controller) =>
+    [controller, handler]
+      .map((target) => this.reflector.get<string[] | undefined>(REQUIRED_ROLES, target))
+      .filter((roles): roles is string[] => roles !== undefined && roles.length > 0),
+  );
+
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const lists = [context.getClass(), context.getHandler()]
-      .map((target) => this.reflector.get<string[] | undefined>(REQUIRED_ROLES, target))
-      .filter((roles): roles is string[] => roles !== undefined && roles.length > 0);
+    const lists = this.required.of(context);
     if (lists.length === 0) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user && lists.every((roles) => roles.some((role) => user.roles.includes(role)))) return true;

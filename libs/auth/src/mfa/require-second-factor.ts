@@ -3,6 +3,7 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import { InsufficientAuthenticationException } from '../changes/insufficient-authentication';
 import { REQUIRED_ROLES } from '../decorators/roles.decorator';
+import { PerRoute } from '../guards/per-route';
 import { AuthUser } from '../tokens/token-types';
 
 const REQUIRES_SECOND_FACTOR = 'gatehouse:second-factor';
@@ -25,20 +26,23 @@ export function secondFactorRequired(): InsufficientAuthenticationException {
  */
 @Injectable()
 export class SecondFactorGuard implements CanActivate {
+  private readonly demanded = new PerRoute(
+    (handler, controller) =>
+      this.reflector.getAllAndOverride<boolean | undefined>(REQUIRES_SECOND_FACTOR, [handler, controller]) ===
+        true ||
+      (this.config.mfa.adminRequireMfa &&
+        [handler, controller].some((target) =>
+          this.reflector.get<string[] | undefined>(REQUIRED_ROLES, target)?.includes('admin'),
+        )),
+  );
+
   constructor(
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    const demanded =
-      this.reflector.getAllAndOverride<boolean | undefined>(REQUIRES_SECOND_FACTOR, targets) === true ||
-      (this.config.mfa.adminRequireMfa &&
-        targets.some((target) =>
-          this.reflector.get<string[] | undefined>(REQUIRED_ROLES, target)?.includes('admin'),
-        ));
-    if (!demanded) return true;
+    if (!this.demanded.of(context)) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user?.amr.includes('mfa')) return true;
     throw secondFactorRequired();

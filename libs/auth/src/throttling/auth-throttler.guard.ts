@@ -13,7 +13,10 @@ import {
 import { FastifyReply } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { SecurityEvents } from '../security-events';
+import { PerRoute } from '../guards/per-route';
 import { RATE_LIMIT_GROUP, RateLimitGroup } from './rate-limit.decorator';
+
+const ALLOWED = Promise.resolve(true);
 
 /**
  * Global, so throttling is on by default: a route is counted by the throttlers of its @RateLimit group, and a
@@ -22,6 +25,16 @@ import { RATE_LIMIT_GROUP, RateLimitGroup } from './rate-limit.decorator';
  */
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
+  private readonly groups = new PerRoute((handler, controller) => {
+    const group = this.reflector.getAllAndOverride<RateLimitGroup | 'none' | undefined>(RATE_LIMIT_GROUP, [
+      handler,
+      controller,
+    ]);
+    if (group === 'none') return undefined;
+    if (group) return group;
+    return this.reflector.get<boolean | undefined>(IS_PUBLIC, handler) ? 'public' : undefined;
+  });
+
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -31,28 +44,23 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const group = this.groupOf(request.context);
-    if (!group || !request.throttler.name?.startsWith(`${group}-`)) return true;
-    return super.handleRequest(request);
+  /** A route of no group is counted by no throttler: it skips the base guard's walk over all of them. */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.groups.of(context) === undefined) return ALLOWED;
+    return super.canActivate(context);
   }
 
-  private groupOf(context: ExecutionContext): RateLimitGroup | undefined {
-    const targets = [context.getHandler(), context.getClass()];
-    const group = this.reflector.getAllAndOverride<RateLimitGroup | 'none' | undefined>(
-      RATE_LIMIT_GROUP,
-      targets,
-    );
-    if (group === 'none') return undefined;
-    if (group) return group;
-    return this.reflector.get<boolean | undefined>(IS_PUBLIC, context.getHandler()) ? 'public' : undefined;
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const group = this.groups.of(request.context);
+    if (!group || !request.throttler.name?.startsWith(`${group}-`)) return true;
+    return super.handleRequest(request);
   }
 
   protected override throwThrottlingException(
     context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
-    if (this.groupOf(context) === 'login') this.events.note('login.throttled');
+    if (this.groups.of(context) === 'login') this.events.note('login.throttled');
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply.header('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
     throw new ThrottlerException('too many requests; retry later');
