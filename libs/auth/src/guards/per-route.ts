@@ -10,7 +10,7 @@ type Handler = (...args: never[]) => unknown;
 export class PerRoute<T> {
   private readonly byController = new WeakMap<Type, WeakMap<Handler, T>>();
 
-  constructor(private readonly read: (handler: Handler, controller: Type) => T) {}
+  constructor(readonly read: (handler: Handler, controller: Type) => T) {}
 
   of(context: ExecutionContext): T {
     const controller = context.getClass();
