@@ -11,14 +11,12 @@
  * me, refresh, storm, scale-small, scale-large, refresh-pglite) to the system's temporary directory.
  */
 import { loadConfig } from '@gatehouse/config';
-import { JwtService } from '@nestjs/jwt';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { KeyService } from '../libs/auth/src/keys/key.service';
 import { TokenSigner } from '../libs/auth/src/tokens/token-signer';
-import { jwtOptions } from '../libs/auth/src/tokens/jwt-options';
 import type { Argon2CeilingResult } from './argon2-ceiling';
 import type { Argon2Usage } from './argon2-meter';
 import { BenchServer } from './bench-server';
@@ -121,7 +119,7 @@ function makeBench(adminUrl: string): Bench {
   return {
     adminUrl,
     env,
-    signer: new TokenSigner(config, new KeyService(config), new JwtService(jwtOptions(config))),
+    signer: new TokenSigner(config, new KeyService(config)),
   };
 }
 

@@ -3,7 +3,6 @@ import { MailModule } from '@gatehouse/mail';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -68,7 +67,6 @@ import { LocalStrategy } from './strategies/local.strategy';
 import { RefreshToken } from './tokens/entities/refresh-token.entity';
 import { Session } from './tokens/entities/session.entity';
 import { SessionCleaner } from './tokens/session-cleaner';
-import { jwtOptions } from './tokens/jwt-options';
 import { TokenService } from './tokens/token.service';
 import { SignInService } from './sign-in/sign-in.service';
 import { AuthThrottlerGuard } from './throttling/auth-throttler.guard';
@@ -88,7 +86,6 @@ import { TokenSigner } from './tokens/token-signer';
     UsersModule,
     MailModule,
     PassportModule,
-    JwtModule.registerAsync({ inject: [AppConfig], useFactory: jwtOptions }),
     RateLimitStorageModule,
     TypeOrmModule.forFeature([
       Session,

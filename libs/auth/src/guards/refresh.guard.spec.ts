@@ -1,13 +1,11 @@
-import { AppConfig, ConfigModule, loadConfig } from '@gatehouse/config';
+import { ConfigModule, loadConfig } from '@gatehouse/config';
 import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { Test, TestingModule } from '@nestjs/testing';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { RefreshCookie } from '../cookies/refresh-cookie';
 import { REFRESH_CLAIMS } from '../decorators/request-properties';
 import { KeyService } from '../keys/key.service';
 import { SecurityEvents } from '../security-events';
-import { jwtOptions } from '../tokens/jwt-options';
 import { TokenSigner } from '../tokens/token-signer';
 import { OptionalRefreshGuard, RefreshGuard } from './refresh.guard';
 
@@ -39,10 +37,7 @@ describe('RefreshGuard and OptionalRefreshGuard', () => {
       REFRESH_TOKEN_SECRET: randomBytes(36).toString('base64url'),
     });
     module = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        JwtModule.registerAsync({ inject: [AppConfig], useFactory: jwtOptions }),
-      ],
+      imports: [ConfigModule.forRoot(config)],
       providers: [KeyService, TokenSigner, RefreshCookie, SecurityEvents, RefreshGuard, OptionalRefreshGuard],
     }).compile();
     const issuedAt = Math.floor(Date.now() / 1000);

@@ -1,7 +1,6 @@
 import { AppConfig, loadConfig } from '@gatehouse/config';
 import { buildDataSourceOptions, PreparedStatements, runMigrations } from '@gatehouse/database';
 import { PasswordService, User, UsersService } from '@gatehouse/users';
-import { JwtModule } from '@nestjs/jwt';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
 import { decode } from 'jsonwebtoken';
@@ -16,7 +15,6 @@ import { SecurityEvents } from '../security-events';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { Session } from './entities/session.entity';
 import { ClientInfo, RotationResult, TokenService } from './token.service';
-import { jwtOptions } from './jwt-options';
 import { TokenSigner } from './token-signer';
 import { RefreshClaims } from './token-types';
 
@@ -33,7 +31,6 @@ describe('TokenService', () => {
     const config: AppConfig = loadConfig({ DATA_DIR: dir, REFRESH_REUSE_GRACE_SECONDS: '1', ...env });
     const events = { record: (event: string) => recorded.push(event) };
     const moduleRef = await Test.createTestingModule({
-      imports: [JwtModule.register(jwtOptions(config))],
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: getDataSourceToken(), useValue: dataSource },
