@@ -21,7 +21,7 @@ export interface RefreshRun extends LoadResult {
  * hold a rotated cookie: use fresh chains for the next run.
  */
 export async function refreshLoad(
-  server: BenchServer,
+  server: Pick<BenchServer, 'url'>,
   chains: Chain[],
   connections: number,
   seconds: number,
@@ -73,7 +73,7 @@ function sha256(text: string): string {
  * with SQL: exactly what a login leaves behind, without paying argon2 for each.
  */
 export async function seedChains(
-  server: BenchServer,
+  server: Pick<BenchServer, 'sql'>,
   signer: TokenSigner,
   userId: string,
   count: number,
@@ -111,7 +111,7 @@ export async function seedChains(
 }
 
 /** A user made with SQL for families seeded with SQL; its password hash is never checked. */
-export async function seedUser(server: BenchServer, email: string): Promise<string> {
+export async function seedUser(server: Pick<BenchServer, 'sql'>, email: string): Promise<string> {
   const [row] = await server.sql<{ id: string }>(
     `INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id`,
     [email, '$argon2id$v=19$m=19456,t=2,p=1$bm90LWEtcmVhbC1zYWx0$bm90LWEtcmVhbC1oYXNoLW5vdC1hLXJlYWwtaGFzaA'],

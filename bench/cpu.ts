@@ -79,17 +79,18 @@ export async function machineBusyCores(ms: number): Promise<number | undefined> 
 export class CpuMeter {
   private from?: Snapshot;
 
+  /** `serverPid`: the server's process, or all of them (a cluster primary and its workers). */
   constructor(
-    private readonly serverPid: () => number | undefined,
+    private readonly serverPid: () => number | readonly number[] | undefined,
     private readonly database?: string,
   ) {}
 
   private snapshot(): Snapshot | undefined {
     try {
-      const pid = this.serverPid();
+      const pids = this.serverPid() ?? [];
       return {
         at: Date.now(),
-        server: pid ? processTicks(pid) : 0,
+        server: (typeof pids === 'number' ? [pids] : pids).reduce((sum, pid) => sum + processTicks(pid), 0),
         driver: processTicks(process.pid),
         postgres: postgresTicks(this.database),
         machineBusy: machineBusyTicks(),

@@ -2,9 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Response } from 'supertest';
 import { SessionCleaner } from '../libs/auth/src/tokens/session-cleaner';
-import { decodeJwt, LoggedIn, login, me, refresh, refreshCookie, signUp } from './support/auth-client';
-import { serverUrl } from './support/databases';
+import {
+  decodeJwt,
+  HttpTarget,
+  LoggedIn,
+  login,
+  me,
+  refresh,
+  refreshCookie,
+  signUp,
+} from './support/auth-client';
+import { redisUrl, serverUrl } from './support/databases';
 import { TestApp } from './support/test-app';
+import { WorkersPeer } from './support/workers-peer';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,7 +32,7 @@ const bearer = (accessToken: string) => `Bearer ${accessToken}`;
  * `since` (the moment the revocation was answered); returns the last status and when its request was sent.
  */
 async function pollUntilRefused(
-  peer: TestApp,
+  peer: HttpTarget,
   accessToken: string,
   since: number,
 ): Promise<{ status: number; sentAfterMs: number }> {
@@ -37,10 +47,97 @@ async function pollUntilRefused(
 }
 
 /** The access token is refused by `peer` within 2 s of `since`. */
-async function expectRefusedWithin2s(peer: TestApp, accessToken: string, since: number): Promise<void> {
+async function expectRefusedWithin2s(peer: HttpTarget, accessToken: string, since: number): Promise<void> {
   const { status, sentAfterMs } = await pollUntilRefused(peer, accessToken, since);
   expect(status).toBe(401);
   expect(sentAfterMs).toBeLessThanOrEqual(PROPAGATION_MS);
+  // And refused from then on: by every worker, when the peer has several taking turns.
+  for (let i = 0; i < 4; i++) await me(peer, accessToken).expect(401);
+}
+
+/**
+ * What B must see of A's writes, whatever B is: an instance in this process (WORKERS=1), or a server process whose
+ * two workers take alternate connections (WORKERS=2). A and B share one PostgreSQL database, without a grace window.
+ */
+function revocationsAndRacesReachPeer(peers: () => { a: TestApp; b: HttpTarget }): void {
+  describe('a revocation on A reaches B within 2 seconds', () => {
+    it('logout (cookie) on A stops the session’s access token on B', async () => {
+      const { a, b } = peers();
+      const session = await signUp(a);
+      const bystander = await login(a, session.email);
+      await me(b, session.accessToken).expect(200);
+      await a.http().post('/api/auth/logout').set('Cookie', session.cookie).expect(204);
+      await expectRefusedWithin2s(b, session.accessToken, Date.now());
+      // Only that session: the user's other session keeps working on B.
+      await me(b, bystander.accessToken).expect(200);
+    });
+
+    it('logout-all on A stops every session’s access token on B', async () => {
+      const { a, b } = peers();
+      const first = await signUp(a);
+      const second = await login(b, first.email);
+      const other = await signUp(a);
+      await me(b, first.accessToken).expect(200);
+      await me(b, second.accessToken).expect(200);
+      await a
+        .http()
+        .post('/api/auth/logout-all')
+        .set('Authorization', bearer(first.accessToken))
+        .set('Cookie', first.cookie)
+        .expect(204);
+      const since = Date.now();
+      await expectRefusedWithin2s(b, first.accessToken, since);
+      await expectRefusedWithin2s(b, second.accessToken, since);
+      await me(b, other.accessToken).expect(200);
+    });
+
+    it('DELETE /api/auth/sessions/:id on A stops that session’s access token on B', async () => {
+      const { a, b } = peers();
+      const current = await signUp(a);
+      const other = await login(a, current.email);
+      await me(b, other.accessToken).expect(200);
+      await a
+        .http()
+        .delete(`/api/auth/sessions/${sessionId(other.accessToken)}`)
+        .set('Authorization', bearer(current.accessToken))
+        .expect(204);
+      await expectRefusedWithin2s(b, other.accessToken, Date.now());
+      await me(b, current.accessToken).expect(200);
+    });
+
+    it('reuse detected on A stops the family’s access token on B', async () => {
+      const { a, b } = peers();
+      const session = await signUp(a);
+      const rotated = await refresh(a, session.cookie);
+      expect(rotated.status).toBe(200);
+      const accessToken = rotated.body.accessToken as string;
+      await me(b, accessToken).expect(200);
+
+      // The parent, presented again after its rotation (no grace window): reuse.
+      const replayed = await refresh(a, session.cookie);
+      expect(replayed.status).toBe(401);
+      await expectRefusedWithin2s(b, accessToken, Date.now());
+      await refresh(b, refreshCookie(rotated)!).expect(401);
+    });
+  });
+
+  describe('concurrent refreshes of one token across A and B', () => {
+    it('rotate it once without a grace window: at most one 200, one live token in the family', async () => {
+      const { a, b } = peers();
+      const session = await signUp(a);
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => refresh(i % 2 === 0 ? a : b, session.cookie)),
+      );
+      const statuses = responses.map((response) => response.status);
+      expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(1);
+      expect(statuses.filter((status) => status !== 200 && status !== 401)).toEqual([]);
+      const [{ count }] = await a.query<{ count: string }>(
+        'SELECT count(*) FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL',
+        [sessionId(session.accessToken)],
+      );
+      expect(Number(count)).toBe(1);
+    });
+  });
 }
 
 if (!serverUrl) {
@@ -109,79 +206,7 @@ if (!serverUrl) {
       });
     });
 
-    describe('a revocation on A reaches B within 2 seconds', () => {
-      it('logout (cookie) on A stops the session’s access token on B', async () => {
-        const session = await signUp(a);
-        const bystander = await login(a, session.email);
-        await me(b, session.accessToken).expect(200);
-        await a.http().post('/api/auth/logout').set('Cookie', session.cookie).expect(204);
-        await expectRefusedWithin2s(b, session.accessToken, Date.now());
-        // Only that session: the user's other session keeps working on B.
-        await me(b, bystander.accessToken).expect(200);
-      });
-
-      it('logout-all on A stops every session’s access token on B', async () => {
-        const first = await signUp(a);
-        const second = await login(b, first.email);
-        const other = await signUp(a);
-        await me(b, first.accessToken).expect(200);
-        await me(b, second.accessToken).expect(200);
-        await a
-          .http()
-          .post('/api/auth/logout-all')
-          .set('Authorization', bearer(first.accessToken))
-          .set('Cookie', first.cookie)
-          .expect(204);
-        const since = Date.now();
-        await expectRefusedWithin2s(b, first.accessToken, since);
-        await expectRefusedWithin2s(b, second.accessToken, since);
-        await me(b, other.accessToken).expect(200);
-      });
-
-      it('DELETE /api/auth/sessions/:id on A stops that session’s access token on B', async () => {
-        const current = await signUp(a);
-        const other = await login(a, current.email);
-        await me(b, other.accessToken).expect(200);
-        await a
-          .http()
-          .delete(`/api/auth/sessions/${sessionId(other.accessToken)}`)
-          .set('Authorization', bearer(current.accessToken))
-          .expect(204);
-        await expectRefusedWithin2s(b, other.accessToken, Date.now());
-        await me(b, current.accessToken).expect(200);
-      });
-
-      it('reuse detected on A stops the family’s access token on B', async () => {
-        const session = await signUp(a);
-        const rotated = await refresh(a, session.cookie);
-        expect(rotated.status).toBe(200);
-        const accessToken = rotated.body.accessToken as string;
-        await me(b, accessToken).expect(200);
-
-        // The parent, presented again after its rotation (no grace window): reuse.
-        const replayed = await refresh(a, session.cookie);
-        expect(replayed.status).toBe(401);
-        await expectRefusedWithin2s(b, accessToken, Date.now());
-        await refresh(b, refreshCookie(rotated)!).expect(401);
-      });
-    });
-
-    describe('concurrent refreshes of one token across A and B', () => {
-      it('rotate it once without a grace window: at most one 200, one live token in the family', async () => {
-        const session = await signUp(a);
-        const responses = await Promise.all(
-          Array.from({ length: 12 }, (_, i) => refresh(i % 2 === 0 ? a : b, session.cookie)),
-        );
-        const statuses = responses.map((response) => response.status);
-        expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(1);
-        expect(statuses.filter((status) => status !== 200 && status !== 401)).toEqual([]);
-        const [{ count }] = await a.query<{ count: string }>(
-          'SELECT count(*) FROM refresh_tokens WHERE session_id = $1 AND rotated_at IS NULL',
-          [sessionId(session.accessToken)],
-        );
-        expect(Number(count)).toBe(1);
-      });
-    });
+    revocationsAndRacesReachPeer(() => ({ a, b }));
 
     describe('the LISTEN connection', () => {
       it('comes back after being killed, and B again hears of revocations within 2 seconds', async () => {
@@ -393,6 +418,30 @@ if (!serverUrl) {
       await refresh(b, cookies[0]!).expect(200);
     });
   });
+
+  if (!redisUrl) {
+    process.stderr.write('TEST_REDIS_URL is not set: instance B is not run with WORKERS=2\n');
+  } else {
+    const sharedRedisUrl = redisUrl;
+
+    // The same cases with B a server process of two workers (WORKERS=2 needs Redis): each of B's workers is an
+    // instance of its own, so a revocation on A must reach both, and a refresh race spans three processes.
+    describe('two instances on one PostgreSQL database, B with WORKERS=2 [PostgreSQL]', () => {
+      let a: TestApp;
+      let b: WorkersPeer;
+
+      beforeAll(async () => {
+        a = await TestApp.start('postgres', { env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
+        b = await WorkersPeer.start(a, sharedRedisUrl);
+      }, 120_000);
+      afterAll(async () => {
+        await b?.stop();
+        await a?.stop();
+      });
+
+      revocationsAndRacesReachPeer(() => ({ a, b }));
+    });
+  }
 
   // Its own app, last: Passport's strategies are process-wide, so the newest app's are the ones every app uses.
   describe('a LISTEN connection that dies silently [PostgreSQL]', () => {

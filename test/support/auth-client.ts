@@ -1,6 +1,9 @@
 import { Response } from 'supertest';
 import { TestApp } from './test-app';
 
+/** Whatever the helpers can send requests to: an in-process app, or a server process reached by its port. */
+export type HttpTarget = Pick<TestApp, 'http'>;
+
 export const PASSWORD = 'a long enough passphrase for tests';
 let counter = 0;
 
@@ -30,14 +33,18 @@ export interface LoggedIn {
   response: Response;
 }
 
-export async function register(app: TestApp, email = uniqueEmail(), password = PASSWORD): Promise<Response> {
+export async function register(
+  app: HttpTarget,
+  email = uniqueEmail(),
+  password = PASSWORD,
+): Promise<Response> {
   const response = await app.http().post('/api/auth/register').send({ email, password });
   if (response.status !== 201)
     throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response;
 }
 
-export async function login(app: TestApp, email: string, password = PASSWORD): Promise<LoggedIn> {
+export async function login(app: HttpTarget, email: string, password = PASSWORD): Promise<LoggedIn> {
   const response = await app.http().post('/api/auth/login').send({ email, password });
   if (response.status !== 200)
     throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
@@ -51,16 +58,16 @@ export async function login(app: TestApp, email: string, password = PASSWORD): P
 }
 
 /** Registers a new user and logs in. */
-export async function signUp(app: TestApp, email = uniqueEmail()): Promise<LoggedIn> {
+export async function signUp(app: HttpTarget, email = uniqueEmail()): Promise<LoggedIn> {
   await register(app, email);
   return login(app, email);
 }
 
-export function refresh(app: TestApp, cookie: string) {
+export function refresh(app: HttpTarget, cookie: string) {
   return app.http().post('/api/auth/refresh').set('Cookie', cookie);
 }
 
-export function me(app: TestApp, accessToken: string) {
+export function me(app: HttpTarget, accessToken: string) {
   return app.http().get('/api/users/me').set('Authorization', `Bearer ${accessToken}`);
 }
 

@@ -1,29 +1,34 @@
-import { ConfigError, loadConfig } from '@gatehouse/config';
+import { AppConfig, loadConfig } from '@gatehouse/config';
 import { describeDatabase } from '@gatehouse/database';
 import { Logger } from 'nestjs-pino';
+import cluster from 'node:cluster';
 import { createApp } from './app.factory';
 import { exitIfShutdownOverruns } from './common/graceful-shutdown';
+import { primaryLog } from './workers/primary-log';
+import { exitAfterStartFailure } from './workers/start-failure';
+import { WorkerPool } from './workers/worker-pool';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+/** The app on its port: the whole server with WORKERS=1, one worker of the cluster otherwise. */
+async function serve(config: AppConfig): Promise<void> {
   const app = await createApp(config);
   exitIfShutdownOverruns(config.http.shutdownGrace + config.http.shutdownDelay, (message) =>
     app.get(Logger).error(message, 'Main'),
   );
   await app.listen({ port: config.http.port, host: config.http.host });
   const url = await app.getUrl();
-  app.get(Logger).log(`Gatehouse listening on ${url} with ${describeDatabase(config)}`, 'Main');
+  const role = !cluster.isWorker
+    ? ''
+    : `, one of ${config.workers} workers${config.cleanup.enabled ? ', the one that runs the periodic clean-up' : ''}`;
+  app.get(Logger).log(`Gatehouse listening on ${url} with ${describeDatabase(config)}${role}`, 'Main');
 }
 
-main().catch((error: unknown) => {
-  // A configuration mistake is the operator's to fix: say what is wrong, not where in the code.
-  // One line, every wrong setting named on it: what a log collector or a failing deploy shows in full.
-  const message =
-    error instanceof ConfigError
-      ? `invalid configuration: ${error.problems.join('; ')}`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  process.stderr.write(`Gatehouse failed to start: ${message}\n`);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) {
+    const code = await new WorkerPool(config, primaryLog(config)).run();
+    process.exit(code);
+  }
+  await serve(config);
+}
+
+main().catch(exitAfterStartFailure);

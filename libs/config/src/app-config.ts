@@ -49,7 +49,14 @@ export abstract class AppConfig {
     readonly dataDir: string;
     readonly migrationsRun: boolean;
   };
+  /**
+   * WORKERS: processes serving the port. Above 1, `main.ts` runs a cluster primary that only supervises; each
+   * worker is an instance of its own (a PostgreSQL server and Redis are required, as for instances).
+   */
+  declare readonly workers: number;
   declare readonly cleanup: {
+    /** False (CLEANUP_INTERVAL=off) where another instance or worker runs the clean-up. */
+    readonly enabled: boolean;
     /** How often one instance purges expired refresh tokens and long-dead sessions. */
     readonly interval: number;
     /** How long a revoked or expired session is kept (for the record) before it is purged. */

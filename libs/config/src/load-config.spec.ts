@@ -7,9 +7,9 @@ import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
 import { loadConfig } from './load-config';
 
-function problemsOf(env: Record<string, string>): string[] {
+function problemsOf(env: Record<string, string>, cores?: number): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, false, cores);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -592,5 +592,55 @@ describe('loadConfig: metrics', () => {
     expect(problemsText({ METRICS_TOKEN_FILE: '/nonexistent/metrics-token' })).toContain(
       'METRICS_TOKEN_FILE cannot read the file',
     );
+  });
+});
+
+describe('loadConfig: workers and clean-up', () => {
+  const shared = {
+    DATABASE_URL: 'postgres://gatehouse@db.example.com/gatehouse',
+    REDIS_URL: 'redis://redis.example.com:6379',
+  };
+
+  it('runs one process, which cleans, by default', () => {
+    const config = loadConfig({});
+    expect(config.workers).toBe(1);
+    expect(config.cleanup).toMatchObject({ enabled: true, interval: 3600 });
+  });
+
+  it('reads a count, and auto as the cores the process may use', () => {
+    expect(loadConfig({ ...shared, WORKERS: '4' }).workers).toBe(4);
+    expect(loadConfig({ ...shared, WORKERS: ' 2 ' }).workers).toBe(2);
+    expect(loadConfig({ ...shared, WORKERS: 'auto' }, false, 6).workers).toBe(6);
+    expect(loadConfig({ ...shared, WORKERS: 'AUTO' }, false, 3).workers).toBe(3);
+    // One core: auto is a single process, which needs nothing shared.
+    expect(loadConfig({ WORKERS: 'auto' }, false, 1).workers).toBe(1);
+    expect(loadConfig({ WORKERS: '1' }).workers).toBe(1);
+  });
+
+  it.each(['0', '-1', '1.5', '2x', 'all', 'max', '257', '1e2'])('refuses WORKERS=%p naming it', (value) => {
+    expect(problemsText({ ...shared, WORKERS: value })).toMatch(
+      /^WORKERS must be auto or a whole number from 1 to 256$/m,
+    );
+  });
+
+  it('refuses more than one worker on the embedded database or without Redis, saying why', () => {
+    expect(problemsOf({ WORKERS: '2' })).toEqual([
+      'WORKERS is 2, which needs DATABASE_URL (a PostgreSQL server): the embedded database can be opened by one process only',
+      'WORKERS is 2, which needs REDIS_URL: rate limits and the DPoP replay cache must be shared by the workers',
+    ]);
+    expect(problemsOf({ WORKERS: '2', REDIS_URL: shared.REDIS_URL })).toEqual([
+      expect.stringMatching(/^WORKERS is 2, which needs DATABASE_URL/),
+    ]);
+    expect(problemsOf({ WORKERS: 'auto', DATABASE_URL: shared.DATABASE_URL }, 4)).toEqual([
+      expect.stringMatching(/^WORKERS is 4, which needs REDIS_URL/),
+    ]);
+  });
+
+  it('reads CLEANUP_INTERVAL=off as no clean-up in this process, and refuses other words', () => {
+    expect(loadConfig({ CLEANUP_INTERVAL: 'off' }).cleanup.enabled).toBe(false);
+    expect(loadConfig({ CLEANUP_INTERVAL: ' OFF ' }).cleanup.enabled).toBe(false);
+    expect(loadConfig({ CLEANUP_INTERVAL: '10m' }).cleanup).toMatchObject({ enabled: true, interval: 600 });
+    expect(problemsText({ CLEANUP_INTERVAL: 'never' })).toContain('CLEANUP_INTERVAL must be a duration');
+    expect(problemsText({ CLEANUP_INTERVAL: '5s' })).toContain('CLEANUP_INTERVAL must be a duration');
   });
 });

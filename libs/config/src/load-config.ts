@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { AppConfig, LogFormat, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config';
 import { ConfigError } from './config-error';
@@ -10,6 +11,7 @@ import { readOAuth } from './oauth-config';
 import { readOriginList, readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
 import { readWebAuthn } from './webauthn-config';
+import { checkWorkersShareState, readWorkers } from './workers-config';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
@@ -56,13 +58,21 @@ function readAdmin(env: EnvReader, minLength: number): AppConfig['admin'] {
   return { email, password };
 }
 
+/** CLEANUP_INTERVAL: a duration, or `off` for an instance (or worker) that leaves the clean-up to another. */
+function readCleanup(env: EnvReader): Pick<AppConfig['cleanup'], 'enabled' | 'interval'> {
+  const off = env.raw('CLEANUP_INTERVAL')?.trim().toLowerCase() === 'off';
+  return { enabled: !off, interval: off ? 3600 : env.duration('CLEANUP_INTERVAL', 3600, 10) };
+}
+
 /**
  * Builds the one settings object from the environment. Throws a ConfigError naming every wrong variable;
- * this is the only place in Gatehouse that reads `process.env`. `stdoutIsTerminal` picks the default log format.
+ * this is the only place in Gatehouse that reads `process.env`. `stdoutIsTerminal` picks the default log format;
+ * `cores` is what `WORKERS=auto` means.
  */
 export function loadConfig(
   source: Env = process.env,
   stdoutIsTerminal: boolean = process.stdout.isTTY === true,
+  cores: number = availableParallelism(),
 ): AppConfig {
   const env = new EnvReader(source);
   // Case-folded, so that `Production` gets the production rules instead of silently getting development keys.
@@ -117,8 +127,9 @@ export function loadConfig(
       dataDir: resolve(env.string('DATA_DIR', './data')),
       migrationsRun: env.boolean('DB_MIGRATIONS_RUN', true),
     },
+    workers: readWorkers(env, cores),
     cleanup: {
-      interval: env.duration('CLEANUP_INTERVAL', 3600, 10),
+      ...readCleanup(env),
       sessionRetention: env.duration('SESSION_RETENTION', 30 * 86400),
     },
     tokens: {
@@ -200,6 +211,7 @@ export function loadConfig(
       undefined,
     );
   }
+  checkWorkersShareState(env, config.workers, config.database.url, config.throttle.redisUrl);
   if (config.tokens.accessAudience === config.tokens.refreshAudience) {
     env.fail('JWT_REFRESH_AUDIENCE', 'must differ from JWT_ACCESS_AUDIENCE', undefined);
   }

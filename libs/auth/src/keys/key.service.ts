@@ -8,7 +8,7 @@ import {
   KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pemBlocks, VerificationKey, verificationKey } from './key-material';
 
@@ -131,14 +131,20 @@ export class DevelopmentKeys {
     const path = join(this.dir, file);
     if (!existsSync(path)) {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      // Written whole under a name of this process's, then linked into place: workers starting together never
+      // read a half-written key, and the first link wins.
+      const draft = `${path}.${process.pid}.tmp`;
+      writeFileSync(draft, generate(), { mode: 0o600 });
       try {
-        writeFileSync(path, generate(), { mode: 0o600, flag: 'wx' });
+        linkSync(draft, path);
         this.log.warn(
           `${variable} is not set: generated a development key at ${path}. Never use it in production.`,
         );
       } catch (error) {
         // Another process made it first: use theirs.
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        unlinkSync(draft);
       }
     }
     return { variable: path, pem: readFileSync(path, 'utf8') };

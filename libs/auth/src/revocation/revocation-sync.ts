@@ -9,7 +9,7 @@ const RELOAD_INTERVAL_MS = 5_000;
 const RELOAD_OVERLAP_MS = 60_000;
 
 /**
- * Keeps this instance's revocation set in step with every other instance: loaded from the database at start,
+ * Keeps this process's revocation set (each worker of WORKERS has its own) in step with every other instance: loaded from the database at start,
  * fed by PostgreSQL NOTIFY as revocations commit anywhere, and re-read every few seconds and after a lost LISTEN
  * connection, so a missed notification heals.
  */

@@ -32,6 +32,8 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    // CLEANUP_INTERVAL=off: another instance cleans (with WORKERS > 1, every worker but one is set so).
+    if (!this.config.cleanup.enabled) return;
     this.timer = setInterval(() => {
       this.runOnce().catch((error: unknown) =>
         this.log.warn(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`),

@@ -18,8 +18,8 @@ const QUEUED_WAKE_DELAY_MS = 25;
 const STOP_WAIT_MS = 5_000;
 
 /**
- * Delivers the outbox, on every instance: claims due messages (SKIP LOCKED, so two instances never take the same
- * one), sends them outside any transaction, then records the outcome. Woken when a message is queued (in this
+ * Delivers the outbox, on every instance and in every worker (WORKERS): claims due messages (SKIP LOCKED under a
+ * lease, so two senders never take the same one), sends them outside any transaction, then records the outcome. Woken when a message is queued (in this
  * process directly, from other instances by NOTIFY), when a retry comes due, and every few seconds regardless.
  */
 @Injectable()
