@@ -8,8 +8,9 @@ export class FloorServer {
     readonly url: string,
   ) {}
 
-  static start(): Promise<FloorServer> {
-    const child = forkBench('floor-server.ts');
+  /** With DATABASE_URL and the app's keys in `env`, it also serves the refresh floor. */
+  static start(env: Record<string, string> = {}): Promise<FloorServer> {
+    const child = forkBench('floor-server.ts', { env });
     const output = collectOutput(child);
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null) =>

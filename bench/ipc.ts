@@ -4,8 +4,10 @@ import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..');
 
-// Under node_modules, so that the compiled files find the packages as the sources do.
-const BUILD = join(ROOT, 'node_modules', '.cache', 'gatehouse-bench');
+// Under node_modules, so that the compiled files find the packages as the sources do; one per run, so that two
+// runs at once never build into each other's.
+const BUILDS = join(ROOT, 'node_modules', '.cache', 'gatehouse-bench');
+const BUILD = join(BUILDS, String(process.pid));
 let built = false;
 
 /**
@@ -16,8 +18,8 @@ let built = false;
  */
 function compiledBench(): string {
   if (built) return BUILD;
-  rmSync(BUILD, { recursive: true, force: true });
   mkdirSync(BUILD, { recursive: true });
+  process.on('exit', () => rmSync(BUILD, { recursive: true, force: true }));
   const config = join(BUILD, 'tsconfig.json');
   writeFileSync(
     config,

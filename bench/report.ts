@@ -7,6 +7,7 @@ export const RESULT_KEYS = [
   'dpop_guard_ratio',
   'public_floor_ratio',
   'refresh_cost_ratio',
+  'refresh_floor_ratio',
   'public_rps',
   'guarded_rps',
   'db_queries_per_guarded_request',
@@ -18,6 +19,7 @@ export const RESULT_KEYS = [
   'refresh_ratio',
   'double_live_tokens',
   'refresh_rps_pglite',
+  'refresh_pglite_ratio',
   'login_storm_p99_ratio',
   'login_rps',
   'argon2_verify_ceiling',
@@ -27,6 +29,7 @@ export const RESULT_KEYS = [
   'me_rps',
   'me_ratio',
   'me_p99_ms',
+  'workers_refresh_scale',
 ] as const;
 
 export type ResultKey = (typeof RESULT_KEYS)[number];
