@@ -1,15 +1,18 @@
 import { AppConfig, loadConfig } from '@gatehouse/config';
-import { describeDatabase } from '@gatehouse/database';
-import { Logger } from 'nestjs-pino';
 import cluster from 'node:cluster';
-import { createApp } from './app.factory';
-import { exitIfShutdownOverruns } from './common/graceful-shutdown';
 import { primaryLog } from './workers/primary-log';
 import { exitAfterStartFailure } from './workers/start-failure';
 import { WorkerPool } from './workers/worker-pool';
 
 /** The app on its port: the whole server with WORKERS=1, one worker of the cluster otherwise. */
 async function serve(config: AppConfig): Promise<void> {
+  // Loaded here rather than above: a cluster primary never builds the app, so it need not carry its modules.
+  const [{ createApp }, { exitIfShutdownOverruns }, { describeDatabase }, { Logger }] = await Promise.all([
+    import('./app.factory'),
+    import('./common/graceful-shutdown'),
+    import('@gatehouse/database'),
+    import('nestjs-pino'),
+  ]);
   const app = await createApp(config);
   exitIfShutdownOverruns(config.http.shutdownGrace + config.http.shutdownDelay, (message) =>
     app.get(Logger).error(message, 'Main'),
