@@ -50,8 +50,9 @@ function message(overrides: Partial<OutgoingMail> = {}): OutgoingMail & { token:
 }
 
 /**
- * Every app this file starts. nestjs-pino writes the logs made outside a request through the first logger the
- * process built, so a line may land in another app's capture: the checks read them all.
+ * Every app this file starts. Nest's own loggers (`new Logger(context)`) write through the app that started last
+ * in the process, so while two apps run side by side a line may land in the other's capture: the checks read them
+ * all.
  */
 const started: TestApp[] = [];
 const logLines = (): string[] => started.flatMap((app) => app.logs.lines);

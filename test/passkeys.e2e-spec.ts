@@ -4,7 +4,6 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -1265,9 +1264,6 @@ describeEachDatabase('passkeys: RP id and origins from the settings', (kind) => 
     let app: TestApp;
 
     beforeAll(async () => {
-      // nestjs-pino keeps the first logger it made in this test file for lines written outside a request
-      // (such as start-up warnings): without a reset, this app's warning would land in an earlier app's logs.
-      __resetOutOfContextForTests();
       app = await TestApp.start(kind, { env: { APP_URL: 'http://127.0.0.1:4997' } });
     });
     afterAll(async () => {

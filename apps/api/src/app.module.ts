@@ -5,10 +5,10 @@ import { MailModule } from '@gatehouse/mail';
 import { UsersModule } from '@gatehouse/users';
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { DestinationStream, Logger } from 'pino';
 import { HttpErrorFilter } from './common/http-error.filter';
-import { appLogger, loggingParams } from './common/logging';
+import { appLogger, nestLogger } from './common/logging';
 import { AdminModule } from './admin/admin.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -31,7 +31,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggingParams(options.logger ?? appLogger(config, options.logDestination))),
         DatabaseModule,
         MailModule,
         UsersModule,
@@ -46,6 +45,10 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useValue: new InputValidationPipe() },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        {
+          provide: NestPinoLogger,
+          useValue: nestLogger(options.logger ?? appLogger(config, options.logDestination)),
+        },
       ],
     };
   }

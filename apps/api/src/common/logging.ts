@@ -2,7 +2,7 @@ import { AppConfig } from '@gatehouse/config';
 import { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
-import { Params } from 'nestjs-pino';
+import { Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import { pino, DestinationStream, Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
 
@@ -70,12 +70,14 @@ export function appLogger(config: AppConfig, destination?: DestinationStream): L
 }
 
 /**
- * nestjs-pino writes the app's own entries (security events, warnings) through `logger`. Its per-request
- * middleware is not mounted: the request line is written by `logRequests`, a Fastify hook, which costs a
- * fraction of the middleware's child logger and async context per request.
+ * The Nest logger of one app: nestjs-pino's `Logger` (Nest's messages and contexts as pino entries) writing to
+ * this app's own pino, not to the module-wide logger `LoggerModule` keeps, which the first app of a process would
+ * own for good. `LoggerModule`'s per-request middleware is left out too: the request line comes from
+ * `logRequests`, a Fastify hook, at a fraction of the cost of the middleware's child logger and async context.
  */
-export function loggingParams(logger: Logger): Params {
-  return { pinoHttp: { logger, autoLogging: false }, forRoutes: [] };
+export function nestLogger(logger: Logger): NestPinoLogger {
+  // nestjs-pino's Logger calls the methods PinoLogger and a pino logger share: info(obj, msg), warn(obj, msg), …
+  return new NestPinoLogger(logger as unknown as PinoLogger, {});
 }
 
 function levelOf(status: number): 'info' | 'warn' | 'error' {
