@@ -6,7 +6,7 @@
  *
  * PostgreSQL: BENCH_DATABASE_URL (a maintenance URL of a role that may CREATE DATABASE), else TEST_DATABASE_URL.
  * BENCH_TIME_FACTOR scales every duration (0.5 for a quick look; figures get noisier).
- * BENCH_ONLY=guard,metrics,me,refresh,storm,scale,pglite,memory runs only those parts (for investigating one figure).
+ * BENCH_ONLY=guard,metrics,me,refresh,storm,scale,pglite,memory,workers runs only those parts (for investigating one figure).
  * BENCH_PROFILE=<scenario>[,...] writes a CPU profile of the server during that measured run (public, guarded, cold,
  * me, refresh, storm, scale-small, scale-large, refresh-pglite) to the system's temporary directory.
  */
@@ -33,6 +33,7 @@ import { Report } from './report';
 import type { RevocationMemoryResult } from './revocation-memory';
 import type { StatementCount } from './query-counter';
 import { DOUBLE_LIVE_TOKENS, pickRotationStatement } from './rotation-sql';
+import { measureWorkersScale } from './workers';
 
 const FACTOR = Number(process.env.BENCH_TIME_FACTOR ?? 1) || 1;
 const secs = (seconds: number): number => Math.max(1, Math.round(seconds * FACTOR));
@@ -788,6 +789,7 @@ async function main(): Promise<void> {
   if (enabled('scale')) await scaleScenario(bench);
   if (enabled('pglite')) await pgliteScenario(bench);
   if (enabled('memory')) await memoryScenario();
+  if (enabled('workers')) await workersScenario(bench);
 
   const seconds = (Date.now() - started) / 1000;
   report.details.totalSeconds = seconds;
@@ -798,6 +800,40 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${report.cpuMarkdown()}\n\n`);
   progress(`done in ${seconds.toFixed(0)} s; wrote ${path}`);
+}
+
+// ------------------------------------------------------------------------------------------ workers
+async function workersScenario(bench: Bench): Promise<void> {
+  const redisUrl = process.env.BENCH_REDIS_URL?.trim() || process.env.TEST_REDIS_URL?.trim();
+  if (!redisUrl) {
+    progress('workers: skipped (WORKERS=2 needs Redis: set BENCH_REDIS_URL or TEST_REDIS_URL)');
+    return;
+  }
+  const result = await measureWorkersScale({
+    adminUrl: bench.adminUrl,
+    redisUrl,
+    env: bench.env,
+    signer: bench.signer,
+    seconds: secs(10),
+    warmSeconds: secs(2),
+  });
+  for (const run of [result.one, result.two]) {
+    report.cpuRows.push({
+      scenario: `refresh, WORKERS=${run.workers} (server = primary and workers)`,
+      cpu: run.cpu,
+    });
+  }
+  progress(
+    `workers: refresh ${fmt(result.one.rps)} req/s with WORKERS=1, ${fmt(result.two.rps)} with WORKERS=2 ` +
+      `(p99 ${result.one.p99.toFixed(1)} / ${result.two.p99.toFixed(1)} ms)`,
+  );
+  report.add('workers_refresh_scale', result.workers_refresh_scale, {
+    label: "refresh req/s with `WORKERS=2` ÷ with `WORKERS=1` (`npm start`'s process, Redis for both)",
+    value: `${fmt(result.two.rps)} req/s with 2 workers (p99 ${result.two.p99.toFixed(1)} ms)`,
+    baseline: `${fmt(result.one.rps)} req/s with 1 (p99 ${result.one.p99.toFixed(1)} ms), same database server`,
+    goal: 'report',
+  });
+  report.details.workers = result;
 }
 
 main().catch((error: unknown) => {
