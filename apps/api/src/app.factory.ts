@@ -52,7 +52,8 @@ export async function createApp(
   // Counted only when someone may read the counts; with METRICS_TOKEN unset a request costs nothing extra.
   if (config.metrics.token) app.get(GatehouseMetrics).http.install(app.getHttpAdapter().getInstance());
 
-  await app.register(fastifyCookie);
+  // Parsed and set by the routes that use cookies (cookie-jar.ts), not by hooks on every request.
+  await app.register(fastifyCookie, { hook: false });
   sendSecurityHeaders(app.getHttpAdapter().getInstance());
   const allowed = new Set(config.http.corsOrigins);
   app.enableCors({

@@ -1,6 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { Injectable } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { readCookie, writeCookie } from './cookie-jar';
 
 /** Refresh cookies are sent to the auth routes only. */
 export const REFRESH_COOKIE_PATH = '/api/auth';
@@ -14,13 +15,17 @@ export class RefreshCookie {
     return this.config.cookie.name;
   }
 
+  read(request: FastifyRequest): string | undefined {
+    return readCookie(request, this.name);
+  }
+
   set(reply: FastifyReply, token: string, expiresAt: Date): void {
     const secondsLeft = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
-    reply.setCookie(this.name, token, { ...this.attributes(), maxAge: secondsLeft });
+    writeCookie(reply, this.name, token, { ...this.attributes(), maxAge: secondsLeft });
   }
 
   clear(reply: FastifyReply): void {
-    reply.setCookie(this.name, '', { ...this.attributes(), maxAge: 0, expires: new Date(0) });
+    writeCookie(reply, this.name, '', { ...this.attributes(), maxAge: 0, expires: new Date(0) });
   }
 
   private attributes() {

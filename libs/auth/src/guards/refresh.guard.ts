@@ -16,7 +16,7 @@ type RefreshRequest = FastifyRequest & { [REFRESH_CLAIMS]?: RefreshClaims };
  */
 function verifiedCookie(context: ExecutionContext, cookie: RefreshCookie, signer: TokenSigner) {
   const request = context.switchToHttp().getRequest<RefreshRequest>();
-  const fromCookie = request.cookies?.[cookie.name];
+  const fromCookie = cookie.read(request);
   const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
   let claims: RefreshClaims | undefined;
   if (fromCookie) {

@@ -1,6 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { Injectable } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
+import { readCookie, writeCookie } from '../cookies/cookie-jar';
 import { LOGIN_TRANSACTION_TTL_SECONDS } from './login-transactions';
 
 const NAME = 'oauth_transaction';
@@ -15,15 +16,15 @@ export class TransactionCookie {
   constructor(private readonly config: AppConfig) {}
 
   read(request: FastifyRequest): string | undefined {
-    return request.cookies?.[NAME];
+    return readCookie(request, NAME);
   }
 
   set(reply: FastifyReply, transactionId: string): void {
-    reply.setCookie(NAME, transactionId, { ...this.attributes(), maxAge: LOGIN_TRANSACTION_TTL_SECONDS });
+    writeCookie(reply, NAME, transactionId, { ...this.attributes(), maxAge: LOGIN_TRANSACTION_TTL_SECONDS });
   }
 
   clear(reply: FastifyReply): void {
-    reply.setCookie(NAME, '', { ...this.attributes(), maxAge: 0, expires: new Date(0) });
+    writeCookie(reply, NAME, '', { ...this.attributes(), maxAge: 0, expires: new Date(0) });
   }
 
   private attributes() {
