@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,10 @@ import { Client } from 'pg';
 import { PASSWORD } from './support/auth-client';
 import { redisUrl, serverUrl } from './support/databases';
 import { DpopKey } from './support/dpop-key';
+import { scrapeMetrics, ScrapeReply } from './support/metrics-scrape';
+import { parsePrometheusText, Scrape } from './support/prometheus-text';
 import { freePort, ServerProcess } from './support/server-process';
-import { answeredBy, call, entries, waitForEntry } from './support/worker-requests';
+import { answeredBy, call, entries, Reply, waitForEntry } from './support/worker-requests';
 import { adminQuery, dropDatabase } from './support/test-app';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,6 +18,8 @@ const CLEANUP_SECONDS = 10;
 const WRONG_PASSWORD = 'not the right passphrase, again';
 const freshEmail = (prefix: string) => `${prefix}-${randomUUID()}@example.com`;
 const freshAddress = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+const METRICS_TOKEN = randomBytes(32).toString('base64url');
+const LIVE = { method: 'GET', route: '/api/health/live', status: '200' };
 
 describe('WORKERS above 1 without the shared state it needs [PGlite]', () => {
   let dataDir: string;
@@ -63,6 +67,8 @@ if (!serverUrl || !redisUrl) {
     let announcedAt: number;
     let workers: number[];
     let cleaner: number;
+    /** The worker that answered each liveness probe the metrics test sent (nothing else asks that route). */
+    let probedBy: number[] = [];
 
     const login = (email: string, password = PASSWORD, headers: Record<string, string> = {}) =>
       call(port, 'POST', '/api/auth/login', {
@@ -88,6 +94,16 @@ if (!serverUrl || !redisUrl) {
 
     const me = (accessToken: string) =>
       call(port, 'GET', '/api/users/me', { headers: { authorization: `Bearer ${accessToken}` } });
+
+    /** A scrape through the shared port, which must succeed and parse as the text format. */
+    async function scrape(): Promise<{ reply: ScrapeReply; metrics: Scrape }> {
+      const reply = await scrapeMetrics(port, METRICS_TOKEN);
+      expect({ status: reply.status, type: reply.headers['content-type'] }).toEqual({
+        status: 200,
+        type: 'text/plain; version=0.0.4; charset=utf-8',
+      });
+      return { reply, metrics: parsePrometheusText(reply.text) };
+    }
 
     beforeAll(async () => {
       databaseName = `gatehouse_test_${randomUUID().replace(/-/g, '')}`;
@@ -115,6 +131,7 @@ if (!serverUrl || !redisUrl) {
         THROTTLE_REGISTER_LIMIT: '100000',
         THROTTLE_REFRESH_LIMIT: '100000',
         THROTTLE_PUBLIC_LIMIT: '100000',
+        METRICS_TOKEN,
       });
       const announced = await waitForEntry(
         server,
@@ -155,6 +172,40 @@ if (!serverUrl || !redisUrl) {
       expect(replies.map((reply) => reply.status)).toEqual(Array(6).fill(200));
       const pids = await answeredBy(server, replies);
       expect(new Set(pids)).toEqual(new Set(workers));
+    });
+
+    it('answers /api/metrics for the whole host, the same figures whichever worker takes the scrape', async () => {
+      const session = await signUp();
+      const sent = 10;
+      const probes: Reply[] = [];
+      for (let i = 0; i < sent; i++) probes.push(await call(port, 'GET', '/api/health/live'));
+      expect(probes.map((reply) => reply.status)).toEqual(Array(sent).fill(200));
+      probedBy = await answeredBy(server, probes);
+      expect(new Set(probedBy)).toEqual(new Set(workers));
+
+      // One revocation, held by both workers once it has reached them: a sum would say 2.
+      const logout = await call(port, 'POST', '/api/auth/logout', { headers: { cookie: session.cookie } });
+      expect(logout.status).toBe(204);
+      let streak = 0;
+      for (const until = Date.now() + 2000; streak < 4 && Date.now() < until;) {
+        streak = (await me(session.accessToken)).status === 401 ? streak + 1 : 0;
+      }
+      expect(streak).toBe(4);
+
+      const scrapes = [];
+      for (let i = 0; i < 4; i++) scrapes.push(await scrape());
+      for (const { metrics } of scrapes) {
+        expect(metrics.value('gatehouse_http_requests_total', LIVE)).toBe(sent);
+        const durations = { method: 'GET', route: '/api/health/live' };
+        expect(metrics.value('gatehouse_http_request_duration_seconds_count', durations)).toBe(sent);
+        expect(metrics.value('gatehouse_logins_total', { outcome: 'succeeded' })).toBe(1);
+        expect(metrics.value('gatehouse_revoked_sessions')).toBe(1);
+        // A process's start time means nothing for the host: prom-client leaves it out.
+        expect(metrics.series('process_start_time_seconds')).toEqual([]);
+        expect(metrics.series('nodejs_version_info')).toHaveLength(1);
+      }
+      const replies = scrapes.map(({ reply }) => reply);
+      expect(new Set(await answeredBy(server, replies))).toEqual(new Set(workers));
     });
 
     it('honours a revocation made in one worker in every worker within 2 s', async () => {
@@ -256,6 +307,11 @@ if (!serverUrl || !redisUrl) {
       const meanwhile = [];
       for (let i = 0; i < 4; i++) meanwhile.push(await call(port, 'GET', '/api/health'));
       expect(meanwhile.map((reply) => reply.status)).toEqual([200, 200, 200, 200]);
+      // A scrape meanwhile never waits on the missing worker: the survivor's figures, or 503 while the
+      // replacement starts.
+      const scrapedMeanwhile = await scrapeMetrics(port, METRICS_TOKEN);
+      expect([200, 503]).toContain(scrapedMeanwhile.status);
+      expect(scrapedMeanwhile.elapsedMs).toBeLessThan(2000);
 
       const replaced = await waitForEntry(
         server,
@@ -278,6 +334,13 @@ if (!serverUrl || !redisUrl) {
       expect(after.map((reply) => reply.status)).toEqual(Array(6).fill(200));
       expect(new Set(await answeredBy(server, after))).toEqual(new Set([survivor, replacement]));
       workers = [survivor, replacement];
+
+      // The host's figures are the live workers': the killed worker's probes left with it.
+      const survivorsProbes = probedBy.filter((pid) => pid === survivor).length;
+      for (let i = 0; i < 2; i++) {
+        const { metrics } = await scrape();
+        expect(metrics.value('gatehouse_http_requests_total', LIVE)).toBe(survivorsProbes);
+      }
     }, 90_000);
 
     it('drains requests in flight in every worker on SIGTERM, and the primary exits 0', async () => {

@@ -4,8 +4,10 @@ import { AppConfig } from '@gatehouse/config';
 import { ConnectionPoolStats } from '@gatehouse/database';
 import { MailMeasurements } from '@gatehouse/mail';
 import { PasswordService } from '@gatehouse/users';
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import cluster from 'node:cluster';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { HostScrape } from './host-scrape';
 import { HttpRequestMetrics } from './http-request-metrics';
 
 const REFRESH_OUTCOMES = ['rotated', 'race', 'reuse', 'rejected', 'unavailable'] as const;
@@ -39,6 +41,26 @@ const ROUTINE_EVENTS = new Set<string>([
 ] satisfies RoutineEvent[]);
 const DELIVERY_OUTCOMES = ['sent', 'retry', 'rejected', 'expired'] as const;
 
+/**
+ * A registry that first reads what is read only when asked for, whoever asks: a scrape of this process, or the
+ * cluster primary gathering every worker's figures (prom-client reads the workers' registries as JSON).
+ */
+class MeasuredRegistry extends Registry {
+  constructor(private readonly measure: () => Promise<void>) {
+    super();
+  }
+
+  override async metrics(): Promise<string> {
+    await this.measure();
+    return super.metrics();
+  }
+
+  override async getMetricsAsJSON(): ReturnType<Registry['getMetricsAsJSON']> {
+    await this.measure();
+    return super.getMetricsAsJSON();
+  }
+}
+
 /** A label value from a closed list, so an unexpected reason can never grow the number of series. */
 function bounded(value: unknown, allowed: ReadonlySet<string>): string {
   return typeof value === 'string' && allowed.has(value) ? value : 'other';
@@ -47,14 +69,17 @@ function bounded(value: unknown, allowed: ReadonlySet<string>): string {
 /**
  * Every metric of one app instance, in a registry of its own (several apps share a process in tests). Counted
  * from the security events, the outbox and the request hook; gauges are read from memory, or from the database
- * once per scrape, never on a request's path.
+ * once per scrape, never on a request's path. With WORKERS above 1 a scrape answers for the whole host: the
+ * cluster primary aggregates every worker's registry, each metric by its `aggregator` (counters and histograms
+ * are summed, prom-client's default; each gauge says below how it combines).
  */
 @Injectable()
 export class GatehouseMetrics implements OnModuleDestroy {
-  readonly registry = new Registry();
+  readonly registry: Registry = new MeasuredRegistry(() => this.measure());
   readonly http = new HttpRequestMetrics(this.registry);
   private readonly log = new Logger(GatehouseMetrics.name);
   private readonly stopListening: () => void;
+  private readonly host?: HostScrape;
 
   private readonly refreshes = new Counter({
     name: 'gatehouse_refresh_total',
@@ -95,11 +120,15 @@ export class GatehouseMetrics implements OnModuleDestroy {
   private readonly argon2Depth = new Gauge({
     name: 'gatehouse_argon2_queue_depth',
     help: 'Password hashes or checks waiting for a free argon2 slot',
+    // Each worker has its own queue: the host's backlog is the sum.
+    aggregator: 'sum',
     registers: [this.registry],
   });
   private readonly revokedSessions = new Gauge({
     name: 'gatehouse_revoked_sessions',
     help: 'Revoked sessions held in memory by the bearer guard',
+    // Every worker holds the same revocations (they are broadcast): a sum would count each once per worker.
+    aggregator: 'max',
     registers: [this.registry],
   });
   private readonly tokenCacheLookups = new Counter({
@@ -111,16 +140,22 @@ export class GatehouseMetrics implements OnModuleDestroy {
   private readonly tokenCacheEntries = new Gauge({
     name: 'gatehouse_verified_token_cache_entries',
     help: 'Verified access tokens held in memory',
+    // A cache per process: the host holds the sum.
+    aggregator: 'sum',
     registers: [this.registry],
   });
   private readonly outboxMessages = new Gauge({
     name: 'gatehouse_mail_outbox_messages',
     help: 'Messages waiting to be sent (retries included); the same on every instance of one database',
+    // One table read by every worker: the same number, not one per worker.
+    aggregator: 'max',
     registers: [this.registry],
   });
   private readonly outboxOldest = new Gauge({
     name: 'gatehouse_mail_outbox_oldest_message_age_seconds',
     help: 'Age of the oldest message waiting to be sent; 0 when none waits',
+    // Read from the one table too; the oldest any worker saw.
+    aggregator: 'max',
     registers: [this.registry],
   });
   private readonly deliveries = new Counter({
@@ -149,21 +184,39 @@ export class GatehouseMetrics implements OnModuleDestroy {
           name: 'gatehouse_db_pool_connections',
           help: 'Connections of the database pool, by state: in_use or idle',
           labelNames: ['state'],
+          // A pool per worker: the host's connections are the sum.
+          aggregator: 'sum',
           registers: [this.registry],
         }),
         waiting: new Gauge({
           name: 'gatehouse_db_pool_waiting_requests',
           help: 'Queries waiting for a free connection of the pool',
+          aggregator: 'sum',
           registers: [this.registry],
         }),
       };
     }
     // Only when someone can read them: the default collectors watch the event loop and the garbage collector.
     if (config.metrics.token) collectDefaultMetrics({ register: this.registry });
+    // No scrape, no asking: without the token the route does not exist.
+    if (config.metrics.token && config.workers > 1 && cluster.isWorker)
+      this.host = new HostScrape(this.registry);
   }
 
-  /** The text exposition, after reading what is read only when asked for (the outbox: one query). */
+  /** The text exposition: this process's, or the whole host's when it is one worker of a cluster. */
   async scrape(): Promise<string> {
+    if (!this.host) return this.registry.metrics();
+    try {
+      return await this.host.fetch();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log.warn(`the host's metrics could not be gathered: ${reason}`);
+      throw new ServiceUnavailableException("the host's metrics could not be gathered");
+    }
+  }
+
+  /** Reads what is read only when asked for (the outbox: one query), before the registry is read. */
+  private async measure(): Promise<void> {
     this.argon2Depth.set(this.passwords.queue.depth);
     this.revokedSessions.set(this.auth.revokedSessions);
     const cache = this.auth.verifiedTokenCache;
@@ -191,10 +244,10 @@ export class GatehouseMetrics implements OnModuleDestroy {
         `the outbox could not be measured: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    return this.registry.metrics();
   }
 
   onModuleDestroy(): void {
+    this.host?.close();
     this.stopListening();
     this.passwords.queue.observeWaits(undefined);
   }

@@ -25,13 +25,14 @@ export class MetricsController {
     summary: 'Prometheus metrics',
     description:
       'The Prometheus text format. Exists only when METRICS_TOKEN is set (404 otherwise), and answers only ' +
-      '`Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).',
+      '`Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). With WORKERS above 1, the figures of every ' +
+      'worker of the host together; 503 when they cannot be gathered (a worker starting).',
   })
   @ApiOkResponse({
     description: 'Prometheus text exposition format 0.0.4',
     content: { 'text/plain': { schema: { type: 'string' } } },
   })
-  @ApiResponseCodes(401, 404, 429)
+  @ApiResponseCodes(401, 404, 429, 503)
   async scrape(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

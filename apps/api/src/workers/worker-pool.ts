@@ -1,6 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import cluster, { Address, Worker } from 'node:cluster';
 import { Logger } from 'pino';
+import { HostMetrics } from './host-metrics';
 import { isStartFailedMessage, startFailureLine } from './start-failure';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -33,7 +34,8 @@ interface Slot {
  * worker runs the periodic clean-up; the others start with CLEANUP_INTERVAL=off. A worker that dies is replaced,
  * the slot's role with it, after a delay that grows while it keeps dying; one that cannot start stops the pool.
  * SIGTERM or SIGINT is passed to every worker, each drains as a single process does, and the pool resolves with
- * the exit code once all are gone: 0 when every one closed cleanly.
+ * the exit code once all are gone: 0 when every one closed cleanly. With METRICS_TOKEN set it also gathers the
+ * workers' metrics for a scrape, so that /api/metrics describes the host whichever worker answers.
  */
 export class WorkerPool {
   private readonly slots: Slot[];
@@ -43,6 +45,8 @@ export class WorkerPool {
   private fatalReason?: string;
   private announced = false;
   private exited = false;
+  /** With METRICS_TOKEN set: answers the workers' requests for the whole host's metrics. */
+  private hostMetrics?: HostMetrics;
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
 
@@ -64,9 +68,10 @@ export class WorkerPool {
     cluster.on('listening', (worker, address) => this.onListening(worker, address));
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     if (this.config.metrics.token) {
-      this.info(
-        `METRICS_TOKEN is set with ${this.config.workers} workers: each scrape of /api/metrics is answered by one worker, with that worker's figures`,
-        'warn',
+      this.hostMetrics = new HostMetrics(
+        () =>
+          this.slots.some((slot) => slot.worker && !slot.listening) ? 'a worker is starting' : undefined,
+        (message) => this.info(message, 'warn'),
       );
     }
     for (const slot of this.slots) this.fork(slot);
@@ -87,6 +92,7 @@ export class WorkerPool {
     this.bySlot.set(worker, slot);
     worker.on('message', (message: unknown) => {
       if (isStartFailedMessage(message)) slot.startFailure = message.reason;
+      else this.hostMetrics?.handle(worker, message);
     });
   }
 
