@@ -24,20 +24,25 @@ export class ServerProcess {
 
   /** Spawns the server with `env` as its whole environment (PATH aside); it may still be starting on return. */
   static async start(env: Record<string, string | undefined>): Promise<ServerProcess> {
-    return new ServerProcess(await serverBuild(), env);
+    const build = await serverBuild();
+    // tsconfig-paths maps the @gatehouse/* imports into the build, as it maps them into the sources for ts-node.
+    return new ServerProcess(['-r', 'tsconfig-paths/register', join(build, 'apps/api/src/main.js')], {
+      TS_NODE_BASEURL: build,
+      ...env,
+    });
   }
 
-  private constructor(build: string, env: Record<string, string | undefined>) {
-    // tsconfig-paths maps the @gatehouse/* imports into the build, as it maps them into the sources for ts-node.
-    this.child = spawn(
-      process.execPath,
-      ['-r', 'tsconfig-paths/register', join(build, 'apps/api/src/main.js')],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, TS_NODE_BASEURL: build, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+  /** `node <main>` and nothing else, as `npm start` runs `nest build`'s output. */
+  static startEntry(main: string, env: Record<string, string | undefined>): ServerProcess {
+    return new ServerProcess([main], env);
+  }
+
+  private constructor(args: string[], env: Record<string, string | undefined>) {
+    this.child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.on('data', (chunk: Buffer) => this.output.push(chunk.toString('utf8')));
     }

@@ -17,6 +17,8 @@ import { sendSecurityHeaders } from './common/security-headers';
 import { serveDemoPage } from './demo/serve-demo';
 import { GatehouseMetrics } from './metrics/gatehouse-metrics';
 
+export { describeDatabase } from '@gatehouse/database';
+
 /**
  * Builds the whole app, exactly as `main.ts` runs it: end-to-end tests and benchmarks call this too.
  * The returned app is initialised but not listening.

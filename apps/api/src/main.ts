@@ -7,10 +7,10 @@ import { WorkerPool } from './workers/worker-pool';
 /** The app on its port: the whole server with WORKERS=1, one worker of the cluster otherwise. */
 async function serve(config: AppConfig): Promise<void> {
   // Loaded here rather than above: a cluster primary never builds the app, so it need not carry its modules.
-  const [{ createApp }, { exitIfShutdownOverruns }, { describeDatabase }, { Logger }] = await Promise.all([
+  // Relative paths only: `nest build` rewrites the @gatehouse/* aliases of static imports, not of import().
+  const [{ createApp, describeDatabase }, { exitIfShutdownOverruns }, { Logger }] = await Promise.all([
     import('./app.factory'),
     import('./common/graceful-shutdown'),
-    import('@gatehouse/database'),
     import('nestjs-pino'),
   ]);
   const app = await createApp(config);
