@@ -46,11 +46,14 @@ describe('npm start: the Nest build, started with plain node', () => {
   }, 120_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  async function serves(env: Record<string, string>): Promise<ServerProcess> {
+  /** Starts it, waits for `ready` in its output (every worker listening), checks it answers, then stops it. */
+  async function serves(env: Record<string, string>, ready: RegExp): Promise<ServerProcess> {
     const port = await freePort();
     const server = ServerProcess.startEntry(main, { HOST: '127.0.0.1', PORT: String(port), ...env });
     try {
       await server.waitUntilHealthy(`http://127.0.0.1:${port}`);
+      // A worker still starting when SIGTERM comes would end unclean, and the primary with it.
+      while (!ready.test(server.text)) await new Promise((resolve) => setTimeout(resolve, 100));
       const live = await fetch(`http://127.0.0.1:${port}/api/health/live`);
       expect(live.status).toBe(200);
     } catch (error) {
@@ -70,8 +73,7 @@ describe('npm start: the Nest build, started with plain node', () => {
   it('serves on the embedded database, then closes cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-start-'));
     try {
-      const server = await serves({ DATA_DIR: dataDir });
-      expect(server.text).toContain('Gatehouse listening on http://127.0.0.1:');
+      await serves({ DATA_DIR: dataDir }, /Gatehouse listening on http:\/\/127\.0\.0\.1:/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -84,13 +86,16 @@ describe('npm start: the Nest build, started with plain node', () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-start-'));
       try {
         await db.close();
-        const server = await serves({
-          DATA_DIR: dataDir,
-          DATABASE_URL: db.env.DATABASE_URL!,
-          REDIS_URL: redisUrl!,
-          WORKERS: '2',
-        });
-        expect(server.text).toMatch(/one of 2 workers/);
+        await serves(
+          {
+            DATA_DIR: dataDir,
+            DATABASE_URL: db.env.DATABASE_URL!,
+            REDIS_URL: redisUrl!,
+            WORKERS: '2',
+          },
+          // The primary's line, once both workers listen.
+          /Gatehouse listening on .* with 2 workers/,
+        );
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
         await db.stop();
