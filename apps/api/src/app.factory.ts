@@ -10,7 +10,8 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { answerFrameworkError } from './common/framework-errors';
 import { drainConnectionsOnClose } from './common/graceful-shutdown';
 import { httpTimeouts } from './common/http-timeouts';
-import { appLogger, logRequests, requestId } from './common/logging';
+import { appLogger, requestId, requestLine } from './common/logging';
+import { whenAnswered } from './common/when-answered';
 import { acceptJsonBodiesOnly } from './common/json-only';
 import { refuseUnsafeJsonBodies } from './common/json-body-checks';
 import { sendSecurityHeaders } from './common/security-headers';
@@ -47,12 +48,12 @@ export async function createApp(
   app.flushLogs();
   app.setGlobalPrefix('api', { exclude: [{ path: '.well-known/jwks.json', method: RequestMethod.GET }] });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  logRequests(app.getHttpAdapter().getInstance(), logger);
+  // Counted only when someone may read the counts; with METRICS_TOKEN unset a request costs nothing extra.
+  const counted = config.metrics.token ? [app.get(GatehouseMetrics).http.count] : [];
+  whenAnswered(app.getHttpAdapter().getInstance(), requestLine(logger), ...counted);
   drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance());
   refuseUnsafeJsonBodies(app.getHttpAdapter().getInstance());
-  // Counted only when someone may read the counts; with METRICS_TOKEN unset a request costs nothing extra.
-  if (config.metrics.token) app.get(GatehouseMetrics).http.install(app.getHttpAdapter().getInstance());
 
   // Parsed and set by the routes that use cookies (cookie-jar.ts), not by hooks on every request.
   await app.register(fastifyCookie, { hook: false });

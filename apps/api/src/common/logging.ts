@@ -1,10 +1,10 @@
 import { AppConfig } from '@gatehouse/config';
-import { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import { pino, DestinationStream, Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { Answered } from './when-answered';
 
 // Whatever carries a credential: headers, and any body or object field named for one.
 const SECRET_FIELDS = [
@@ -73,7 +73,7 @@ export function appLogger(config: AppConfig, destination?: DestinationStream): L
  * The Nest logger of one app: nestjs-pino's `Logger` (Nest's messages and contexts as pino entries) writing to
  * this app's own pino, not to the module-wide logger `LoggerModule` keeps, which the first app of a process would
  * own for good. `LoggerModule`'s per-request middleware is left out too: the request line comes from
- * `logRequests`, a Fastify hook, at a fraction of the cost of the middleware's child logger and async context.
+ * `requestLine`, run by the app's one `onResponse` hook, at a fraction of the cost of the middleware's child logger and async context.
  */
 export function nestLogger(logger: Logger): NestPinoLogger {
   // nestjs-pino's Logger calls the methods PinoLogger and a pino logger share: info(obj, msg), warn(obj, msg), …
@@ -88,26 +88,24 @@ function levelOf(status: number): 'info' | 'warn' | 'error' {
  * One line per request once it is answered: method, path without the query string (where a careless client
  * would put a credential), status, request id, user agent and time taken. Nothing is built when the level is off.
  */
-export function logRequests(fastify: FastifyInstance, logger: Logger): void {
-  fastify.addHook('onResponse', (request, reply, done) => {
+export function requestLine(logger: Logger): Answered {
+  return (request, reply) => {
     const level = levelOf(reply.statusCode);
-    if (logger.isLevelEnabled(level)) {
-      const url = request.url;
-      const query = url.indexOf('?');
-      logger[level](
-        {
-          req: {
-            id: request.id,
-            method: request.method,
-            path: query === -1 ? url : url.slice(0, query),
-            userAgent: request.headers['user-agent'],
-          },
-          res: { statusCode: reply.statusCode },
-          responseTime: Math.round(reply.elapsedTime),
+    if (!logger.isLevelEnabled(level)) return;
+    const url = request.url;
+    const query = url.indexOf('?');
+    logger[level](
+      {
+        req: {
+          id: request.id,
+          method: request.method,
+          path: query === -1 ? url : url.slice(0, query),
+          userAgent: request.headers['user-agent'],
         },
-        'request completed',
-      );
-    }
-    done();
-  });
+        res: { statusCode: reply.statusCode },
+        responseTime: Math.round(reply.elapsedTime),
+      },
+      'request completed',
+    );
+  };
 }
