@@ -6,20 +6,22 @@
  * - `GET /floor` answers the same small JSON as `GET /api/bench/public`.
  * - `POST /api/auth/refresh` (when DATABASE_URL is set) is the least a rotating refresh can do: read the cookie,
  *   verify the token with the app's own TokenSigner, send the app's one rotation statement with bare `pg` (named,
- *   the same 14 parameters, a pool of the app's size), sign the access token and the child, and answer with the
+ *   the same 14 parameters, built by the same function, a pool of the app's size), sign the access token and the child, and answer with the
  *   same body and cookie. No guard, no throttle, no origin check, no DPoP, no metrics, no error mapping: what is
  *   left is what the framework and the app add.
  */
 import { loadConfig } from '@gatehouse/config';
 import Fastify from 'fastify';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { KeyService } from '../libs/auth/src/keys/key.service';
 import { REFRESH_COOKIE_PATH } from '../libs/auth/src/cookies/refresh-cookie';
-import { ROTATE_IN_ONE_STATEMENT, RotatedRow } from '../libs/auth/src/tokens/rotation-statements';
+import {
+  oneStatementParams,
+  ROTATE_IN_ONE_STATEMENT,
+  RotatedRow,
+} from '../libs/auth/src/tokens/rotation-statements';
 import { TokenSigner } from '../libs/auth/src/tokens/token-signer';
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
@@ -52,22 +54,13 @@ async function main(): Promise<void> {
       const { rows } = await pool.query<RotatedRow>({
         name: ROTATE_IN_ONE_STATEMENT.name,
         text: ROTATE_IN_ONE_STATEMENT.text,
-        values: [
-          claims.sessionId,
-          claims.tokenId,
-          claims.userId,
-          sha256(claims.token),
-          config.recovery.requireVerification,
-          tokens.sessionMaxAge ?? null,
-          tokenId,
-          sha256(child),
-          new Date(expiresAt * 1000),
-          new Date(issuedAt * 1000),
-          request.headers['user-agent']?.slice(0, 512) ?? null,
-          request.ip,
-          null,
-          false,
-        ],
+        values: oneStatementParams({
+          presented: claims,
+          child: { tokenId, token: child, issuedAt, expiresAt },
+          requireVerification: config.recovery.requireVerification,
+          sessionMaxAge: tokens.sessionMaxAge,
+          client: { userAgent: request.headers['user-agent'], ip: request.ip },
+        }),
       });
       const [row] = rows;
       if (!row) return reply.code(401).send({ statusCode: 401 });

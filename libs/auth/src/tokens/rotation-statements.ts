@@ -1,5 +1,7 @@
 import { NamedStatement } from '@gatehouse/database';
-import { AuthMethod } from './token-types';
+import { createHash } from 'node:crypto';
+import type { ClientInfo } from './token.service';
+import { AuthMethod, RefreshClaims } from './token-types';
 
 /**
  * The statements of a refresh, apart from the service that runs them: the careful path's locking read and the
@@ -103,4 +105,41 @@ export interface RotatedRow {
   auth_time: Date;
   created_at: Date;
   dpop_jkt: string | null;
+}
+
+/** What one rotation binds to ROTATE_IN_ONE_STATEMENT: the presented token, its already-signed child, the rules. */
+export interface OneStatementRotation {
+  presented: RefreshClaims;
+  child: { tokenId: string; token: string; issuedAt: number; expiresAt: number };
+  requireVerification: boolean;
+  sessionMaxAge: number | undefined;
+  client: ClientInfo;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** ROTATE_IN_ONE_STATEMENT's parameters, $1 to $14, in order (tokens stored by their SHA-256, times in seconds). */
+export function oneStatementParams({
+  presented,
+  child,
+  requireVerification,
+  sessionMaxAge,
+  client,
+}: OneStatementRotation): unknown[] {
+  return [
+    presented.sessionId,
+    presented.tokenId,
+    presented.userId,
+    sha256(presented.token),
+    requireVerification,
+    sessionMaxAge ?? null,
+    child.tokenId,
+    sha256(child.token),
+    new Date(child.expiresAt * 1000),
+    new Date(child.issuedAt * 1000),
+    client.userAgent?.slice(0, 512) ?? null,
+    client.ip?.slice(0, 64) ?? null,
+    client.proofKey ?? null,
+    presented.source === 'body',
+  ];
 }

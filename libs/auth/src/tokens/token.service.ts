@@ -13,6 +13,7 @@ import { SecurityEvents } from '../security-events';
 import { RevocationReason, Session } from './entities/session.entity';
 import {
   LiveTokenRow,
+  oneStatementParams,
   ROTATE_IN_ONE_STATEMENT,
   RotatedRow,
   RotationRow,
@@ -411,22 +412,16 @@ export class TokenService {
       issuedAt,
       expiresAt,
     });
-    const [row] = await this.statements.rows<RotatedRow>(ROTATE_IN_ONE_STATEMENT, [
-      claims.sessionId,
-      claims.tokenId,
-      claims.userId,
-      sha256(claims.token),
-      recovery.requireVerification,
-      tokens.sessionMaxAge ?? null,
-      tokenId,
-      sha256(token),
-      new Date(expiresAt * 1000),
-      new Date(issuedAt * 1000),
-      client.userAgent?.slice(0, 512) ?? null,
-      client.ip?.slice(0, 64) ?? null,
-      client.proofKey ?? null,
-      claims.source === 'body',
-    ]);
+    const [row] = await this.statements.rows<RotatedRow>(
+      ROTATE_IN_ONE_STATEMENT,
+      oneStatementParams({
+        presented: claims,
+        child: { tokenId, token, issuedAt, expiresAt },
+        requireVerification: recovery.requireVerification,
+        sessionMaxAge: tokens.sessionMaxAge,
+        client,
+      }),
+    );
     if (!row) return undefined;
     return {
       outcome: 'rotated',
