@@ -23,11 +23,18 @@ describeEachDatabase('platform conventions', (kind) => {
     expectNestError(response.body, 404);
   });
 
-  it('sets security headers and no X-Powered-By', async () => {
-    const response = await app.http().get('/api/health');
-    expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['x-powered-by']).toBeUndefined();
-    expect(response.headers['content-security-policy']).toBeDefined();
+  it('sets security headers and no X-Powered-By, on answers and on refusals alike', async () => {
+    const answers = [
+      await app.http().get('/api/health').expect(200),
+      await app.http().get('/api/nope').expect(404),
+      // Refused by the JSON-only check before any route runs.
+      await app.http().post('/api/auth/login').set('Content-Type', 'text/plain').send('x').expect(415),
+    ];
+    for (const response of answers) {
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['x-powered-by']).toBeUndefined();
+      expect(response.headers['content-security-policy']).toBeDefined();
+    }
   });
 
   it('refuses malformed JSON with a 400 in Nest shape', async () => {

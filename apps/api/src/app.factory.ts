@@ -52,12 +52,13 @@ export async function createApp(
   const counted = config.metrics.token ? [app.get(GatehouseMetrics).http.count] : [];
   whenAnswered(app.getHttpAdapter().getInstance(), requestLine(logger), ...counted);
   drainConnectionsOnClose(app.getHttpAdapter().getInstance(), config.http.shutdownGrace);
+  // First of the onRequest hooks: an answer an earlier hook gives (a 415, say) carries the headers too.
+  sendSecurityHeaders(app.getHttpAdapter().getInstance());
   acceptJsonBodiesOnly(app.getHttpAdapter().getInstance());
   refuseUnsafeJsonBodies(app.getHttpAdapter().getInstance());
 
   // Parsed and set by the routes that use cookies (cookie-jar.ts), not by hooks on every request.
   await app.register(fastifyCookie, { hook: false });
-  sendSecurityHeaders(app.getHttpAdapter().getInstance());
   const allowed = new Set(config.http.corsOrigins);
   app.enableCors({
     // Only listed origins, never a wildcard: a credentialed response names the one origin it allows.
