@@ -75,6 +75,8 @@ import { RateLimitStorageModule } from './throttling/rate-limit-storage.module';
 import { RateLimitStorage } from './throttling/throttler-storage';
 import { throttlerOptions } from './throttling/throttlers';
 import { TokenSigner } from './tokens/token-signer';
+import { PrincipalController } from './machine/principal.controller';
+import { ScopeGuard } from './machine/scope.guard';
 
 /**
  * Everything about who is calling: login, tokens, sessions, revocation. Importing it protects every route of the
@@ -118,6 +120,7 @@ import { TokenSigner } from './tokens/token-signer';
     MfaController,
     PasskeysController,
     JwksController,
+    PrincipalController,
   ],
   providers: [
     AuthService,
@@ -162,6 +165,8 @@ import { TokenSigner } from './tokens/token-signer';
     LocalStrategy,
     AccessTokenStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
+    // Before any other check: an API key or a service client may reach only the routes that name its scope.
+    { provide: APP_GUARD, useClass: ScopeGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
     { provide: APP_GUARD, useClass: SecondFactorGuard },
     { provide: APP_GUARD, useClass: RecentSignInGuard },

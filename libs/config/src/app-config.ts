@@ -73,6 +73,8 @@ export abstract class AppConfig {
     readonly accessAudience: string;
     readonly refreshAudience: string;
     readonly clientId: string;
+    /** Lifetime of an access token issued to a service client (client credentials), in seconds. */
+    readonly clientTokenTtl: number;
   };
   declare readonly keys: {
     readonly accessPrivateKey?: KeySource;
@@ -94,6 +96,8 @@ export abstract class AppConfig {
     readonly mfa: { readonly limit: number; readonly ttl: number };
     /** Forgotten password, verification resend, email change: per client address and per email. */
     readonly recovery: { readonly limit: number; readonly ttl: number };
+    /** Requests per API key, whatever route. */
+    readonly apiKey: { readonly limit: number; readonly ttl: number };
     readonly redisUrl?: string;
   };
   declare readonly password: { readonly minLength: number };

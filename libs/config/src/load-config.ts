@@ -138,10 +138,12 @@ export function loadConfig(
       sessionMaxAge,
       reuseGraceSeconds: env.integer('REFRESH_REUSE_GRACE_SECONDS', 10, 0, 300),
       reauthMaxAge: env.duration('REAUTH_MAX_AGE', 300, 1, 86400),
-      issuer: env.string('JWT_ISSUER', 'gatehouse'),
+      // The public origin by default: RFC 8414 discovery finds an issuer at its URL, and clients check the match.
+      issuer: env.string('JWT_ISSUER', urls.publicUrl),
       accessAudience: env.string('JWT_ACCESS_AUDIENCE', 'gatehouse-api'),
       refreshAudience: env.string('JWT_REFRESH_AUDIENCE', 'gatehouse-refresh'),
       clientId: env.string('JWT_CLIENT_ID', 'gatehouse-web'),
+      clientTokenTtl: env.duration('CLIENT_TOKEN_TTL', 300, 1, 86400),
     },
     keys: {
       accessPrivateKey: env.keySource('ACCESS_TOKEN_PRIVATE_KEY'),
@@ -173,6 +175,10 @@ export function loadConfig(
       recovery: {
         limit: env.integer('THROTTLE_RECOVERY_LIMIT', 5, 1, 1_000_000),
         ttl: env.duration('THROTTLE_RECOVERY_TTL', 900),
+      },
+      apiKey: {
+        limit: env.integer('THROTTLE_API_KEY_LIMIT', 600, 1, 1_000_000),
+        ttl: env.duration('THROTTLE_API_KEY_TTL', 60),
       },
       redisUrl: env.url('REDIS_URL', ['redis:', 'rediss:'], true),
     },

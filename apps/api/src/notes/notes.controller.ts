@@ -1,4 +1,4 @@
-import { ApiResponseCodes, AuthUser, CurrentUser } from '@gatehouse/auth';
+import { ApiResponseCodes, AuthUser, CurrentUser, defineScopes, RequiresScope } from '@gatehouse/auth';
 import {
   Body,
   Controller,
@@ -26,18 +26,25 @@ import { PageQueryDto } from '../common/page-query.dto';
 import { UpdateNoteDto } from './dto/update-note.dto';
 import { NotesService } from './notes.service';
 
+// What an API key may be given for this feature: reading, and writing.
+defineScopes({
+  'notes:read': 'Read your notes',
+  'notes:write': 'Create, change and delete your notes',
+});
+
 /**
  * The sample feature to copy: owner-scoped CRUD with no auth code beyond @CurrentUser(). The global guard makes
- * every route here require a valid access token.
+ * every route here require a valid access token; @RequiresScope() opens a route to API keys holding that scope.
  */
 @ApiTags('notes')
 @ApiBearerAuth()
-@ApiResponseCodes(401)
+@ApiResponseCodes(401, 403)
 @Controller('notes')
 export class NotesController {
   constructor(private readonly notes: NotesService) {}
 
   @Post()
+  @RequiresScope('notes:write')
   @ApiCreatedResponse({ type: NoteDto })
   @ApiResponseCodes(400)
   @ApiOperation({ summary: 'Create a note' })
@@ -46,6 +53,7 @@ export class NotesController {
   }
 
   @Get()
+  @RequiresScope('notes:read')
   @ApiOkResponse({ type: NotePageDto, description: 'The caller’s notes, newest first' })
   @ApiResponseCodes(400)
   @ApiOperation({ summary: "List the user's notes" })
@@ -55,6 +63,7 @@ export class NotesController {
   }
 
   @Get(':id')
+  @RequiresScope('notes:read')
   @ApiOkResponse({ type: NoteDto })
   @ApiResponseCodes(400, 404)
   @ApiOperation({ summary: 'Read a note' })
@@ -63,6 +72,7 @@ export class NotesController {
   }
 
   @Patch(':id')
+  @RequiresScope('notes:write')
   @ApiOkResponse({ type: NoteDto })
   @ApiResponseCodes(400, 404)
   @ApiOperation({ summary: 'Update a note' })
@@ -75,6 +85,7 @@ export class NotesController {
   }
 
   @Delete(':id')
+  @RequiresScope('notes:write')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
   @ApiResponseCodes(400, 404)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parseRevocationNotice, revocationNotices } from './revocation-notice';
+import { forgetNotice, parseRevocationNotice, revocationNotices } from './revocation-notice';
 
 describe('revocation notices', () => {
   it('round-trips ids and time, in notices that fit a NOTIFY payload', () => {
@@ -20,11 +20,23 @@ describe('revocation notices', () => {
     },
   );
 
-  it('drops anything in a notice that is not a session id', () => {
+  it('drops anything in a notice that is not a session id or a client id', () => {
     const id = randomUUID();
+    const client = 'gcl_AAAAAAAAAAAAAAAAAAAAAA';
     const notice = parseRevocationNotice(
-      JSON.stringify({ at: new Date().toISOString(), ids: [id, 'x', 42] }),
+      JSON.stringify({ at: new Date().toISOString(), ids: [id, client, 'x', 'gcl_', 42] }),
     );
-    expect(notice?.ids).toEqual([id]);
+    expect(notice?.ids).toEqual([id, client]);
+    expect(notice?.forget).toEqual([]);
+  });
+
+  it('carries the API keys and users whose cached verdicts every instance must forget', () => {
+    const key = randomUUID();
+    const notice = parseRevocationNotice(forgetNotice([key], new Date()));
+    expect(notice).toMatchObject({ ids: [], forget: [key] });
+    const garbled = parseRevocationNotice(
+      JSON.stringify({ at: new Date().toISOString(), ids: [], forget: [key, 'gcl_AAAAAAAAAAAAAAAAAAAAAA', 7] }),
+    );
+    expect(garbled?.forget).toEqual([key]);
   });
 });

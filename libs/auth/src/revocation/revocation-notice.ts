@@ -1,15 +1,21 @@
-/** The PostgreSQL channel on which instances tell each other about revoked sessions. */
+/** The PostgreSQL channel on which instances tell each other about revoked sessions and machine credentials. */
 export const REVOCATION_CHANNEL = 'gatehouse_revocations';
 
-// A NOTIFY payload must stay under 8000 bytes: about 150 session ids per notice.
+// A NOTIFY payload must stay under 8000 bytes: about 150 ids per notice.
 const IDS_PER_NOTICE = 150;
 
+/**
+ * `ids`: revoked sessions and deleted service clients, whose access tokens stop at once (kept in the revocation
+ * set). `forget`: API keys and users whose cached API-key verdicts must be dropped and read again (a key deleted,
+ * a user disabled or enabled).
+ */
 export interface RevocationNotice {
   at: Date;
   ids: string[];
+  forget: string[];
 }
 
-/** The notices announcing that these sessions were revoked at `at`. */
+/** The notices announcing that these sessions (or clients) were revoked at `at`. */
 export function revocationNotices(ids: string[], at: Date): string[] {
   const notices: string[] = [];
   for (let i = 0; i < ids.length; i += IDS_PER_NOTICE) {
@@ -18,16 +24,28 @@ export function revocationNotices(ids: string[], at: Date): string[] {
   return notices;
 }
 
+/** The notice telling every instance to drop what it has cached about these API keys or users. */
+export function forgetNotice(ids: string[], at: Date): string {
+  return JSON.stringify({ at: at.toISOString(), ids: [], forget: ids.slice(0, IDS_PER_NOTICE) });
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A service client's `client_id`, as ServiceClients makes them. */
+export const CLIENT_ID = /^gcl_[A-Za-z0-9_-]{16,60}$/;
 
 /** Reads a notice; undefined for anything malformed. */
 export function parseRevocationNotice(payload: string): RevocationNotice | undefined {
   try {
-    const { at, ids } = JSON.parse(payload) as { at?: unknown; ids?: unknown };
+    const { at, ids, forget } = JSON.parse(payload) as { at?: unknown; ids?: unknown; forget?: unknown };
     const when = typeof at === 'string' ? new Date(at) : undefined;
     if (!when || Number.isNaN(when.getTime()) || !Array.isArray(ids)) return undefined;
-    const valid = ids.filter((id): id is string => typeof id === 'string' && UUID.test(id));
-    return { at: when, ids: valid };
+    const valid = ids.filter(
+      (id): id is string => typeof id === 'string' && (UUID.test(id) || CLIENT_ID.test(id)),
+    );
+    const forgotten = Array.isArray(forget)
+      ? forget.filter((id): id is string => typeof id === 'string' && UUID.test(id))
+      : [];
+    return { at: when, ids: valid, forget: forgotten };
   } catch {
     return undefined;
   }

@@ -6,9 +6,9 @@ const SWEEP_INTERVAL_MS = 60_000;
 const CLOCK_SKEW_MS = 60_000;
 
 /**
- * The ids of revoked sessions, in memory, so the bearer guard can refuse their access tokens without a database
- * read. An entry is kept for one access-token lifetime after the revocation: every access token of that session
- * was issued before it and has expired by then.
+ * The ids of revoked sessions (and deleted service clients), in memory, so the bearer guard can refuse their
+ * access tokens without a database read. An entry is kept for one access-token lifetime after the revocation: every
+ * access token of that session was issued before it and has expired by then.
  */
 @Injectable()
 export class RevocationService implements OnModuleDestroy {
@@ -22,7 +22,7 @@ export class RevocationService implements OnModuleDestroy {
 
   /** Records revocations made at `revokedAt` (here or on another instance). */
   add(sessionIds: Iterable<string>, revokedAt: Date = new Date()): void {
-    const forgetAt = revokedAt.getTime() + this.config.tokens.accessTtl * 1000 + CLOCK_SKEW_MS;
+    const forgetAt = revokedAt.getTime() + this.longestTokenLifeSeconds * 1000 + CLOCK_SKEW_MS;
     if (forgetAt <= Date.now()) return;
     for (const id of sessionIds) {
       if ((this.revoked.get(id) ?? 0) < forgetAt) this.revoked.set(id, forgetAt);
@@ -40,7 +40,13 @@ export class RevocationService implements OnModuleDestroy {
 
   /** How far back a reload must look to rebuild this set: one access-token lifetime, in seconds. */
   get horizonSeconds(): number {
-    return this.config.tokens.accessTtl + CLOCK_SKEW_MS / 1000;
+    return this.longestTokenLifeSeconds + CLOCK_SKEW_MS / 1000;
+  }
+
+  /** A user's access token, or a service client's, whichever may live longer. */
+  private get longestTokenLifeSeconds(): number {
+    const { accessTtl, clientTokenTtl } = this.config.tokens;
+    return Math.max(accessTtl, clientTokenTtl);
   }
 
   onModuleDestroy(): void {

@@ -20,6 +20,8 @@ interface AccessPayload {
   amr?: unknown;
   auth_time?: unknown;
   cnf?: unknown;
+  client_id?: unknown;
+  scope?: unknown;
 }
 
 /**
@@ -51,6 +53,7 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
   validate(payload: AccessPayload): AuthUser {
     const { sub, sid, roles, amr, auth_time: authTime, cnf } = payload;
     const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
+    if (sid === undefined) return serviceClient(payload, jkt);
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
       throw new UnauthorizedException();
     }
@@ -63,4 +66,24 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
       ...(typeof jkt === 'string' ? { jkt } : {}),
     };
   }
+}
+
+/**
+ * A token issued to a service client (client credentials): no session and no user, `sub` = `client_id`, and the
+ * granted scopes in `scope` (RFC 9068 §2.2.3). Its `client_id` is what revokes it.
+ */
+function serviceClient(payload: AccessPayload, jkt: unknown): AuthUser {
+  const { sub, client_id: clientId, scope } = payload;
+  if (typeof clientId !== 'string' || sub !== clientId || typeof scope !== 'string') {
+    throw new UnauthorizedException();
+  }
+  return {
+    id: clientId,
+    sessionId: clientId,
+    roles: [],
+    amr: [],
+    authTime: 0,
+    ...(typeof jkt === 'string' ? { jkt } : {}),
+    credential: { kind: 'client', clientId, scopes: scope === '' ? [] : scope.split(' ') },
+  };
 }

@@ -18,11 +18,22 @@ export interface SignInFacts {
   readonly jkt?: string;
 }
 
+/**
+ * A credential that is not a user's own session, with the scopes it was given: an API key acting for its user,
+ * or a service client (OAuth client credentials) acting for no one.
+ */
+export type MachineCredential =
+  | { readonly kind: 'apiKey'; readonly keyId: string; readonly scopes: readonly string[] }
+  | { readonly kind: 'client'; readonly clientId: string; readonly scopes: readonly string[] };
+
 /** Who is calling, as the bearer access token says: all a guarded route needs, with no database read. */
 export interface AuthUser {
-  /** The user id (`sub`). */
+  /** The user id (`sub`); a service client's `client_id` for a client token (no route that needs a user sees it). */
   readonly id: string;
-  /** The session, i.e. refresh-token family (`sid`). */
+  /**
+   * The session, i.e. refresh-token family (`sid`). For a machine credential, the id that revokes it (the API key's
+   * id, the client's `client_id`): the guard checks either against the same revocation set.
+   */
   readonly sessionId: string;
   readonly roles: readonly string[];
   /** How the session's sign-in was proven (RFC 8176): a second factor shows as `mfa`. */
@@ -31,6 +42,8 @@ export interface AuthUser {
   readonly authTime: number;
   /** `cnf.jkt`: the token is bound to this key, and good only with a DPoP proof signed by it. */
   readonly jkt?: string;
+  /** Set for an API key or a service client; absent for a user's own session, which holds every scope. */
+  readonly credential?: MachineCredential;
 }
 
 /** What a verified refresh token says, plus its raw text (to compare its hash with the stored one). */

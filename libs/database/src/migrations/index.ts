@@ -8,6 +8,7 @@ import { CreateOAuthIdentities1764000000006 } from './1764000000006-create-oauth
 import { CreateSecondFactor1764000000007 } from './1764000000007-create-second-factor';
 import { CreatePasskeys1764000000008 } from './1764000000008-create-passkeys';
 import { DpopBinding1765000000000 } from './1765000000000-dpop-binding';
+import { CreateMachineCredentials1766000000000 } from './1766000000000-create-machine-credentials';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   CreateSecondFactor1764000000007,
   CreatePasskeys1764000000008,
   DpopBinding1765000000000,
+  CreateMachineCredentials1766000000000,
 ];
