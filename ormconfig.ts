@@ -13,6 +13,8 @@ import { MfaFailure } from './libs/auth/src/mfa/entities/mfa-failure.entity';
 import { RecoveryCode } from './libs/auth/src/mfa/entities/recovery-code.entity';
 import { TotpFactor } from './libs/auth/src/mfa/entities/totp-factor.entity';
 import { Passkey } from './libs/auth/src/passkeys/entities/passkey.entity';
+import { ApiKey } from './libs/auth/src/machine/entities/api-key.entity';
+import { ServiceClient } from './libs/auth/src/machine/entities/service-client.entity';
 import { WebAuthnChallenge } from './libs/auth/src/passkeys/entities/webauthn-challenge.entity';
 import { WebAuthnUser } from './libs/auth/src/passkeys/entities/webauthn-user.entity';
 import { OutboxMessage } from './libs/mail/src/entities/outbox-message.entity';
@@ -34,6 +36,8 @@ export const entities = [
   RecoveryCode,
   TotpFactor,
   Passkey,
+  ApiKey,
+  ServiceClient,
   WebAuthnChallenge,
   WebAuthnUser,
   OutboxMessage,

@@ -77,6 +77,8 @@ import { throttlerOptions } from './throttling/throttlers';
 import { TokenSigner } from './tokens/token-signer';
 import { PrincipalController } from './machine/principal.controller';
 import { ScopeGuard } from './machine/scope.guard';
+import { ApiKey } from './machine/entities/api-key.entity';
+import { ServiceClient } from './machine/entities/service-client.entity';
 
 /**
  * Everything about who is calling: login, tokens, sessions, revocation. Importing it protects every route of the
@@ -102,6 +104,8 @@ import { ScopeGuard } from './machine/scope.guard';
       WebAuthnUser,
       Passkey,
       WebAuthnChallenge,
+      ApiKey,
+      ServiceClient,
     ]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
