@@ -8,6 +8,9 @@ import {
   FUZZ_METRICS_TOKEN,
   FuzzRequest,
   LIVE_BEARER,
+  LIVE_CLIENT_BASIC,
+  LIVE_CLIENT_ID,
+  LIVE_CLIENT_SECRET,
   LIVE_COOKIE,
   OpenApiDocument,
   Operation,
@@ -51,6 +54,8 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
   let document: OpenApiDocument;
   /** The admin whose live credentials the generated requests may carry. */
   let live: LoggedIn;
+  /** A service client whose credentials the token endpoint's requests may carry. */
+  let liveClient: { clientId: string; clientSecret: string };
   /** Ids of rows that exist, so that some path parameters name real ones. */
   const knownIds: string[] = [];
   const statuses = new Map<number, number>();
@@ -88,6 +93,14 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
       .get('/api/auth/sessions')
       .set('Authorization', `Bearer ${live.accessToken}`);
     knownIds.push(other.userId, note.body.id, ...sessions.body.map((s: { id: string }) => s.id));
+    liveClient = (
+      await app
+        .http()
+        .post('/api/admin/clients')
+        .set('Authorization', `Bearer ${live.accessToken}`)
+        .send({ name: 'the fuzzer’s client', scopes: ['notes:read', 'notes:write'] })
+        .expect(201)
+    ).body;
   }, 120_000);
 
   afterAll(async () => {
@@ -106,8 +119,25 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
       live = await login(app, ADMIN_EMAIL);
       stale = false;
     }
-    liveSecrets.add(live.accessToken).add(live.cookie.slice('refresh_token='.length));
+    liveSecrets
+      .add(live.accessToken)
+      .add(live.cookie.slice('refresh_token='.length))
+      .add(liveClient.clientSecret);
     const headers = { ...request.headers };
+    const basic = Buffer.from(`${liveClient.clientId}:${liveClient.clientSecret}`).toString('base64');
+    if (headers.authorization?.includes(LIVE_CLIENT_BASIC)) {
+      headers.authorization = headers.authorization.replace(LIVE_CLIENT_BASIC, basic);
+    }
+    // Byte for byte (latin1 round-trips any byte): the stand-ins are ASCII, the rest of a body may be anything.
+    const body = request.body
+      ? Buffer.from(
+          request.body
+            .toString('latin1')
+            .replaceAll(LIVE_CLIENT_ID, liveClient.clientId)
+            .replaceAll(LIVE_CLIENT_SECRET, liveClient.clientSecret),
+          'latin1',
+        )
+      : undefined;
     let usedLive = false;
     for (const [name, value] of Object.entries(headers)) {
       if (!value.includes(LIVE_BEARER) && !value.includes(LIVE_COOKIE)) continue;
@@ -116,7 +146,7 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
         .replace(LIVE_BEARER, live.accessToken)
         .replace(LIVE_COOKIE, live.cookie.slice('refresh_token='.length));
     }
-    return { request: { ...request, headers }, usedLive };
+    return { request: { ...request, headers, body }, usedLive };
   }
 
   function adoptRotation(answer: Answer): void {
@@ -143,7 +173,7 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
       statuses.set(answer.status ?? 0, (statuses.get(answer.status ?? 0) ?? 0) + 1);
       adoptRotation(answer);
       if (usedLive && answer.status === 401) stale = true;
-      const problems = problemsWith(request, answer, DEADLINE_MS);
+      const problems = problemsWith(request, answer, DEADLINE_MS, operation.formSchema ? 'oauth' : 'nest');
       if (problems.length) {
         throw new Error(`${problems.join('; ')}\n  answer: ${answer.status} ${answer.text.slice(0, 300)}`);
       }
@@ -172,6 +202,7 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
           'POST /api/auth/passkeys/login',
           'POST /api/auth/reauthenticate',
           'POST /api/auth/reauthenticate/passkey-options',
+          'POST /api/oauth/token',
         ]),
       );
       const schemas = new SchemaArbitraries(document.components?.schemas ?? {});

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Response } from 'supertest';
 import {
   decodeJwt,
@@ -112,6 +113,33 @@ describeEachDatabase('logs: one line per request, structured security events, no
         .set('Cookie', sessions.main.cookie),
     );
     expect(loggedOut.status).toBe(204);
+
+    // A service client's secret, by HTTP Basic and in the form, right and wrong, and the tokens it is given.
+    const clientId = 'gcl_bG9ncy1zdWl0ZS1jbGllbnQ';
+    const clientSecret = randomBytes(32).toString('base64url');
+    const wrongSecret = randomBytes(32).toString('base64url');
+    secrets.add(clientSecret).add(wrongSecret);
+    await app.query(
+      `INSERT INTO service_clients (client_id, name, secret_hash, scopes) VALUES ($1, 'logs', $2, $3)`,
+      [clientId, createHash('sha256').update(clientSecret).digest(), ['notes:read']],
+    );
+    const basicOf = (secret: string) => `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+    for (const [authorization, form, status] of [
+      [basicOf(clientSecret), 'grant_type=client_credentials', 200],
+      [basicOf(wrongSecret), 'grant_type=client_credentials', 401],
+      [undefined, `grant_type=client_credentials&client_id=${clientId}&client_secret=${clientSecret}`, 200],
+      [undefined, `grant_type=client_credentials&client_id=${clientId}&client_secret=${wrongSecret}`, 401],
+    ] as const) {
+      const request = app
+        .http()
+        .post('/api/oauth/token')
+        .set('Content-Type', 'application/x-www-form-urlencoded');
+      if (authorization) request.set('Authorization', authorization);
+      const response = collect(await request.send(form));
+      expect(response.status).toBe(status);
+      const token = (response.body as { access_token?: string }).access_token;
+      if (token) secrets.add(token).add(token.split('.')[2]);
+    }
     // Let the last request's log line be written.
     await sleep(50);
 

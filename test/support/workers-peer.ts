@@ -1,3 +1,4 @@
+import { AppConfig } from '@gatehouse/config';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { HttpTarget } from './auth-client';
@@ -26,6 +27,8 @@ export class WorkersPeer implements HttpTarget {
       PORT: String(port),
       WORKERS: '2',
       REDIS_URL: redisUrl,
+      // Behind one load balancer, instances share its public address, and so the issuer of their tokens.
+      PUBLIC_URL: of.app.get(AppConfig).urls.publicUrl,
       ...env,
     });
     const peer = new WorkersPeer(server, baseUrl);

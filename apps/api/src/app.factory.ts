@@ -46,7 +46,13 @@ export async function createApp(
   );
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  app.setGlobalPrefix('api', { exclude: [{ path: '.well-known/jwks.json', method: RequestMethod.GET }] });
+  // RFC 8414 and the JWKS live at the origin's /.well-known, where clients and resource servers look for them.
+  app.setGlobalPrefix('api', {
+    exclude: [
+      { path: '.well-known/jwks.json', method: RequestMethod.GET },
+      { path: '.well-known/oauth-authorization-server', method: RequestMethod.GET },
+    ],
+  });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   // Counted only when someone may read the counts; with METRICS_TOKEN unset a request costs nothing extra.
   const counted = config.metrics.token ? [app.get(GatehouseMetrics).http.count] : [];

@@ -77,8 +77,18 @@ import { throttlerOptions } from './throttling/throttlers';
 import { TokenSigner } from './tokens/token-signer';
 import { PrincipalController } from './machine/principal.controller';
 import { ScopeGuard } from './machine/scope.guard';
+import { ApiKeyAuthenticator } from './machine/api-keys/api-key-authenticator';
+import { ApiKeyUsage } from './machine/api-keys/api-key-usage';
+import { ApiKeyVerdicts } from './machine/api-keys/api-key-verdicts';
+import { ApiKeysController } from './machine/api-keys/api-keys.controller';
+import { ApiKeys } from './machine/api-keys/api-keys.service';
 import { ApiKey } from './machine/entities/api-key.entity';
 import { ServiceClient } from './machine/entities/service-client.entity';
+import { AuthorizationServerMetadataController } from './machine/clients/authorization-server-metadata.controller';
+import { ClientCredentialsGrant } from './machine/clients/client-credentials-grant';
+import { ServiceClientsController } from './machine/clients/service-clients.controller';
+import { ServiceClients } from './machine/clients/service-clients.service';
+import { TokenController } from './machine/clients/token.controller';
 
 /**
  * Everything about who is calling: login, tokens, sessions, revocation. Importing it protects every route of the
@@ -125,9 +135,17 @@ import { ServiceClient } from './machine/entities/service-client.entity';
     PasskeysController,
     JwksController,
     PrincipalController,
+    ServiceClientsController,
+    TokenController,
+    AuthorizationServerMetadataController,
+    ApiKeysController,
   ],
   providers: [
     AuthService,
+    ApiKeys,
+    ApiKeyAuthenticator,
+    ApiKeyUsage,
+    ApiKeyVerdicts,
     AccountChanges,
     AccountWrites,
     ReauthenticationService,
@@ -162,6 +180,8 @@ import { ServiceClient } from './machine/entities/service-client.entity';
     SessionCleaner,
     RevocationService,
     RevocationSync,
+    ServiceClients,
+    ClientCredentialsGrant,
     SecurityEvents,
     VerifiedTokenCache,
     AuthMeasurements,
@@ -179,6 +199,7 @@ import { ServiceClient } from './machine/entities/service-client.entity';
   ],
   exports: [
     AccountChanges,
+    ApiKeyVerdicts,
     AccountWrites,
     TokenService,
     SecurityEvents,

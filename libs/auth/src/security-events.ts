@@ -35,7 +35,13 @@ export type SecurityEvent =
   | 'passkey.signed_in'
   | 'passkey.failed'
   | 'dpop.bound'
-  | 'dpop.refused';
+  | 'dpop.refused'
+  | 'client.created'
+  | 'client.deleted'
+  | 'client.auth_failed'
+  | 'api_key.created'
+  | 'api_key.deleted'
+  | 'api_key.refused';
 
 /**
  * Outcomes too routine to log one line each (a refresh happens every few minutes per user), announced to
@@ -61,6 +67,8 @@ const WARNINGS = new Set<SecurityEvent>([
   'mfa.failed',
   'passkey.failed',
   'dpop.refused',
+  'client.auth_failed',
+  'api_key.refused',
 ]);
 
 /** Ids and reasons only: a security event never carries a password, a token or a cookie. */

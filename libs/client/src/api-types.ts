@@ -311,6 +311,127 @@ export interface PasskeyLoginDto {
   refreshTokenInBody?: boolean;
 }
 
+export interface ScopeDto {
+  scope: string;
+  description: string;
+}
+
+export interface PrincipalDto {
+  kind: 'user' | 'apiKey' | 'client';
+  /** null for a service client */
+  userId: string | null;
+  /** the service client's client_id, or the API key's id; null for a user's own session */
+  clientId: string | null;
+  /** what the credential may do; a user’s own session holds every scope */
+  scopes: string[];
+}
+
+export interface CreateServiceClientDto {
+  name: string;
+  /** What the client may ask for; a token it gets holds these or fewer */
+  scopes: string[];
+}
+
+export interface CreatedServiceClientDto {
+  id: string;
+  clientId: string;
+  /** Shown this once; only its hash is kept */
+  clientSecret: string;
+  scopes: string[];
+}
+
+export interface ServiceClientDto {
+  id: string;
+  /** The client_id it authenticates with */
+  clientId: string;
+  name: string;
+  /** The scopes it may ask for */
+  scopes: string[];
+  createdAt: string;
+}
+
+export interface ClientTokenRequestDto {
+  grant_type: 'client_credentials';
+  /** Space-separated scopes, each granted to the client; absent or empty: every scope it holds */
+  scope?: string;
+  /** client_secret_post only (otherwise HTTP Basic) */
+  client_id?: string;
+  /** client_secret_post only (otherwise HTTP Basic) */
+  client_secret?: string;
+}
+
+export interface ClientTokenDto {
+  /** An at+jwt access token whose sub and client_id are the client */
+  access_token: string;
+  /** DPoP when the request carried a valid DPoP proof */
+  token_type: 'Bearer' | 'DPoP';
+  /** Seconds until the token expires (CLIENT_TOKEN_TTL) */
+  expires_in: number;
+  /** The scopes granted, space-separated */
+  scope: string;
+}
+
+export interface TokenErrorDto {
+  error:
+    | 'invalid_request'
+    | 'invalid_client'
+    | 'unsupported_grant_type'
+    | 'invalid_scope'
+    | 'invalid_dpop_proof'
+    | 'use_dpop_nonce';
+  error_description: string;
+}
+
+export interface AuthorizationServerMetadataDto {
+  /** The `iss` of every token Gatehouse signs */
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  grant_types_supported: string[];
+  token_endpoint_auth_methods_supported: string[];
+  scopes_supported: string[];
+  /** Absent with DPOP=off */
+  dpop_signing_alg_values_supported?: string[];
+  /** None: there is no authorization endpoint */
+  response_types_supported: string[];
+}
+
+export interface CreateApiKeyDto {
+  name: string;
+  /** What the key may do; routes outside these scopes answer 403 */
+  scopes: string[];
+  /** Seconds until the key stops working; none: it does not expire */
+  expiresIn?: number;
+}
+
+export interface CreatedApiKeyDto {
+  id: string;
+  name: string;
+  /** The first characters of the key, to tell keys apart */
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+  /** null: the key does not expire */
+  expiresAt: string | null;
+  /** When the key was last used, to the minute */
+  lastUsedAt: string | null;
+  /** Shown this once */
+  key: string;
+}
+
+export interface ApiKeyDto {
+  id: string;
+  name: string;
+  /** The first characters of the key, to tell keys apart */
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+  /** null: the key does not expire */
+  expiresAt: string | null;
+  /** When the key was last used, to the minute */
+  lastUsedAt: string | null;
+}
+
 export interface UpdateMeDto {
   displayName: string | null;
 }

@@ -73,8 +73,24 @@ function members(schema: SchemaObject, indent: string): string {
       const doc = property.description
         ? `${indent}/** ${property.description.replace(/\*\//g, '*\\/')} */\n`
         : '';
-      return `${doc}${indent}${key}${required.has(name) ? '' : '?'}: ${typeOf(property, indent)};\n`;
+      const head = `${indent}${key}${required.has(name) ? '' : '?'}:`;
+      return `${doc}${head}${wrapped(head, typeOf(property, indent), indent)};\n`;
     })
+    .join('');
+}
+
+/** The project's line width (.prettierrc): the committed file must be what Prettier would write. */
+const LINE_WIDTH = 110;
+
+/** ` <type>`, or a long one-line union laid out one member per line, as Prettier lays it out. */
+function wrapped(head: string, type: string, indent: string): string {
+  const oneLine = ` ${type}`;
+  if (head.length + oneLine.length + 1 <= LINE_WIDTH || type.includes('\n') || !type.includes(' | ')) {
+    return oneLine;
+  }
+  return type
+    .split(' | ')
+    .map((part) => `\n${indent}  | ${part}`)
     .join('');
 }
 

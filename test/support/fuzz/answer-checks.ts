@@ -19,8 +19,35 @@ function headerBytes(request: FuzzRequest): number {
   );
 }
 
+/**
+ * How a route words its errors: Nest's shape, or (the OAuth token endpoint) RFC 6749 §5.2's `{error,
+ * error_description}` for what the endpoint itself refuses, beside Nest's shape for what every route may answer
+ * before it (a body over the limit, too many requests).
+ */
+export type ErrorFormat = 'nest' | 'oauth';
+
+/** RFC 6749 §5.2: exactly `error` and `error_description`, the description in the ASCII the RFC allows. */
+function tokenErrorProblems(body: Record<string, unknown>, status: number): string[] | undefined {
+  const keys = Object.keys(body).sort();
+  if (keys.length !== 2 || keys[0] !== 'error' || keys[1] !== 'error_description') return undefined;
+  const problems: string[] = [];
+  if (typeof body.error !== 'string' || !/^[a-z_]+$/.test(body.error)) problems.push('an odd error code');
+  if (
+    typeof body.error_description !== 'string' ||
+    !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(body.error_description)
+  )
+    problems.push('error_description outside the ASCII RFC 6749 allows');
+  if (status !== 400 && status !== 401) problems.push(`an RFC 6749 error in a ${status}`);
+  return problems;
+}
+
 /** Everything wrong with one answer, by the contract's rules for errors; empty when it is fine. */
-export function problemsWith(request: FuzzRequest, answer: Answer, deadlineMs: number): string[] {
+export function problemsWith(
+  request: FuzzRequest,
+  answer: Answer,
+  deadlineMs: number,
+  format: ErrorFormat = 'nest',
+): string[] {
   const problems: string[] = [];
   if (answer.status === undefined) {
     // A reset is a fair answer to headers Node refuses or a body far over the limit: both are cut off early.
@@ -45,6 +72,8 @@ export function problemsWith(request: FuzzRequest, answer: Answer, deadlineMs: n
   } catch {
     return [...problems, 'error body is not JSON'];
   }
+  const tokenError = format === 'oauth' ? tokenErrorProblems(body, answer.status) : undefined;
+  if (tokenError) return [...problems, ...tokenError];
   if (body.statusCode !== answer.status)
     problems.push(`statusCode ${String(body.statusCode)} in a ${answer.status}`);
   if (typeof body.error !== 'string') problems.push('no error name');

@@ -29,7 +29,11 @@ export interface Operation {
   readonly pathTemplate: string;
   readonly parameters: Parameter[];
   readonly bodySchema?: Schema;
+  /** The schema of a form body (the OAuth token endpoint's): such a route answers errors as RFC 6749 §5.2 does. */
+  readonly formSchema?: Schema;
 }
+
+const FORM = 'application/x-www-form-urlencoded';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
@@ -43,6 +47,7 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
         pathTemplate,
         parameters: operation.parameters ?? [],
         bodySchema: operation.requestBody?.content['application/json']?.schema,
+        formSchema: operation.requestBody?.content[FORM]?.schema,
       })),
   );
 }
@@ -55,6 +60,13 @@ export const LIVE_BEARER = '<live access token>';
 export const LIVE_COOKIE = '<live refresh cookie>';
 /** The METRICS_TOKEN the fuzzed app is started with, so that `GET /api/metrics` is reached too. */
 export const FUZZ_METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdef0123';
+/**
+ * Stand-ins for a live service client's credentials, put in place by the sender: in a form body as they are (the
+ * stand-ins need no encoding), and as the base64 of an HTTP Basic header.
+ */
+export const LIVE_CLIENT_ID = 'fuzz-live-client-id';
+export const LIVE_CLIENT_SECRET = 'fuzz-live-client-secret';
+export const LIVE_CLIENT_BASIC = '<live client basic credentials>';
 
 export interface FuzzRequest {
   method: string;
@@ -206,7 +218,8 @@ const origin: fc.Arbitrary<Record<string, string>> = fc.oneof(
   { arbitrary: edgeString.map((s) => ({ origin: headerSafe(s) })), weight: 1 },
 );
 
-type Payload = { contentType?: string; body?: Buffer };
+/** A body, and (a token request with the live client's credentials) the Authorization header that goes with it. */
+type Payload = { contentType?: string; body?: Buffer; authorization?: string };
 
 function json(value: fc.Arbitrary<unknown>, contentType = 'application/json'): fc.Arbitrary<Payload> {
   return value.map((v) => ({ contentType, body: Buffer.from(toJsonText(v), 'utf8') }));
@@ -278,6 +291,162 @@ function payload(operation: Operation, schemas: SchemaArbitraries): fc.Arbitrary
   );
 }
 
+/** A form's pairs, percent-encoded as a client would, names and values alike. */
+const formText = (pairs: [string, string][]) =>
+  pairs.map(([name, value]) => `${percentEncode(name)}=${percentEncode(value)}`).join('&');
+
+/**
+ * Bodies for a route that takes a form (the token endpoint): well-formed requests with the live client's
+ * credentials and one thing wrong, hostile pairs, repeated and numberless parameters, text that is not a form or
+ * not UTF-8, sizes around and past the limit, and the right pairs under the wrong content types.
+ */
+function formPayload(): fc.Arbitrary<Payload> {
+  const name = fc.oneof(
+    { arbitrary: fc.constantFrom('grant_type', 'scope', 'client_id', 'client_secret'), weight: 4 },
+    {
+      arbitrary: fc.constantFrom('__proto__', 'constructor', 'a[b]', 'scope[]', '', '%', '&', '='),
+      weight: 1,
+    },
+    { arbitrary: hostileString.map((s) => s.slice(0, 100)), weight: 1 },
+  );
+  const value = fc.oneof(
+    {
+      arbitrary: fc.constantFrom(
+        'client_credentials',
+        'password',
+        '',
+        LIVE_CLIENT_ID,
+        LIVE_CLIENT_SECRET,
+        'notes:read',
+        'notes:read notes:write',
+        'profile:read',
+        'notes:read  notes:write',
+        'gcl_AAAAAAAAAAAAAAAAAAAAAA',
+      ),
+      weight: 3,
+    },
+    { arbitrary: hostileString.map((s) => s.slice(0, 4_000)), weight: 2 },
+  );
+  const pairs = fc.array(fc.tuple(name, value), { maxLength: 8 });
+  // A request that authenticates, by Basic or in the body, mostly with nothing else wrong.
+  const live: fc.Arbitrary<{ pairs: [string, string][]; authorization?: string }> = fc
+    .tuple(
+      fc.boolean(),
+      fc.option(fc.constantFrom('notes:read', 'notes:read notes:write', '', 'profile:read', 'x:y'), {
+        nil: undefined,
+      }),
+      fc.oneof(
+        { arbitrary: fc.constant<[string, string][]>([]), weight: 3 },
+        { arbitrary: fc.array(fc.tuple(name, value), { minLength: 1, maxLength: 2 }), weight: 1 },
+      ),
+    )
+    .map(([byBasic, scope, extra]) => ({
+      pairs: [
+        ['grant_type', 'client_credentials'],
+        ...((byBasic
+          ? []
+          : [
+              ['client_id', LIVE_CLIENT_ID],
+              ['client_secret', LIVE_CLIENT_SECRET],
+            ]) as [string, string][]),
+        ...(scope === undefined ? [] : ([['scope', scope]] as [string, string][])),
+        ...extra,
+      ],
+      authorization: byBasic ? `Basic ${LIVE_CLIENT_BASIC}` : undefined,
+    }));
+  const asForm = (contentType: fc.Arbitrary<string>, text: fc.Arbitrary<string | Buffer>) =>
+    fc.tuple(contentType, text).map(([type, body]) => ({
+      contentType: type,
+      body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+    }));
+  const formType = fc.constantFrom(
+    FORM,
+    `${FORM}; charset=UTF-8`,
+    'APPLICATION/X-WWW-FORM-URLENCODED',
+    `${FORM}; charset=iso-8859-1`,
+    `${FORM};;;`,
+  );
+  const raw = fc.oneof(
+    fc.constantFrom(
+      '%',
+      '%%',
+      '%zz=1',
+      'grant_type=%FF%FE',
+      'grant_type=client_credentials&scope=%ED%A0%80',
+      '&&&=&',
+      '=',
+      'grant_type',
+      'grant_type=client_credentials;scope=x',
+      '+++=+++',
+      `grant_type=client_credentials&client_id=${LIVE_CLIENT_ID}&client_secret=${LIVE_CLIENT_SECRET}&scope=%00`,
+    ),
+    fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
+  );
+  const sized = fc
+    .tuple(fc.constantFrom(1_000, 50_000, 99_000, 200_000), fc.constantFrom('scope', 'client_secret', 'p'))
+    .map(([n, key]) => `grant_type=client_credentials&${key}=${'a'.repeat(n)}`);
+  const many = fc
+    .tuple(fc.constantFrom(100, 5_000), fc.boolean())
+    .map(([n, same]) => Array.from({ length: n }, (_, i) => (same ? 'scope=x' : `p${i}=x`)).join('&'));
+  const elsewhere = fc
+    .tuple(
+      fc.constantFrom(
+        'application/json',
+        'text/plain',
+        'multipart/form-data; boundary=x',
+        'application/xml',
+        ';;;',
+      ),
+      live,
+    )
+    .map(([contentType, { pairs: request, authorization }]) => ({
+      contentType,
+      authorization,
+      body: Buffer.from(
+        contentType === 'application/json' ? JSON.stringify(Object.fromEntries(request)) : formText(request),
+        'utf8',
+      ),
+    }));
+  const liveForm = fc.tuple(formType, live).map(([contentType, { pairs: request, authorization }]) => ({
+    contentType,
+    authorization,
+    body: Buffer.from(formText(request), 'utf8'),
+  }));
+  return fc.oneof(
+    { arbitrary: liveForm, weight: 5 },
+    { arbitrary: asForm(formType, pairs.map(formText)), weight: 3 },
+    { arbitrary: asForm(formType, raw), weight: 2 },
+    { arbitrary: asForm(formType, fc.oneof(sized, many)), weight: 1 },
+    { arbitrary: elsewhere, weight: 2 },
+    { arbitrary: fc.constant({}), weight: 1 },
+  );
+}
+
+/** Client authentication as the token endpoint may be sent it: Basic with the live client, or broken. */
+const clientAuthorization: fc.Arbitrary<string | undefined> = fc.oneof(
+  { arbitrary: fc.constant(undefined), weight: 3 },
+  { arbitrary: fc.constant(`Basic ${LIVE_CLIENT_BASIC}`), weight: 3 },
+  {
+    arbitrary: fc.constantFrom(
+      'Basic',
+      'Basic ',
+      'Basic !!!',
+      'Basic Zm9v',
+      'Basic Zm9vOmJhcg==',
+      'Basic QR==',
+      'Basic /w==',
+      `Basic ${Buffer.from('%zz:%').toString('base64')}`,
+      `Basic ${Buffer.from(`${LIVE_CLIENT_ID}:${'s'.repeat(8_000)}`).toString('base64')}`,
+      `basic ${Buffer.from('gcl_AAAAAAAAAAAAAAAAAAAAAA:x').toString('base64')}`,
+    ),
+    weight: 2,
+  },
+  {
+    arbitrary: hostileString.map((s) => `Basic ${Buffer.from(s.slice(0, 4_000)).toString('base64')}`),
+    weight: 1,
+  },
+);
+
 /** Every request the harness may send to one operation: from its schema, around it, and against it. */
 export function requestsFor(
   operation: Operation,
@@ -317,13 +486,17 @@ export function requestsFor(
       weight: 1,
     },
   );
-  const body = payload(operation, schemas);
+  const body = operation.formSchema ? formPayload() : payload(operation, schemas);
+  const credentials = operation.formSchema ? fc.oneof(clientAuthorization, authorization) : authorization;
   // Half the requests come from a signed-in client that gets only the body or the path wrong, so that the
   // generated input reaches the handlers; the other half are hostile in every part at once.
   const signedIn = fc.record({
     path,
     query: fc.constant(''),
-    authorization: fc.constant<string | undefined>(`Bearer ${LIVE_BEARER}`),
+    // A token request's payload brings its own client authentication.
+    authorization: fc.constant<string | undefined>(
+      operation.formSchema ? undefined : `Bearer ${LIVE_BEARER}`,
+    ),
     cookie: fc.constantFrom<string | undefined>(undefined, `refresh_token=${LIVE_COOKIE}`),
     origin: fc.constant<Record<string, string>>({}),
     extraHeaders: fc.constant<Record<string, string>>({}),
@@ -332,7 +505,7 @@ export function requestsFor(
   const hostile = fc.record({
     path,
     query: queryString(operation, schemas),
-    authorization,
+    authorization: credentials,
     cookie,
     origin,
     extraHeaders,
@@ -343,7 +516,8 @@ export function requestsFor(
     .map(
       ({ path: p, query, authorization: auth, cookie: c, origin: o, extraHeaders: extra, payload: sent }) => {
         const headers: Record<string, string> = { ...o, ...extra };
-        if (auth !== undefined) headers.authorization = headerSafe(auth);
+        const authorizationHeader = auth ?? sent.authorization;
+        if (authorizationHeader !== undefined) headers.authorization = headerSafe(authorizationHeader);
         if (c !== undefined) headers.cookie = headerSafe(c);
         if (sent.contentType) headers['content-type'] = sent.contentType;
         return { method: operation.method, path: `${p}${query}`, headers, body: sent.body };

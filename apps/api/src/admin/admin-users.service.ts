@@ -1,4 +1,4 @@
-import { AccountChanges, AccountWrites, ClientInfo, SecurityEvents } from '@gatehouse/auth';
+import { AccountChanges, AccountWrites, ApiKeyVerdicts, ClientInfo, SecurityEvents } from '@gatehouse/auth';
 import { User, UsersService } from '@gatehouse/users';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 
@@ -12,6 +12,7 @@ export class AdminUsersService {
     private readonly changes: AccountChanges,
     private readonly writes: AccountWrites,
     private readonly events: SecurityEvents,
+    private readonly apiKeyVerdicts: ApiKeyVerdicts,
   ) {}
 
   list(limit: number, offset: number): Promise<[User[], number]> {
@@ -52,6 +53,8 @@ export class AdminUsersService {
 
   async enable(id: string, adminId: string): Promise<void> {
     if (!(await this.users.enable(id))) throw new NotFoundException('user not found');
+    // The user's API keys were refused while disabled: every instance judges them again.
+    await this.apiKeyVerdicts.rejudge([id]);
     this.events.record('account.enabled', { userId: id, adminId });
   }
 }

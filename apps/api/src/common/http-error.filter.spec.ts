@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { ArgumentsHost, BadRequestException, Logger } from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, HttpException, Logger } from '@nestjs/common';
 import { runInNewContext } from 'node:vm';
 import { QueryFailedError } from 'typeorm';
 import { ErrorBody, HttpErrorFilter } from './http-error.filter';
@@ -142,6 +142,44 @@ describe('HttpErrorFilter and the errors the database raises', () => {
     expect(answerTo(new BadRequestException(['title must not be null']))).toEqual({
       status: 400,
       body: { statusCode: 400, message: ['title must not be null'], error: 'Bad Request' },
+    });
+  });
+});
+
+describe('HttpErrorFilter and an exception that carries its own answer', () => {
+  /** An error in another protocol's format, as the OAuth token endpoint raises them. */
+  class ProtocolError extends HttpException {
+    readonly answer = { error: 'invalid_client', error_description: 'client authentication failed' };
+    readonly headers = { 'WWW-Authenticate': 'Basic realm="gatehouse"', 'Cache-Control': 'no-store' };
+    constructor() {
+      super('client authentication failed', 401);
+    }
+  }
+
+  it('sends that answer as it is, with the exception’s status and headers', () => {
+    const sent: { status?: number; body?: unknown; headers: Record<string, string> } = { headers: {} };
+    const reply = {
+      status(code: number) {
+        sent.status = code;
+        return reply;
+      },
+      header(name: string, value: string) {
+        sent.headers[name] = value;
+        return reply;
+      },
+      send(body: unknown) {
+        sent.body = body;
+        return reply;
+      },
+    };
+    const host = {
+      switchToHttp: () => ({ getResponse: () => reply, getRequest: () => ({ id: 'req-1' }) }),
+    } as unknown as ArgumentsHost;
+    new HttpErrorFilter().catch(new ProtocolError(), host);
+    expect(sent).toEqual({
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'client authentication failed' },
+      headers: { 'WWW-Authenticate': 'Basic realm="gatehouse"', 'Cache-Control': 'no-store' },
     });
   });
 });

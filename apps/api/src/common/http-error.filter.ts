@@ -36,7 +36,7 @@ function httpErrorBody(exception: HttpException): ErrorBody {
  * The one place errors become responses: Nest's shape for every error, including Fastify's own (bad JSON,
  * body too large), a 503 when the database is out of reach, a 400 or 409 when it refuses the data it was
  * given, and for anything unexpected a bare 500 whose details go to the log under the request id, never to the
- * client.
+ * client. An exception carrying its own `answer` (the OAuth token endpoint's) is sent as it is.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -53,8 +53,13 @@ export class HttpErrorFilter implements ExceptionFilter {
     let body: ErrorBody;
     const refused = refusedWrite(exception);
     if (exception instanceof HttpException) {
-      body = httpErrorBody(exception);
       for (const [name, value] of Object.entries(headersOf(exception))) void reply.header(name, value);
+      const answer = ownAnswer(exception);
+      if (answer) {
+        void reply.status(exception.getStatus()).send(answer);
+        return;
+      }
+      body = httpErrorBody(exception);
     } else if (refused) {
       body = { statusCode: refused.status, message: refused.message, error: reasonPhrase(refused.status) };
       // Validation should have caught it first: the SQLSTATE says what slipped through.
@@ -80,6 +85,16 @@ function headersOf(exception: HttpException): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
+}
+
+/**
+ * The body of an exception that answers in another protocol's error format (RFC 6749 §5.2 at the OAuth token
+ * endpoint, where client libraries expect `{error, error_description}`): sent as it is, with the exception's
+ * status and headers. Such an exception builds `answer` for the client and puts nothing internal in it.
+ */
+function ownAnswer(exception: HttpException): object | undefined {
+  const answer = (exception as { answer?: unknown }).answer;
+  return typeof answer === 'object' && answer !== null && !Array.isArray(answer) ? answer : undefined;
 }
 
 /** What an error may put in the log: its kind, message and stack, never the query parameters it carries. */

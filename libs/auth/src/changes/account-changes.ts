@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ApiKeyVerdicts } from '../machine/api-keys/api-key-verdicts';
 import { EmailTokens } from '../recovery/email-tokens';
 import { SecurityEvents } from '../security-events';
 import { ACCOUNT_DISABLED, EMAIL_NOT_VERIFIED } from '../sign-in/sign-in.service';
@@ -90,7 +91,8 @@ interface LockedRow {
  * 3. applies the change;
  * 4. bumps the credentials version when the change voids sessions, and keeps the caller's own;
  * 5. ends every outstanding reset and email-change link of the account;
- * 6. revokes the sessions the change voids;
+ * 6. revokes the sessions the change voids, and has every instance judge the user's API keys again when it
+ *    concerns them;
  * 7. queues the notice to the account's address (and the former one after an address change);
  * then, once committed, stops the revoked sessions' access tokens on this instance and records the event.
  * A new kind of change is a row in CHANGE_RULES and a call here: it cannot forget a step.
@@ -105,6 +107,7 @@ export class AccountChanges {
     private readonly links: EmailTokens,
     private readonly mail: MailService,
     private readonly events: SecurityEvents,
+    private readonly apiKeyVerdicts: ApiKeyVerdicts,
   ) {}
 
   /** The change's result, or NO_CHANGE when `apply` found nothing to change. */
@@ -142,6 +145,7 @@ export class AccountChanges {
         revoked = await this.tokens.voidSessions(db, change.userId, rule.revokes.reason, keep);
       }
       await this.links.endAccountLinks(db, change.userId);
+      if (rule.rejudgesApiKeys) await this.apiKeyVerdicts.announce(db, [change.userId]);
       const [after] = await db.query<{ email: string }[]>('SELECT email FROM users WHERE id = $1', [
         change.userId,
       ]);
@@ -156,6 +160,7 @@ export class AccountChanges {
     });
     if (!done) return NO_CHANGE;
     if (rule.revokes) this.tokens.afterRevocation(done.revoked, change.userId, rule.revokes.reason);
+    if (rule.rejudgesApiKeys) this.apiKeyVerdicts.forget([change.userId]);
     if (rule.event) {
       this.events.record(rule.event, {
         userId: change.userId,

@@ -14,7 +14,9 @@ export type AccountChangeKind =
   | 'identity_linked'
   | 'identity_unlinked'
   | 'account_disabled'
-  | 'logout_all';
+  | 'logout_all'
+  | 'api_key_created'
+  | 'api_key_deleted';
 
 /** What the change function does for a kind of change, besides the change itself. */
 export interface ChangeRule {
@@ -30,6 +32,11 @@ export interface ChangeRule {
   readonly event?: SecurityEvent;
   /** The notice's subject, and the sentence saying what changed; undefined for a change told no one. */
   readonly told?: { readonly subject: string; readonly what: string };
+  /**
+   * The user's API keys must be judged again on every instance at once (a disable refuses them): the change
+   * announces it on the revocation channel, in its transaction.
+   */
+  readonly rejudgesApiKeys?: boolean;
 }
 
 export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
@@ -119,9 +126,27 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     revokes: { sessions: 'all', reason: 'account_disabled' },
     event: 'account.disabled',
     told: { subject: 'Your account was disabled', what: 'Your account was disabled by an administrator' },
+    rejudgesApiKeys: true,
   },
   logout_all: {
     addsWayIn: false,
     revokes: { sessions: 'all', reason: 'logout_all' },
+  },
+  // A key acts for the user with no password and no second factor: a way in, for scripts.
+  api_key_created: {
+    addsWayIn: true,
+    event: 'api_key.created',
+    told: {
+      subject: 'An API key was created for your account',
+      what: 'An API key was created for your account',
+    },
+  },
+  api_key_deleted: {
+    addsWayIn: false,
+    event: 'api_key.deleted',
+    told: {
+      subject: 'An API key of your account was deleted',
+      what: 'An API key of your account was deleted',
+    },
   },
 };

@@ -38,7 +38,7 @@ export const changeNotices = {
         '',
         'If this was you, there is nothing to do.',
         'If it was not: reset your password at once (every device will be signed out), then review the',
-        "account's passkeys, linked providers and second factor, and remove what you do not recognise.",
+        "account's passkeys, API keys, linked providers and second factor, and remove what you do not recognise.",
         '',
       ].join('\n'),
     };

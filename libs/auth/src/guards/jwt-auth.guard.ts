@@ -4,6 +4,8 @@ import { AuthGuard } from '@nestjs/passport';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '../decorators/public.decorator';
 import { RevocationService } from '../revocation/revocation.service';
+import { ApiKeyAuthenticator } from '../machine/api-keys/api-key-authenticator';
+import { looksLikeApiKey } from '../machine/api-keys/api-key-text';
 import { ACCESS_STRATEGY } from '../strategies/access-token.strategy';
 import { SenderConstraint } from '../dpop/sender-constraint';
 import { presentedToken } from '../strategies/bearer-token';
@@ -17,7 +19,7 @@ type GuardedRequest = FastifyRequest & { user?: AuthUser };
  * The global guard: every route needs a valid access token unless it is @Public(). A token verified once is
  * remembered by its exact text until it expires, so the hot path is a map lookup, an expiry check and a
  * revocation check; a DPoP-bound token adds its request's proof, checked with CPU only. It never reads the
- * database.
+ * database, but for an API key whose cached verdict is over a minute old.
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
@@ -30,6 +32,7 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
     private readonly revocations: RevocationService,
     private readonly verified: VerifiedTokenCache,
     private readonly senderConstraint: SenderConstraint,
+    private readonly apiKeys: ApiKeyAuthenticator,
   ) {
     super();
   }
@@ -39,6 +42,12 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
 
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const presented = presentedToken(request.headers.authorization);
+    if (presented !== undefined && looksLikeApiKey(presented.token)) {
+      // A key is a bearer credential: it has no key to prove possession with.
+      if (presented.scheme !== 'bearer') throw new UnauthorizedException('an API key is sent as Bearer');
+      request.user = await this.apiKeys.authenticate(presented.token, request.ip);
+      return true;
+    }
     let user = presented === undefined ? undefined : this.verified.get(presented.token);
     if (!user) {
       await super.canActivate(context);

@@ -28,7 +28,10 @@ export class PrincipalDto {
   })
   clientId: string | null;
 
-  @ApiProperty({ type: [String], description: 'what the credential may do; a user’s own session holds every scope' })
+  @ApiProperty({
+    type: [String],
+    description: 'what the credential may do; a user’s own session holds every scope',
+  })
   scopes: string[];
 
   static of(caller: AuthUser): PrincipalDto {
@@ -42,7 +45,12 @@ export class PrincipalDto {
       };
     }
     if (credential.kind === 'apiKey') {
-      return { kind: 'apiKey', userId: caller.id, clientId: credential.keyId, scopes: [...credential.scopes] };
+      return {
+        kind: 'apiKey',
+        userId: caller.id,
+        clientId: credential.keyId,
+        scopes: [...credential.scopes],
+      };
     }
     return { kind: 'client', userId: null, clientId: credential.clientId, scopes: [...credential.scopes] };
   }

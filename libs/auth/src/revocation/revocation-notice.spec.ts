@@ -35,7 +35,11 @@ describe('revocation notices', () => {
     const notice = parseRevocationNotice(forgetNotice([key], new Date()));
     expect(notice).toMatchObject({ ids: [], forget: [key] });
     const garbled = parseRevocationNotice(
-      JSON.stringify({ at: new Date().toISOString(), ids: [], forget: [key, 'gcl_AAAAAAAAAAAAAAAAAAAAAA', 7] }),
+      JSON.stringify({
+        at: new Date().toISOString(),
+        ids: [],
+        forget: [key, 'gcl_AAAAAAAAAAAAAAAAAAAAAA', 7],
+      }),
     );
     expect(garbled?.forget).toEqual([key]);
   });

@@ -1,5 +1,7 @@
 import { DatabaseNotifications } from '@gatehouse/database';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ApiKeyVerdicts } from '../machine/api-keys/api-key-verdicts';
+import { ServiceClients } from '../machine/clients/service-clients.service';
 import { TokenService } from '../tokens/token.service';
 import { parseRevocationNotice, REVOCATION_CHANNEL } from './revocation-notice';
 import { RevocationService } from './revocation.service';
@@ -24,6 +26,8 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly tokens: TokenService,
     private readonly revocations: RevocationService,
     private readonly notifications: DatabaseNotifications,
+    private readonly clients: ServiceClients,
+    private readonly apiKeyVerdicts: ApiKeyVerdicts,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -31,9 +35,15 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
     await this.notifications.listen(REVOCATION_CHANNEL, {
       onMessage: (payload) => {
         const notice = parseRevocationNotice(payload);
-        if (notice) this.revocations.add(notice.ids, notice.at);
+        if (!notice) return;
+        this.revocations.add(notice.ids, notice.at);
+        this.apiKeyVerdicts.forget(notice.forget);
       },
-      onReconnect: () => void this.reload(true),
+      onReconnect: () => {
+        // Notices sent while the connection was down are lost: judge every API key again.
+        this.apiKeyVerdicts.clear();
+        void this.reload(true);
+      },
     });
     if (this.notifications.enabled) {
       this.timer = setInterval(() => void this.reload(false), RELOAD_INTERVAL_MS);
@@ -54,6 +64,7 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
         : Math.ceil((startedAt - this.lastReload + RELOAD_OVERLAP_MS) / 1000);
     try {
       await this.tokens.loadRecentRevocations(lookBackSeconds);
+      await this.clients.loadRecentDeletions(lookBackSeconds);
       this.lastReload = startedAt;
     } catch (error) {
       this.log.warn(

@@ -10,7 +10,7 @@ describe('RevocationService', () => {
     module = await Test.createTestingModule({
       providers: [
         RevocationService,
-        { provide: AppConfig, useValue: loadConfig({ ACCESS_TOKEN_TTL: '60' }) },
+        { provide: AppConfig, useValue: loadConfig({ ACCESS_TOKEN_TTL: '60', CLIENT_TOKEN_TTL: '30' }) },
       ],
     }).compile();
     service = module.get(RevocationService);
@@ -28,6 +28,17 @@ describe('RevocationService', () => {
     const longAgo = new Date(Date.now() - 60_000 - 120_000);
     service.add(['old'], longAgo);
     expect(service.isRevoked('old')).toBe(false);
+  });
+
+  it('keeps an entry as long as the longer-lived of user and service-client tokens', () => {
+    const longer = new RevocationService(loadConfig({ ACCESS_TOKEN_TTL: '60', CLIENT_TOKEN_TTL: '600' }));
+    try {
+      longer.add(['client'], new Date(Date.now() - 60_000 - 120_000));
+      expect(longer.isRevoked('client')).toBe(true);
+      expect(longer.horizonSeconds).toBe(660);
+    } finally {
+      longer.onModuleDestroy();
+    }
   });
 
   it('keeps the later forget time when a session is revoked twice', () => {

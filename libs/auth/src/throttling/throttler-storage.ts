@@ -6,6 +6,20 @@ import Redis from 'ioredis';
 
 type StorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
+const MAX_LOCAL_WINDOWS = 100_000;
+
+/** A fixed-window count: how many hits the window has seen, this one included, and when it ends (ms from now). */
+export interface WindowCount {
+  readonly hits: number;
+  readonly resetsInMs: number;
+}
+
+// One round trip: the count, the window's expiry set by its first hit, and the time left.
+const COUNT_IN_WINDOW = `
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {hits, redis.call('PTTL', KEYS[1])}`;
+
 /**
  * Where the rate-limit counters live: in Redis when REDIS_URL is set, so every instance counts together;
  * in this process's memory otherwise.
@@ -20,6 +34,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly shared?: ThrottlerStorageRedisService;
   private readonly log = new Logger(RateLimitStorage.name);
   private degraded = false;
+  private readonly windows = new Map<string, { hits: number; endsAt: number }>();
 
   constructor(config: AppConfig) {
     const url = config.throttle.redisUrl;
@@ -59,6 +74,45 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       }
     }
     return this.memory.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  /**
+   * Counts a hit in `key`'s fixed window of `windowMs`, for limits on every request of a credential (an API key):
+   * constant work per hit, where the throttler's own sliding log keeps and scans one entry per hit in the window.
+   * Shared through Redis when set; in this process's memory otherwise, and while Redis does not answer.
+   */
+  async countInWindow(key: string, windowMs: number): Promise<WindowCount> {
+    if (this.redis && !this.degraded) {
+      try {
+        const [hits, ttl] = (await this.redis.eval(
+          COUNT_IN_WINDOW,
+          1,
+          `gatehouse:window:${key}`,
+          windowMs,
+        )) as [number, number];
+        return { hits, resetsInMs: ttl > 0 ? ttl : windowMs };
+      } catch {
+        // As for the throttler's counters: count here until Redis answers again.
+      }
+    }
+    return this.countHere(key, windowMs);
+  }
+
+  private countHere(key: string, windowMs: number, now = Date.now()): WindowCount {
+    let window = this.windows.get(key);
+    if (window === undefined || window.endsAt <= now) {
+      if (this.windows.size >= MAX_LOCAL_WINDOWS) this.sweepWindows(now);
+      window = { hits: 0, endsAt: now + windowMs };
+      this.windows.set(key, window);
+    }
+    window.hits++;
+    return { hits: window.hits, resetsInMs: window.endsAt - now };
+  }
+
+  private sweepWindows(now: number): void {
+    for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
+    // Still full of live windows: drop the oldest rather than grow without bound.
+    while (this.windows.size >= MAX_LOCAL_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
   }
 
   /**

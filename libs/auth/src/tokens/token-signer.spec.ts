@@ -35,7 +35,7 @@ function accessPem(): string {
 
 /** The signer as the auth module wires it: the validated config, keys from KeyService. */
 async function signerModule(env: Record<string, string>): Promise<TestingModule> {
-  const config = loadConfig({ REFRESH_TOKEN_SECRET: REFRESH_SECRET, ...env });
+  const config = loadConfig({ REFRESH_TOKEN_SECRET: REFRESH_SECRET, JWT_ISSUER: 'gatehouse', ...env });
   return Test.createTestingModule({
     imports: [ConfigModule.forRoot(config)],
     providers: [KeyService, TokenSigner],
@@ -116,6 +116,34 @@ describe('TokenSigner', () => {
       expect(jwt.verify(token, accessChecks)).toMatchObject({ sub: 'user-1' });
       // The module's defaults are the refresh token's: an access token never passes for one.
       expect(() => jwt.verify(token, { publicKey })).toThrow(/invalid algorithm/);
+    });
+
+    it('for a service client: the same header and key, sub = client_id, its scope, CLIENT_TOKEN_TTL, no user', () => {
+      const token = signer.signClientToken('gcl_AAAAAAAAAAAAAAAAAAAAAA', ['notes:read', 'notes:write']);
+      expect(header(token)).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: keys.signing.kid });
+      const claims = payload(token);
+      expect(claims).toEqual({
+        iss: config.tokens.issuer,
+        aud: config.tokens.accessAudience,
+        sub: 'gcl_AAAAAAAAAAAAAAAAAAAAAA',
+        client_id: 'gcl_AAAAAAAAAAAAAAAAAAAAAA',
+        scope: 'notes:read notes:write',
+        jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        iat: expect.any(Number),
+        exp: expect.any(Number),
+      });
+      expect((claims.exp as number) - (claims.iat as number)).toBe(config.tokens.clientTokenTtl);
+      const bound = payload(
+        signer.signClientToken('gcl_AAAAAAAAAAAAAAAAAAAAAA', ['notes:read'], 'thumbprint'),
+      );
+      expect(bound.cnf).toEqual({ jkt: 'thumbprint' });
+      expect(
+        jwt.verify(token, {
+          publicKey: keyForJwt(keys.signing.publicKey),
+          algorithms: ['ES256'],
+          audience: config.tokens.accessAudience,
+        }),
+      ).toMatchObject({ sub: 'gcl_AAAAAAAAAAAAAAAAAAAAAA' });
     });
 
     it('are signed with the key the configuration names as current after a rotation', async () => {

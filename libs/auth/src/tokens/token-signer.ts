@@ -78,6 +78,29 @@ export class TokenSigner {
     return signAsymmetric(`${this.accessHeader(key)}.${segment(claims)}`, key.algorithm, key.privateKey);
   }
 
+  /**
+   * An access token for a service client (client credentials, RFC 9068 §2.2): the same header and key as a
+   * user's, `sub` and `client_id` the client, its granted `scope`, CLIENT_TOKEN_TTL long. No `sid`, `roles` or
+   * `auth_time`: no user and no session stand behind it, and the client id is what revokes it.
+   */
+  signClientToken(clientId: string, scopes: readonly string[], jkt?: string): string {
+    const { tokens } = this.config;
+    const key = this.keys.signing;
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: tokens.issuer,
+      sub: clientId,
+      aud: tokens.accessAudience,
+      exp: issuedAt + tokens.clientTokenTtl,
+      iat: issuedAt,
+      jti: randomUUID(),
+      client_id: clientId,
+      scope: scopes.join(' '),
+      ...(jkt ? { cnf: { jkt } } : {}),
+    };
+    return signAsymmetric(`${this.accessHeader(key)}.${segment(claims)}`, key.algorithm, key.privateKey);
+  }
+
   /** Deterministic for given claims (HMAC): re-signing a stored token's claims yields the same token. */
   signRefreshToken(claims: RefreshTokenClaims): string {
     // Every claim is in the payload, in this order: the bytes must never change.
