@@ -104,6 +104,21 @@ describe('npm run generate:feature', () => {
     }
   }, 60_000);
 
+  it('refuses a name whose scopes another feature already declares, and writes nothing', async () => {
+    const stray = join(copy, 'apps/api/src/users/saved-scopes.ts');
+    writeFileSync(stray, "export const declared = { 'bookmarks:write': 'Change your bookmarks' };\n");
+    try {
+      const result = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
+      expect(result.status).toBe(1);
+      expect(result.output).toMatch(
+        /the scope bookmarks:write is already declared \(apps\/api\/src\/users\/saved-scopes\.ts\)/,
+      );
+      expect(changedFiles(copy)).toEqual(['apps/api/src/users/saved-scopes.ts']);
+    } finally {
+      rmSync(stray);
+    }
+  }, 60_000);
+
   // Generation, a type check, a lint and an e2e suite on two databases: minutes when the machine is shared.
   it('writes a feature that compiles, lints and passes its own e2e test on both databases, with no hand edits', async () => {
     const generated = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
@@ -132,6 +147,22 @@ describe('npm run generate:feature', () => {
     expect(readFileSync(join(copy, 'libs/client/src/api-types.ts'), 'utf8')).toMatch(
       /export interface BookmarkPageDto \{\n {2}items: BookmarkDto\[\];/,
     );
+    // The scopes that open the routes to API keys, declared and used as notes.controller.ts does.
+    const controller = readFileSync(join(copy, 'apps/api/src/bookmarks/bookmarks.controller.ts'), 'utf8');
+    expect(controller).toContain(
+      "defineScopes({\n  'bookmarks:read': 'Read your bookmarks',\n" +
+        "  'bookmarks:write': 'Create, change and delete your bookmarks',\n});",
+    );
+    const routeScopes = [
+      ...controller.matchAll(/@(Post|Get|Patch|Delete)\([^)]*\)\n\s*@RequiresScope\('([^']+)'\)/g),
+    ];
+    expect(routeScopes.map(([, method, scope]) => `${method} ${scope}`)).toEqual([
+      'Post bookmarks:write',
+      'Get bookmarks:read',
+      'Get bookmarks:read',
+      'Patch bookmarks:write',
+      'Delete bookmarks:write',
+    ]);
     const stamps = git(copy, 'ls-files', 'libs/database/src/migrations');
     const newest = Math.max(...[...stamps.matchAll(/\/(\d+)-/g)].map((match) => Number(match[1])));
     expect(Number(/(\d+)-create-bookmarks/.exec(migration!)![1])).toBeGreaterThan(newest);
@@ -153,6 +184,9 @@ describe('npm run generate:feature', () => {
     expect(tested.output).toMatch(/bookmarks: owner-scoped CRUD at \/api\/bookmarks \[PGlite\]/);
     if (process.env.TEST_DATABASE_URL) expect(tested.output).toMatch(/\[PostgreSQL\]/);
     expect(tested.output).toMatch(/Tests: +\d+ passed, \d+ total/);
+    // The app built from the copy lists the new scopes at GET /api/auth/scopes, on each database.
+    const scopesChecked = /✓ declares bookmarks:read and bookmarks:write, and each route needs one of them/g;
+    expect(tested.output.match(scopesChecked)).toHaveLength(process.env.TEST_DATABASE_URL ? 2 : 1);
 
     const again = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
     expect(again.status).toBe(1);

@@ -54,6 +54,13 @@ export function featureConflict(root: string, n: FeatureNames): string | undefin
       return `a table "${n.table}" already exists (created in ${file})`;
   }
 
+  for (const scope of [n.readScope, n.writeScope]) {
+    // A key of a defineScopes({...}) object: two features sharing a scope would open each other's routes.
+    const declared = new RegExp(`['"]${scope}['"]\\s*:`);
+    const file = sources.find((path) => declared.test(readFileSync(path, 'utf8')));
+    if (file) return `the scope ${scope} is already declared (${file.slice(root.length + 1)})`;
+  }
+
   for (const name of classNames(n)) {
     const declared = new RegExp(`\\bclass ${name}\\b`);
     const file = sources.find((path) => declared.test(readFileSync(path, 'utf8')));

@@ -162,7 +162,7 @@ export class ${n.pluralClass}Service {
 
 function controller(n: FeatureNames): string {
   const dto = `${n.singularClass}Dto`;
-  return `import { ApiResponseCodes, AuthUser, CurrentUser } from '@gatehouse/auth';
+  return `import { ApiResponseCodes, AuthUser, CurrentUser, defineScopes, RequiresScope } from '@gatehouse/auth';
 import {
   Body,
   Controller,
@@ -189,15 +189,25 @@ import { ${dto}, ${n.singularClass}PageDto } from './dto/${n.singular}.dto';
 import { Update${n.singularClass}Dto } from './dto/update-${n.singular}.dto';
 import { ${n.pluralClass}Service } from './${n.plural}.service';
 
-/** Owner-scoped CRUD: the global guard makes every route here require a valid access token. */
+// What an API key may be given for this feature: reading, and writing.
+defineScopes({
+  '${n.readScope}': 'Read your ${n.pluralWords}',
+  '${n.writeScope}': 'Create, change and delete your ${n.pluralWords}',
+});
+
+/**
+ * Owner-scoped CRUD: the global guard makes every route here require a valid access token; @RequiresScope() opens a
+ * route to API keys holding that scope.
+ */
 @ApiTags('${n.plural}')
 @ApiBearerAuth()
-@ApiResponseCodes(401)
+@ApiResponseCodes(401, 403)
 @Controller('${n.plural}')
 export class ${n.pluralClass}Controller {
   constructor(private readonly ${n.pluralProperty}: ${n.pluralClass}Service) {}
 
   @Post()
+  @RequiresScope('${n.writeScope}')
   @ApiCreatedResponse({ type: ${dto} })
   @ApiResponseCodes(400)
   async create(@CurrentUser() user: AuthUser, @Body() body: Create${n.singularClass}Dto): Promise<${dto}> {
@@ -205,6 +215,7 @@ export class ${n.pluralClass}Controller {
   }
 
   @Get()
+  @RequiresScope('${n.readScope}')
   @ApiOkResponse({ type: ${n.singularClass}PageDto, description: 'The caller’s ${n.pluralWords}, newest first' })
   @ApiResponseCodes(400)
   async list(@CurrentUser() user: AuthUser, @Query() page: PageQueryDto): Promise<${n.singularClass}PageDto> {
@@ -213,6 +224,7 @@ export class ${n.pluralClass}Controller {
   }
 
   @Get(':id')
+  @RequiresScope('${n.readScope}')
   @ApiOkResponse({ type: ${dto} })
   @ApiResponseCodes(400, 404)
   async get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<${dto}> {
@@ -220,6 +232,7 @@ export class ${n.pluralClass}Controller {
   }
 
   @Patch(':id')
+  @RequiresScope('${n.writeScope}')
   @ApiOkResponse({ type: ${dto} })
   @ApiResponseCodes(400, 404)
   async update(
@@ -231,6 +244,7 @@ export class ${n.pluralClass}Controller {
   }
 
   @Delete(':id')
+  @RequiresScope('${n.writeScope}')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
   @ApiResponseCodes(400, 404)
@@ -331,6 +345,32 @@ describeOwnerScopedCrud(
       const response = await ${n.pluralProperty}.create(session, { title });
       expect(response.status).toBe(201);
       expect(response.body.title).toBe(title);
+    });
+
+    it('declares ${n.readScope} and ${n.writeScope}, and each route needs one of them', async () => {
+      const scopes = await ${n.pluralProperty}.app.http().get('/api/auth/scopes').expect(200);
+      expect(scopes.body).toEqual(
+        expect.arrayContaining([
+          { scope: '${n.readScope}', description: 'Read your ${n.pluralWords}' },
+          { scope: '${n.writeScope}', description: 'Create, change and delete your ${n.pluralWords}' },
+        ]),
+      );
+      // @RequiresScope() marks each operation of the OpenAPI document with its scope.
+      const { paths } = (await ${n.pluralProperty}.app.http().get('/api/docs-json').expect(200)).body;
+      const scopeOf = (path: string, method: string): unknown => paths[path]?.[method]?.['x-gatehouse-scope'];
+      expect({
+        create: scopeOf('/api/${n.plural}', 'post'),
+        list: scopeOf('/api/${n.plural}', 'get'),
+        get: scopeOf('/api/${n.plural}/{id}', 'get'),
+        update: scopeOf('/api/${n.plural}/{id}', 'patch'),
+        remove: scopeOf('/api/${n.plural}/{id}', 'delete'),
+      }).toEqual({
+        create: '${n.writeScope}',
+        list: '${n.readScope}',
+        get: '${n.readScope}',
+        update: '${n.writeScope}',
+        remove: '${n.writeScope}',
+      });
     });
   },
 );

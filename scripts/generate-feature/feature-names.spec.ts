@@ -1,4 +1,7 @@
-import { featureNames, singularOf } from './feature-names';
+import { featureNames, FeatureNames, scopeResourceOf, singularOf } from './feature-names';
+
+/** The rule `defineScopes` holds every scope to (libs/auth/src/machine/scopes.ts). */
+const SCOPE_NAME = /^[a-z][a-z0-9_-]{0,39}:[a-z][a-z0-9_-]{0,39}$/;
 
 describe('feature names', () => {
   it('derives every spelling from a plural kebab-case name', () => {
@@ -12,8 +15,34 @@ describe('feature names', () => {
       table: 'reading_lists',
       pluralWords: 'reading lists',
       singularWords: 'reading list',
+      readScope: 'reading-lists:read',
+      writeScope: 'reading-lists:write',
     });
   });
+
+  it.each([
+    ['bookmarks', 'bookmarks'],
+    ['reading-lists', 'reading-lists'],
+    ['reading_lists', 'reading-lists'],
+    ['Reading Lists', 'reading-lists'],
+  ])('derives the scope resource of %p as %p: lower case, words joined by hyphens', (plural, resource) => {
+    expect(scopeResourceOf(plural)).toBe(resource);
+  });
+
+  // 40 characters: the longest resource a scope may name.
+  const longest = `${'long-'.repeat(6)}checklists`;
+
+  it.each(['bookmarks', 'reading-lists', 'people', longest])(
+    'names scopes for %p that defineScopes accepts',
+    (plural) => {
+      expect(plural.length).toBeLessThanOrEqual(40);
+      const names = featureNames(plural, plural === 'people' ? 'person' : undefined) as FeatureNames;
+      expect(names.readScope).toBe(`${plural}:read`);
+      expect(names.writeScope).toBe(`${plural}:write`);
+      expect(names.readScope).toMatch(SCOPE_NAME);
+      expect(names.writeScope).toMatch(SCOPE_NAME);
+    },
+  );
 
   it.each([
     ['bookmarks', 'bookmark'],
@@ -35,6 +64,7 @@ describe('feature names', () => {
     ['', /lower-case letters and hyphens/],
     ['bookmark', /does not read as a plural/],
     ['status', /does not read as a plural/],
+    [`${'long-'.repeat(6)}whiteboards`, /too long: .*at most 40 characters/],
   ])('refuses %p with a reason', (name, reason) => {
     expect(featureNames(name)).toMatch(reason);
   });

@@ -17,15 +17,34 @@ export interface FeatureNames {
   /** `reading lists` / `reading list`: the words in messages and descriptions. */
   pluralWords: string;
   singularWords: string;
+  /** `reading-lists:read` / `reading-lists:write`: the scopes that open the routes to API keys. */
+  readScope: string;
+  writeScope: string;
 }
 
 const KEBAB = /^[a-z]+(-[a-z]+)*$/;
+/** The longest resource a scope may name (`defineScopes` refuses a longer one when the app starts). */
+const MAX_SCOPE_RESOURCE = 40;
 
 /** Refuses what cannot be a feature name, with the reason; answers nothing when the name is usable. */
 export function nameProblem(name: string): string | undefined {
   if (!KEBAB.test(name))
     return `"${name}" is not a feature name: use lower-case letters and hyphens, e.g. bookmarks or reading-lists`;
+  if (scopeResourceOf(name).length > MAX_SCOPE_RESOURCE)
+    return `"${name}" is too long: it names the feature's scopes (${name}:read), which allow at most ${MAX_SCOPE_RESOURCE} characters before the colon`;
   return undefined;
+}
+
+/**
+ * The resource half of a feature's scopes (`reading-lists` in `reading-lists:read`): the plural in lower case with
+ * hyphens between its words, the spelling scope names allow and API key owners see in the URL.
+ */
+export function scopeResourceOf(plural: string): string {
+  return plural
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .join('-')
+    .toLowerCase();
 }
 
 /**
@@ -54,6 +73,7 @@ export function featureNames(plural: string, singular = singularOf(plural)): Fea
     return `"${plural}" does not read as a plural: name the collection (bookmarks, not bookmark), or give its singular with --singular`;
   if (!KEBAB.test(singular)) return `the singular "${singular}" must be lower-case letters and hyphens too`;
   if (singular === plural) return `the singular and the plural must differ ("${plural}")`;
+  const scopeResource = scopeResourceOf(plural);
   return {
     plural,
     singular,
@@ -64,5 +84,7 @@ export function featureNames(plural: string, singular = singularOf(plural)): Fea
     table: plural.replace(/-/g, '_'),
     pluralWords: plural.replace(/-/g, ' '),
     singularWords: singular.replace(/-/g, ' '),
+    readScope: `${scopeResource}:read`,
+    writeScope: `${scopeResource}:write`,
   };
 }
