@@ -1,10 +1,13 @@
-import { NoRateLimit, Public } from '@gatehouse/auth';
+import { defineScopes, NoRateLimit, Public, RequiresScope } from '@gatehouse/auth';
 import { Controller, Get, Module } from '@nestjs/common';
 
 /**
  * Two identical tiny routes, one opted out of the global bearer guard: their throughput ratio is the guard's
  * cost. Added by the benchmark server only (never by `main.ts`), through `createApp`'s `extraModules`.
  */
+// Lets the bench call the guarded route with an API key as well as with an access token.
+defineScopes({ 'bench:read': 'Call the benchmark routes' });
+
 @Controller('bench')
 export class BenchRoutesController {
   @Public()
@@ -15,6 +18,7 @@ export class BenchRoutesController {
     return { ok: true };
   }
 
+  @RequiresScope('bench:read')
   @Get('guarded')
   guarded(): { ok: boolean } {
     return { ok: true };

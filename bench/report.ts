@@ -5,6 +5,7 @@ export const RESULT_KEYS = [
   'guard_ratio',
   'guard_ratio_cold',
   'dpop_guard_ratio',
+  'api_key_guard_ratio',
   'public_floor_ratio',
   'refresh_cost_ratio',
   'refresh_floor_ratio',
