@@ -101,6 +101,7 @@ describe('links in README.md and docs/', () => {
       'docs/health-and-logs.md',
       'docs/client-package.md',
       'docs/adding-a-feature.md',
+      'docs/machine-clients.md',
     ]) {
       expect(readme).toContain(page);
     }
