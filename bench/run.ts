@@ -17,7 +17,8 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { KeyService } from '../libs/auth/src/keys/key.service';
-import { apiKeyHash, newApiKey, shownPrefix } from '../libs/auth/src/machine/api-keys/api-key-text';
+import { newApiKey, shownPrefix } from '../libs/auth/src/machine/api-keys/api-key-text';
+import { secretHash } from '../libs/auth/src/machine/secret-hash';
 import { TokenSigner } from '../libs/auth/src/tokens/token-signer';
 import type { Argon2CeilingResult } from './argon2-ceiling';
 import type { Argon2Usage } from './argon2-meter';
@@ -212,7 +213,7 @@ async function seedApiKey(db: BenchDatabase, userId: string): Promise<string> {
   try {
     await client.query(
       `INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes) VALUES ($1, 'bench', $2, $3, $4)`,
-      [userId, shownPrefix(key), apiKeyHash(key), ['bench:read']],
+      [userId, shownPrefix(key), secretHash(key), ['bench:read']],
     );
   } finally {
     await client.end();

@@ -54,8 +54,11 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
       user = request.user!;
       if (presented !== undefined) this.verified.set(presented.token, user, expiryOf(presented.token));
     }
-    if (this.revocations.isRevoked(user.sessionId))
-      throw new UnauthorizedException('session has been revoked');
+    if (this.revocations.isRevoked(user.sessionId)) {
+      throw new UnauthorizedException(
+        user.credential ? 'the service client has been deleted' : 'session has been revoked',
+      );
+    }
     if (user.jkt !== undefined || presented?.scheme === 'dpop') {
       await this.senderConstraint.check(
         request,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** Every API key begins so: a secret scanner can spot one in a log or a commit, and the guard tells it from a JWT. */
 export const API_KEY_PREFIX = 'gat_';
@@ -20,14 +20,6 @@ export function looksLikeApiKey(token: string): boolean {
 
 export function isWellFormedApiKey(token: string): boolean {
   return API_KEY_TEXT.test(token);
-}
-
-/**
- * What the database keeps: SHA-256 of the key. A key has 256 random bits, so a fast hash is as safe as a slow one
- * (there is nothing to guess), and a lookup by hash costs microseconds where argon2 would cost the request.
- */
-export function apiKeyHash(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
 }
 
 export function shownPrefix(key: string): string {

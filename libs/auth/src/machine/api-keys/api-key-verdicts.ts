@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { forgetNotice, REVOCATION_CHANNEL } from '../../revocation/revocation-notice';
 import { AuthUser } from '../../tokens/token-types';
+import { secretHash } from '../secret-hash';
 
 /** How long a verdict is trusted without asking the database again: at most one read per key per minute. */
 export const VERDICT_TTL_MS = 60_000;
@@ -52,9 +52,9 @@ export class ApiKeyVerdicts {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The name a key's verdict is kept under: SHA-256 of the key, base64url. */
+  /** The name a key's verdict is kept under: the key's stored hash, base64url. */
   static cacheKey(key: string): string {
-    return createHash('sha256').update(key, 'utf8').digest('base64url');
+    return secretHash(key).toString('base64url');
   }
 
   /** The verdict read less than a minute ago, if any: no database read. */

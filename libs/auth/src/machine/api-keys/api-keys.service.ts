@@ -5,7 +5,8 @@ import { DataSource } from 'typeorm';
 import { AccountChanges, NO_CHANGE } from '../../changes/account-changes';
 import { ClientInfo } from '../../tokens/token.service';
 import { AuthUser } from '../../tokens/token-types';
-import { apiKeyHash, newApiKey, shownPrefix } from './api-key-text';
+import { secretHash } from '../secret-hash';
+import { newApiKey, shownPrefix } from './api-key-text';
 import { ApiKeyVerdicts } from './api-key-verdicts';
 import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
@@ -61,7 +62,7 @@ export class ApiKeys {
            VALUES ($1, $2, $3, $4, $5, $6,
                    CASE WHEN $7::int IS NULL THEN NULL ELSE now() + $7::int * interval '1 second' END)
            RETURNING ${COLUMNS}`,
-          [id, caller.id, body.name, shownPrefix(key), apiKeyHash(key), body.scopes, body.expiresIn ?? null],
+          [id, caller.id, body.name, shownPrefix(key), secretHash(key), body.scopes, body.expiresIn ?? null],
         );
         return row;
       },

@@ -1,11 +1,12 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CLIENT_ID, REVOCATION_CHANNEL, revocationNotices } from '../../revocation/revocation-notice';
 import { RevocationService } from '../../revocation/revocation.service';
 import { SecurityEvents } from '../../security-events';
 import { isDeclaredScope } from '../scopes';
+import { secretHash } from '../secret-hash';
 import { CreatedServiceClientDto, ServiceClientDto } from './dto/service-client.dto';
 
 /** `gcl_` and 16 random bytes: public, but unguessable, so a client id names one client and tells of no other. */
@@ -25,14 +26,6 @@ interface ServiceClientRow {
   name: string;
   scopes: string[];
   created_at: Date;
-}
-
-/**
- * What the database keeps of a secret: its SHA-256. A secret is 256 random bits, so a fast hash is as safe as a
- * slow one (there is nothing to guess), and checking it costs the token request microseconds.
- */
-function secretHash(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
 }
 
 /** Compared against when no client has the id, so an unknown id costs what a wrong secret costs. */
