@@ -5,7 +5,7 @@ import { READS_PER_ADDRESS } from '../libs/auth/src/machine/api-keys/api-key-aut
 import { ApiKeyUsage } from '../libs/auth/src/machine/api-keys/api-key-usage';
 import { VERDICT_TTL_MS } from '../libs/auth/src/machine/api-keys/api-key-verdicts';
 import { HttpTarget, LoggedIn, login, register, uniqueEmail } from './support/auth-client';
-import { describeEachDatabase, serverUrl } from './support/databases';
+import { describeEachDatabase, redisUrl, serverUrl } from './support/databases';
 import { expectNestError } from './support/expectations';
 import { outboxMessages, sentTo } from './support/outbox';
 import { TestApp } from './support/test-app';
@@ -20,6 +20,8 @@ const REAUTH_MAX_AGE_SECONDS = 3;
 const KEY_LIMIT = 8;
 const ADMIN_PASSWORD = 'the gatehouse administrator passphrase';
 const PROPAGATION_MS = 2000;
+/** The two-instance block's per-key limit: above the 21 requests a 2 s poll sends, below what two instances alone would allow. */
+const SHARED_LIMIT = 30;
 const KEY_TEXT = /^gat_[A-Za-z0-9_-]{43,}$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -469,7 +471,14 @@ if (serverUrl)
     let admin: LoggedIn;
 
     beforeAll(async () => {
-      a = await TestApp.start('postgres', { env: { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD } });
+      // With Redis (CI always has one), a key's requests are counted once for both instances.
+      const env = {
+        ADMIN_EMAIL: adminEmail,
+        ADMIN_PASSWORD,
+        THROTTLE_API_KEY_LIMIT: String(SHARED_LIMIT),
+        REDIS_URL: redisUrl,
+      };
+      a = await TestApp.start('postgres', { env });
       b = await TestApp.startPeer(a);
       admin = await login(a, adminEmail, ADMIN_PASSWORD);
     });
@@ -477,6 +486,21 @@ if (serverUrl)
       await b?.stop();
       await a?.stop();
     });
+
+    if (redisUrl) {
+      it(`counts a key's requests across instances through Redis: request ${SHARED_LIMIT + 1} is 429`, async () => {
+        const owner = await signUpVerified(a);
+        const { key } = await newKey(a, owner, ['notes:read']);
+        for (let i = 0; i < SHARED_LIMIT; i++)
+          await withKey(i % 2 === 0 ? a : b, key)
+            .get('/api/notes')
+            .expect(200);
+        const over = await withKey(b, key).get('/api/notes');
+        expect(over.status).toBe(429);
+        expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+        await withKey(a, key).get('/api/notes').expect(429);
+      });
+    }
 
     it('a key deleted on A is refused on B within 2 s, though B had its verdict cached', async () => {
       const owner = await signUpVerified(a);

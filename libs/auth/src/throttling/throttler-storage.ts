@@ -81,21 +81,24 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
    * constant work per hit, where the throttler's own sliding log keeps and scans one entry per hit in the window.
    * Shared through Redis when set; in this process's memory otherwise, and while Redis does not answer.
    */
-  async countInWindow(key: string, windowMs: number): Promise<WindowCount> {
-    if (this.redis && !this.degraded) {
-      try {
-        const [hits, ttl] = (await this.redis.eval(
-          COUNT_IN_WINDOW,
-          1,
-          `gatehouse:window:${key}`,
-          windowMs,
-        )) as [number, number];
-        return { hits, resetsInMs: ttl > 0 ? ttl : windowMs };
-      } catch {
-        // As for the throttler's counters: count here until Redis answers again.
-      }
+  countInWindow(key: string, windowMs: number): WindowCount | Promise<WindowCount> {
+    // Answered at once when counting here: no promise on the path of every request of an API key.
+    return this.redis && !this.degraded ? this.countShared(key, windowMs) : this.countHere(key, windowMs);
+  }
+
+  private async countShared(key: string, windowMs: number): Promise<WindowCount> {
+    try {
+      const [hits, ttl] = (await this.redis!.eval(
+        COUNT_IN_WINDOW,
+        1,
+        `gatehouse:window:${key}`,
+        windowMs,
+      )) as [number, number];
+      return { hits, resetsInMs: ttl > 0 ? ttl : windowMs };
+    } catch {
+      // As for the throttler's counters: count here until Redis answers again.
+      return this.countHere(key, windowMs);
     }
-    return this.countHere(key, windowMs);
   }
 
   private countHere(key: string, windowMs: number, now = Date.now()): WindowCount {

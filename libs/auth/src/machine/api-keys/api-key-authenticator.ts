@@ -1,7 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { SecurityEvents } from '../../security-events';
-import { RateLimitStorage } from '../../throttling/throttler-storage';
+import { RateLimitStorage, WindowCount } from '../../throttling/throttler-storage';
 import { TooManyAttemptsException } from '../../throttling/too-many-attempts.exception';
 import { AuthUser } from '../../tokens/token-types';
 import { isWellFormedApiKey } from './api-key-text';
@@ -34,8 +34,7 @@ export class ApiKeyAuthenticator {
   async authenticate(key: string, ip: string): Promise<AuthUser> {
     if (!isWellFormedApiKey(key)) throw new UnauthorizedException(API_KEY_REFUSED);
     const now = Date.now();
-    const hash = ApiKeyVerdicts.cacheKey(key);
-    const verdict = this.verdicts.cached(hash, now) ?? (await this.read(hash, ip));
+    const verdict = this.verdicts.cached(key, now) ?? (await this.read(key, ip));
     const { caller, keyId } = verdict;
     if (caller === undefined || keyId === undefined) {
       this.events.record('api_key.refused', {
@@ -49,7 +48,8 @@ export class ApiKeyAuthenticator {
       this.events.record('api_key.refused', { reason: 'expired', apiKeyId: keyId, userId: caller.id });
       throw new UnauthorizedException(API_KEY_REFUSED);
     }
-    await this.throttle(keyId);
+    const throttled = this.throttle(keyId);
+    if (throttled) await throttled;
     this.usage.used(keyId, verdict.lastUsedAt, now);
     return caller;
   }
@@ -59,19 +59,26 @@ export class ApiKeyAuthenticator {
    * must not turn each into one. Such reads are counted per client address, and refused (429) past the limit;
    * a client using real keys needs one per key per minute.
    */
-  private async read(hash: string, ip: string): Promise<ApiKeyVerdict> {
+  private async read(key: string, ip: string): Promise<ApiKeyVerdict> {
     const { hits, resetsInMs } = await this.storage.countInWindow(`api-key-reads:${ip}`, READS_WINDOW_MS);
     if (hits > READS_PER_ADDRESS) throw new TooManyAttemptsException(Math.ceil(resetsInMs / 1000));
     try {
-      return await this.verdicts.read(hash);
+      return await this.verdicts.read(key);
     } catch {
       throw new ServiceUnavailableException('the API key could not be checked; try again');
     }
   }
 
-  private async throttle(keyId: string): Promise<void> {
+  /** Over the key's own limit: 429. Counted here without a promise unless Redis counts (REDIS_URL). */
+  private throttle(keyId: string): Promise<void> | void {
     const { limit, ttl } = this.config.throttle.apiKey;
-    const { hits, resetsInMs } = await this.storage.countInWindow(`api-key:${keyId}`, ttl * 1000);
-    if (hits > limit) throw new TooManyAttemptsException(Math.ceil(resetsInMs / 1000));
+    const count = this.storage.countInWindow(`api-key:${keyId}`, ttl * 1000);
+    return count instanceof Promise
+      ? count.then((known) => overLimit(known, limit))
+      : overLimit(count, limit);
   }
+}
+
+function overLimit({ hits, resetsInMs }: WindowCount, limit: number): void {
+  if (hits > limit) throw new TooManyAttemptsException(Math.ceil(resetsInMs / 1000));
 }

@@ -26,12 +26,12 @@ const row = (userId = randomUUID(), id = randomUUID()) => ({
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('ApiKeyVerdicts', () => {
-  const hash = ApiKeyVerdicts.cacheKey('gat_test');
+  const key = 'gat_test';
 
   it('shares one read between concurrent first uses, and keeps its verdict for a minute', async () => {
     const db = heldDatabase();
     const verdicts = new ApiKeyVerdicts(db.dataSource);
-    const both = Promise.all([verdicts.read(hash), verdicts.read(hash)]);
+    const both = Promise.all([verdicts.read(key), verdicts.read(key)]);
     await tick();
     expect(db.reads()).toBe(1);
     const answer = row();
@@ -43,22 +43,22 @@ describe('ApiKeyVerdicts', () => {
       sessionId: answer.id,
       credential: { kind: 'apiKey' },
     });
-    expect(verdicts.cached(hash)).toBe(first);
-    expect(verdicts.cached(hash, Date.now() + VERDICT_TTL_MS + 1)).toBeUndefined();
+    expect(verdicts.cached(key)).toBe(first);
+    expect(verdicts.cached(key, Date.now() + VERDICT_TTL_MS + 1)).toBeUndefined();
   });
 
   it('drops the verdicts of a forgotten key or user, and keeps others', async () => {
     const db = heldDatabase();
     const verdicts = new ApiKeyVerdicts(db.dataSource);
-    const other = ApiKeyVerdicts.cacheKey('gat_other');
+    const other = 'gat_other';
     const mine = row();
-    const reads = [verdicts.read(hash), verdicts.read(other)];
+    const reads = [verdicts.read(key), verdicts.read(other)];
     await tick();
     db.held[0]([mine]);
     db.held[1]([row()]);
     await Promise.all(reads);
     verdicts.forget([mine.user_id]);
-    expect(verdicts.cached(hash)).toBeUndefined();
+    expect(verdicts.cached(key)).toBeUndefined();
     expect(verdicts.cached(other)).toBeDefined();
     verdicts.clear();
     expect(verdicts.cached(other)).toBeUndefined();
@@ -68,25 +68,25 @@ describe('ApiKeyVerdicts', () => {
     const db = heldDatabase();
     const verdicts = new ApiKeyVerdicts(db.dataSource);
     const answer = row();
-    const stale = verdicts.read(hash);
+    const stale = verdicts.read(key);
     await tick();
     verdicts.forget([answer.id]);
     // A use after the drop reads again, whatever the read under way says.
-    const fresh = verdicts.read(hash);
+    const fresh = verdicts.read(key);
     await tick();
     expect(db.reads()).toBe(2);
     db.held[0]([answer]);
     await stale;
-    expect(verdicts.cached(hash)).toBeUndefined();
+    expect(verdicts.cached(key)).toBeUndefined();
     db.held[1]([]);
     expect((await fresh).refused).toBe('unknown');
-    expect(verdicts.cached(hash)?.refused).toBe('unknown');
+    expect(verdicts.cached(key)?.refused).toBe('unknown');
   });
 
   it('refuses the keys of a disabled user, naming why', async () => {
     const db = heldDatabase();
     const verdicts = new ApiKeyVerdicts(db.dataSource);
-    const read = verdicts.read(hash);
+    const read = verdicts.read(key);
     await tick();
     db.held[0]([{ ...row(), disabled: true }]);
     const verdict = await read;

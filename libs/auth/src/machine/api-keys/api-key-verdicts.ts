@@ -52,25 +52,23 @@ export class ApiKeyVerdicts {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The name a key's verdict is kept under: the key's stored hash, base64url. */
-  static cacheKey(key: string): string {
-    return secretHash(key).toString('base64url');
-  }
-
-  /** The verdict read less than a minute ago, if any: no database read. */
-  cached(hash: string, now = Date.now()): ApiKeyVerdict | undefined {
-    const cached = this.verdicts.get(hash);
+  /**
+   * The verdict read less than a minute ago, if any: no database read, and no hash either (verdicts are kept by
+   * the key's text, as verified access tokens are by theirs; the database only ever sees the hash).
+   */
+  cached(key: string, now = Date.now()): ApiKeyVerdict | undefined {
+    const cached = this.verdicts.get(key);
     return cached !== undefined && now - cached.readAt < VERDICT_TTL_MS ? cached : undefined;
   }
 
   /** Reads the verdict from the database, sharing a read already under way for the same key. */
-  read(hash: string): Promise<ApiKeyVerdict> {
-    let pending = this.reading.get(hash);
+  read(key: string): Promise<ApiKeyVerdict> {
+    let pending = this.reading.get(key);
     if (pending === undefined) {
-      pending = this.load(hash);
-      this.reading.set(hash, pending);
+      pending = this.load(key);
+      this.reading.set(key, pending);
       const done = () => {
-        if (this.reading.get(hash) === pending) this.reading.delete(hash);
+        if (this.reading.get(key) === pending) this.reading.delete(key);
       };
       pending.then(done, done);
     }
@@ -83,8 +81,8 @@ export class ApiKeyVerdicts {
     if (gone.size === 0) return;
     this.generation++;
     this.reading.clear();
-    for (const [hash, verdict] of this.verdicts) {
-      if (gone.has(verdict.keyId ?? '') || gone.has(verdict.userId ?? '')) this.verdicts.delete(hash);
+    for (const [key, verdict] of this.verdicts) {
+      if (gone.has(verdict.keyId ?? '') || gone.has(verdict.userId ?? '')) this.verdicts.delete(key);
     }
   }
 
@@ -110,18 +108,18 @@ export class ApiKeyVerdicts {
     this.forget(ids);
   }
 
-  private async load(hash: string): Promise<ApiKeyVerdict> {
+  private async load(key: string): Promise<ApiKeyVerdict> {
     const generation = this.generation;
     const [row] = await this.dataSource.query<KeyRow[]>(
       `SELECT k.id, k.user_id, k.scopes, k.expires_at, k.last_used_at, u.disabled_at IS NOT NULL AS disabled
          FROM api_keys k JOIN users u ON u.id = k.user_id
         WHERE k.key_hash = $1`,
-      [Buffer.from(hash, 'base64url')],
+      [secretHash(key)],
     );
     const verdict = verdictOf(row, Date.now());
     if (generation === this.generation) {
       if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.delete(this.verdicts.keys().next().value!);
-      this.verdicts.set(hash, verdict);
+      this.verdicts.set(key, verdict);
     }
     return verdict;
   }
