@@ -426,10 +426,19 @@ describeEachDatabase('service clients and the client-credentials grant', (kind) 
       });
     });
 
-    it('a route that acts for a user answers 403, even with its scope granted', async () => {
+    it('a route that acts for a user answers 403, even with its scope granted; insufficient_scope without it', async () => {
       const token = await clientToken(app, client);
-      await app.http().get('/api/notes').set('Authorization', `Bearer ${token}`).expect(403);
-      await app.http().get('/api/users/me').set('Authorization', `Bearer ${token}`).expect(403);
+      const held = await app.http().get('/api/notes').set('Authorization', `Bearer ${token}`).expect(403);
+      // The scope is held: the refusal is about the missing user, not the scope.
+      expect(held.headers['www-authenticate']).toBeUndefined();
+      // A scope the client does not hold is RFC 6750's insufficient_scope, naming it.
+      const notHeld = await app
+        .http()
+        .get('/api/users/me')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(403);
+      expect(String(notHeld.headers['www-authenticate'])).toContain('error="insufficient_scope"');
+      expect(String(notHeld.headers['www-authenticate'])).toContain('scope="profile:read"');
       await app
         .http()
         .post('/api/notes')

@@ -27,10 +27,11 @@ export class ScopeGuard implements CanActivate {
     const access = this.access.of(context);
     if (access === undefined) throw new InsufficientScopeException(CLOSED_TO_MACHINES);
     if ('anyCredential' in access) return true;
-    if (machine.kind === 'client') throw new ForbiddenException(NEEDS_A_USER);
     if (!machine.scopes.includes(access.scope)) {
       throw new InsufficientScopeException(`this route needs the scope ${access.scope}`, access.scope);
     }
+    // Holding the scope is not enough for a client: the route acts for a user, and a client has none.
+    if (machine.kind === 'client') throw new ForbiddenException(NEEDS_A_USER);
     return true;
   }
 }
