@@ -3,6 +3,7 @@ import { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { READS_PER_ADDRESS } from '../libs/auth/src/machine/api-keys/api-key-authenticator';
 import { ApiKeyUsage } from '../libs/auth/src/machine/api-keys/api-key-usage';
+import { installQueryCounter, QueryCounter } from '../bench/query-counter';
 import { VERDICT_TTL_MS } from '../libs/auth/src/machine/api-keys/api-key-verdicts';
 import { HttpTarget, LoggedIn, login, register, uniqueEmail } from './support/auth-client';
 import { describeEachDatabase, redisUrl, serverUrl } from './support/databases';
@@ -79,17 +80,36 @@ async function expectRefusedWithin2s(peer: HttpTarget, key: string, since: numbe
   }
 }
 
-/** Counts the statements an app sends through its DataSource that read a key's verdict. */
+const VERDICT_READ = /FROM api_keys k JOIN users u/;
+
+/**
+ * Counts the statements that read a key's verdict, as the bench counts statements: every `pg` client's queries
+ * on a PostgreSQL server (the pool and the LISTEN connection alike); on PGlite, which has no `pg` client, what the
+ * app sends through its DataSource.
+ */
 function countVerdictReads(app: TestApp): { count: () => number; stop: () => void } {
+  if (app.kind === 'postgres') {
+    pgStatements ??= installQueryCounter();
+    pgStatements.reset();
+    const counter = pgStatements;
+    const count = () =>
+      counter
+        .read()
+        .statements.filter((statement) => VERDICT_READ.test(statement.text))
+        .reduce((sum, statement) => sum + statement.count, 0);
+    return { count, stop: () => counter.reset() };
+  }
   const dataSource = app.app.get(DataSource);
   const original = dataSource.query.bind(dataSource);
   let reads = 0;
   dataSource.query = ((sql: string, ...rest: unknown[]) => {
-    if (/FROM api_keys k JOIN users u/.test(sql)) reads++;
+    if (VERDICT_READ.test(sql)) reads++;
     return (original as (...args: unknown[]) => Promise<unknown>)(sql, ...rest);
   }) as DataSource['query'];
   return { count: () => reads, stop: () => void (dataSource.query = original) };
 }
+/** The bench's counter of every `pg` client's statements, installed once in this file's module registry. */
+let pgStatements: QueryCounter | undefined;
 
 describeEachDatabase('API keys', (kind) => {
   const adminEmail = `admin-${randomUUID()}@example.com`;
