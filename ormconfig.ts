@@ -15,6 +15,8 @@ import { TotpFactor } from './libs/auth/src/mfa/entities/totp-factor.entity';
 import { Passkey } from './libs/auth/src/passkeys/entities/passkey.entity';
 import { ApiKey } from './libs/auth/src/machine/entities/api-key.entity';
 import { ServiceClient } from './libs/auth/src/machine/entities/service-client.entity';
+import { Membership } from './libs/orgs/src/entities/membership.entity';
+import { Organization } from './libs/orgs/src/entities/organization.entity';
 import { WebAuthnChallenge } from './libs/auth/src/passkeys/entities/webauthn-challenge.entity';
 import { WebAuthnUser } from './libs/auth/src/passkeys/entities/webauthn-user.entity';
 import { OutboxMessage } from './libs/mail/src/entities/outbox-message.entity';
@@ -38,6 +40,8 @@ export const entities = [
   Passkey,
   ApiKey,
   ServiceClient,
+  Organization,
+  Membership,
   WebAuthnChallenge,
   WebAuthnUser,
   OutboxMessage,

@@ -13,6 +13,7 @@ import { AdminModule } from './admin/admin.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotesModule } from './notes/notes.module';
+import { OrgsRoutesModule } from './orgs/orgs.module';
 import { MeModule } from './users/me.module';
 
 export interface AppModuleOptions {
@@ -39,6 +40,7 @@ export class AppModule {
         MetricsModule,
         MeModule,
         NotesModule,
+        OrgsRoutesModule,
         AdminModule,
         ...(options.extraModules ?? []),
       ],

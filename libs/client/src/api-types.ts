@@ -460,6 +460,18 @@ export interface UpdateNoteDto {
   body?: string;
 }
 
+export interface OrgNameDto {
+  name: string;
+}
+
+export interface OrgDto {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** The caller's role */
+  role: 'owner' | 'admin' | 'member';
+}
+
 export interface AdminUserDto {
   id: string;
   email: string;

@@ -9,6 +9,7 @@ import { CreateSecondFactor1764000000007 } from './1764000000007-create-second-f
 import { CreatePasskeys1764000000008 } from './1764000000008-create-passkeys';
 import { DpopBinding1765000000000 } from './1765000000000-dpop-binding';
 import { CreateMachineCredentials1766000000000 } from './1766000000000-create-machine-credentials';
+import { CreateOrganizations1767000000000 } from './1767000000000-create-organizations';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   CreatePasskeys1764000000008,
   DpopBinding1765000000000,
   CreateMachineCredentials1766000000000,
+  CreateOrganizations1767000000000,
 ];
