@@ -15,6 +15,26 @@ export interface RevocationNotice {
   forget: string[];
 }
 
+/** Where notices are sent from: a transaction (a notice is heard only if it commits), or the pool. */
+interface Sender {
+  query(sql: string, parameters: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Tells every instance that these sessions or service clients were revoked at `at` (`ids`), or that their cached
+ * verdicts on these API keys or users are stale (`forget`). Sent in the caller's transaction.
+ */
+export async function announceRevocations(
+  db: Sender,
+  notice: { readonly at: Date; readonly ids?: string[]; readonly forget?: string[] },
+): Promise<void> {
+  const payloads = [
+    ...revocationNotices(notice.ids ?? [], notice.at),
+    ...(notice.forget?.length ? [forgetNotice(notice.forget, notice.at)] : []),
+  ];
+  for (const payload of payloads) await db.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, payload]);
+}
+
 /** The notices announcing that these sessions (or clients) were revoked at `at`. */
 export function revocationNotices(ids: string[], at: Date): string[] {
   const notices: string[] = [];

@@ -7,7 +7,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { revocationNotices, REVOCATION_CHANNEL } from '../revocation/revocation-notice';
+import { announceRevocations } from '../revocation/revocation-notice';
 import { RevocationService } from '../revocation/revocation.service';
 import { SecurityEvents } from '../security-events';
 import { RevocationReason, Session } from './entities/session.entity';
@@ -574,12 +574,7 @@ export class TokenService {
     const revoked = rows.map((row) => ({ id: row.id, at: new Date(row.revoked_at) }));
     const at = revoked[0]?.at;
     if (!at) return revoked;
-    for (const notice of revocationNotices(
-      revoked.map((r) => r.id),
-      at,
-    )) {
-      await db.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, notice]);
-    }
+    await announceRevocations(db, { at, ids: revoked.map((r) => r.id) });
     return revoked;
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { forgetNotice, REVOCATION_CHANNEL } from '../../revocation/revocation-notice';
+import { announceRevocations } from '../../revocation/revocation-notice';
 import { AuthUser } from '../../tokens/token-types';
 import { secretHash } from '../secret-hash';
 
@@ -98,8 +98,7 @@ export class ApiKeyVerdicts {
    * commits. The caller forgets them on this instance once committed (`forget`).
    */
   async announce(db: EntityManager | DataSource, ids: string[], at = new Date()): Promise<void> {
-    if (ids.length === 0) return;
-    await db.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, forgetNotice(ids, at)]);
+    await announceRevocations(db, { at, forget: ids });
   }
 
   /** After a committed change outside the change function (an account enabled): every instance, then this one. */

@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { CLIENT_ID, REVOCATION_CHANNEL, revocationNotices } from '../../revocation/revocation-notice';
+import { announceRevocations, CLIENT_ID } from '../../revocation/revocation-notice';
 import { RevocationService } from '../../revocation/revocation.service';
 import { SecurityEvents } from '../../security-events';
 import { isDeclaredScope } from '../scopes';
@@ -92,9 +92,7 @@ export class ServiceClients {
       const row = rows[0];
       if (!row) return undefined;
       const at = new Date(row.deleted_at);
-      for (const notice of revocationNotices([row.client_id], at)) {
-        await db.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, notice]);
-      }
+      await announceRevocations(db, { at, ids: [row.client_id] });
       return { clientId: row.client_id, at };
     });
     if (!deleted) throw new NotFoundException('service client not found');
