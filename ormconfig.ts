@@ -16,11 +16,14 @@ import { Passkey } from './libs/auth/src/passkeys/entities/passkey.entity';
 import { ApiKey } from './libs/auth/src/machine/entities/api-key.entity';
 import { ServiceClient } from './libs/auth/src/machine/entities/service-client.entity';
 import { Membership } from './libs/orgs/src/entities/membership.entity';
+import { MembershipChangeRecord } from './libs/orgs/src/entities/membership-change.entity';
 import { Organization } from './libs/orgs/src/entities/organization.entity';
+import { OrgInvitation } from './libs/orgs/src/invitations/entities/invitation.entity';
 import { WebAuthnChallenge } from './libs/auth/src/passkeys/entities/webauthn-challenge.entity';
 import { WebAuthnUser } from './libs/auth/src/passkeys/entities/webauthn-user.entity';
 import { OutboxMessage } from './libs/mail/src/entities/outbox-message.entity';
 import { Note } from './apps/api/src/notes/entities/note.entity';
+import { Project } from './apps/api/src/projects/entities/project.entity';
 
 /**
  * Every entity the app registers (test/schema.e2e-spec.ts checks it): `migration:generate` compares the database
@@ -41,11 +44,14 @@ export const entities = [
   ApiKey,
   ServiceClient,
   Organization,
+  OrgInvitation,
   Membership,
+  MembershipChangeRecord,
   WebAuthnChallenge,
   WebAuthnUser,
   OutboxMessage,
   Note,
+  Project,
 ];
 
 export default new DataSource(buildDataSourceOptions(loadConfig(), entities));

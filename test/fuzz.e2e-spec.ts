@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { LoggedIn, PASSWORD, login, signUp, uniqueEmail } from './support/auth-client';
 import { describeEachDatabase } from './support/databases';
+import { ownOrg } from './support/orgs';
 import { problemsWith } from './support/fuzz/answer-checks';
 import {
   FUZZ_METRICS_TOKEN,
@@ -93,6 +94,16 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
       .get('/api/auth/sessions')
       .set('Authorization', `Bearer ${live.accessToken}`);
     knownIds.push(other.userId, note.body.id, ...sessions.body.map((s: { id: string }) => s.id));
+    // An organization of the live admin's, active in its token, with a pending invitation: the routes under
+    // /api/orgs/{id} then run past the active-organization check.
+    const org = await ownOrg(app, live, 'the fuzzer’s organization');
+    const invitation = await app
+      .http()
+      .post(`/api/orgs/${org.id}/invitations`)
+      .set('Authorization', `Bearer ${live.accessToken}`)
+      .send({ email: uniqueEmail('fuzz-invited'), role: 'member' })
+      .expect(201);
+    knownIds.push(org.id, invitation.body.id);
     liveClient = (
       await app
         .http()

@@ -14,6 +14,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotesModule } from './notes/notes.module';
 import { OrgsRoutesModule } from './orgs/orgs.module';
+import { ProjectsModule } from './projects/projects.module';
 import { MeModule } from './users/me.module';
 
 export interface AppModuleOptions {
@@ -41,6 +42,7 @@ export class AppModule {
         MeModule,
         NotesModule,
         OrgsRoutesModule,
+        ProjectsModule,
         AdminModule,
         ...(options.extraModules ?? []),
       ],

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBadRequestResponse,
   ApiBody,
   ApiCookieAuth,
   ApiCreatedResponse,
@@ -34,7 +35,8 @@ import { Public } from './decorators/public.decorator';
 import { RequestClient } from './decorators/request-client.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
-import { RefreshTokenBodyDto } from './dto/refresh-token-body.dto';
+import { RefreshBodyDto, RefreshTokenBodyDto } from './dto/refresh-token-body.dto';
+import { RequestedOrganization } from './orgs/requested-organization';
 import { RefreshTokenDelivery, RefreshTokenDeliveryOf } from './dpop/native-client';
 import { RegisterDto } from './dto/register.dto';
 import { MfaRequiredDto, TokenResponseDto } from './dto/token-response.dto';
@@ -107,7 +109,7 @@ export class AuthController {
   @ProvesSession()
   @UseGuards(SameOriginGuard, RefreshGuard, DpopProofGuard)
   @ApiCookieAuth('refresh_token')
-  @ApiBody({ type: RefreshTokenBodyDto, required: false })
+  @ApiBody({ type: RefreshBodyDto, required: false })
   @ApiOkResponse({
     type: TokenResponseDto,
     description: 'Sets the rotated refresh cookie (a native client’s bound session: the token in the body)',
@@ -115,15 +117,24 @@ export class AuthController {
   @ApiUnauthorizedResponse({
     description: 'Missing, invalid, expired, revoked or reused token; clears the cookie',
   })
-  @ApiForbiddenResponse({ description: 'Cross-site request' })
+  @ApiBadRequestResponse({ description: 'organizationId is neither a UUID nor null' })
+  @ApiForbiddenResponse({
+    description:
+      'Cross-site request, or an organization the caller is not a member of (the token stays good)',
+  })
   @ApiResponseCodes(429, 503)
-  @ApiOperation({ summary: 'Rotate the refresh cookie for a new access token' })
+  @ApiOperation({
+    summary: 'Rotate the refresh cookie for a new access token',
+    description:
+      'With `{organizationId}` the session makes that organization active (null: none); the access token carries `org: {id, role, permissions}`, re-read at every refresh',
+  })
   async refresh(
     @RefreshCookieClaims() claims: RefreshClaims,
     @RequestClient() client: ClientInfo,
+    @RequestedOrganization() organization: string | null | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponseDto> {
-    const issued = await this.auth.refresh(claims, client);
+    const issued = await this.auth.refresh(claims, client, organization);
     if (!issued) {
       this.cookie.clear(reply);
       throw new UnauthorizedException('refresh token is no longer valid');

@@ -1,5 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { MailModule } from '@gatehouse/mail';
+import { OrgsModule } from '@gatehouse/orgs';
+import { ActiveOrgGuard } from './orgs/active-org.guard';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -99,6 +101,7 @@ import { TokenController } from './machine/clients/token.controller';
   imports: [
     UsersModule,
     MailModule,
+    OrgsModule,
     PassportModule,
     RateLimitStorageModule,
     TypeOrmModule.forFeature([
@@ -192,6 +195,7 @@ import { TokenController } from './machine/clients/token.controller';
     // Before any other check: an API key or a service client may reach only the routes that name its scope.
     { provide: APP_GUARD, useClass: ScopeGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useClass: ActiveOrgGuard },
     { provide: APP_GUARD, useClass: SecondFactorGuard },
     { provide: APP_GUARD, useClass: RecentSignInGuard },
     // After the bearer check: a route's limits then see who is calling. Public routes are throttled by default.

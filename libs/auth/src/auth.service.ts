@@ -50,10 +50,14 @@ export class AuthService {
    * Rotates the refresh token. Undefined means the token must be refused (and the cookie cleared). A failure of
    * the database is a 503, never a 401: a client must not log its user out because of a blip.
    */
-  async refresh(claims: RefreshClaims, client: ClientInfo): Promise<IssuedTokens | undefined> {
+  async refresh(
+    claims: RefreshClaims,
+    client: ClientInfo,
+    organization?: string | null,
+  ): Promise<IssuedTokens | undefined> {
     let result: RotationResult;
     try {
-      result = await this.tokens.rotate(claims, client);
+      result = await this.tokens.rotate(claims, client, organization);
     } catch {
       this.events.note('refresh.unavailable');
       throw new ServiceUnavailableException('the session store is unavailable; try again shortly');
@@ -64,6 +68,10 @@ export class AuthService {
     // Not a dead session: it may refresh again once the address is verified, so the cookie stays.
     if (result.outcome === 'rejected' && result.reason === 'email_unverified') {
       throw new ForbiddenException(EMAIL_NOT_VERIFIED);
+    }
+    // The session is fine; it cannot enter an organization it is not in.
+    if (result.outcome === 'rejected' && result.reason === 'not_member') {
+      throw new ForbiddenException('you are not a member of that organization');
     }
     if (result.outcome !== 'rotated' && result.outcome !== 'race') return undefined;
     return this.signIns.issue(

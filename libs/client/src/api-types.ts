@@ -53,6 +53,13 @@ export interface LoginDto {
   refreshTokenInBody?: boolean;
 }
 
+export interface RefreshBodyDto {
+  /** Only for a native client whose session is bound to a DPoP key (browsers use the cookie; a browser-like request’s body is ignored) */
+  refreshToken?: string;
+  /** Makes this organization the session’s active one (null: none); its access tokens carry `org: {id, role, permissions}`. Absent: the session keeps its choice */
+  organizationId?: string | null;
+}
+
 export interface RefreshTokenBodyDto {
   /** Only for a native client whose session is bound to a DPoP key (browsers use the cookie; a browser-like request’s body is ignored) */
   refreshToken?: string;
@@ -402,6 +409,8 @@ export interface CreateApiKeyDto {
   scopes: string[];
   /** Seconds until the key stops working; none: it does not expire */
   expiresIn?: number;
+  /** Make the key in this organization (it must be your active one): the key acts within it, with your role there, and ends with your membership */
+  organizationId?: string;
 }
 
 export interface CreatedApiKeyDto {
@@ -410,6 +419,8 @@ export interface CreatedApiKeyDto {
   /** The first characters of the key, to tell keys apart */
   prefix: string;
   scopes: string[];
+  /** The organization the key acts within; absent: the key acts as you, in no organization */
+  organizationId?: string;
   createdAt: string;
   /** null: the key does not expire */
   expiresAt: string | null;
@@ -425,6 +436,8 @@ export interface ApiKeyDto {
   /** The first characters of the key, to tell keys apart */
   prefix: string;
   scopes: string[];
+  /** The organization the key acts within; absent: the key acts as you, in no organization */
+  organizationId?: string;
   createdAt: string;
   /** null: the key does not expire */
   expiresAt: string | null;
@@ -470,6 +483,67 @@ export interface OrgDto {
   createdAt: string;
   /** The caller's role */
   role: 'owner' | 'admin' | 'member';
+}
+
+export interface MemberDto {
+  userId: string;
+  email: string;
+  role: 'owner' | 'admin' | 'member';
+  joinedAt: string;
+}
+
+export interface MemberRoleDto {
+  /** Only an owner makes or unmakes an owner */
+  role: 'owner' | 'admin' | 'member';
+}
+
+export interface InviteDto {
+  email: string;
+  /** Only an owner may invite an owner */
+  role: 'owner' | 'admin' | 'member';
+}
+
+export interface InviterDto {
+  id: string;
+  email: string;
+}
+
+export interface InvitationDto {
+  id: string;
+  /** The invited address */
+  email: string;
+  /** The role the invitation gives */
+  role: 'owner' | 'admin' | 'member';
+  createdAt: string;
+  expiresAt: string;
+  /** Who sent it; null once their account is gone */
+  invitedBy: InviterDto | null;
+}
+
+export interface InvitationTokenDto {
+  /** The token from the link (after `#invitation=`) */
+  token: string;
+}
+
+export interface CreateProjectDto {
+  name: string;
+}
+
+export interface ProjectDto {
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProjectPageDto {
+  items: ProjectDto[];
+  /** How many projects the organization has in all */
+  total: number;
+}
+
+export interface UpdateProjectDto {
+  name?: string;
 }
 
 export interface AdminUserDto {

@@ -122,6 +122,10 @@ export abstract class AppConfig {
     /** REQUIRE_EMAIL_VERIFICATION: login and refresh refused until the address is verified. */
     readonly requireVerification: boolean;
   };
+  declare readonly orgs: {
+    /** Seconds an invitation to an organization lives (INVITATION_TTL). */
+    readonly invitationTtl: number;
+  };
   declare readonly oauth: {
     /** OAUTH_PROVIDERS, in the order given (the order of the sign-in buttons). */
     readonly providers: readonly OAuthProviderSettings[];

@@ -644,3 +644,14 @@ describe('loadConfig: workers and clean-up', () => {
     expect(problemsText({ CLEANUP_INTERVAL: '5s' })).toContain('CLEANUP_INTERVAL must be a duration');
   });
 });
+
+describe('loadConfig: organizations', () => {
+  it('gives invitations a week by default, and reads INVITATION_TTL within a minute and 90 days', () => {
+    expect(loadConfig({}).orgs).toEqual({ invitationTtl: 7 * 86400 });
+    expect(loadConfig({ INVITATION_TTL: '48h' }).orgs.invitationTtl).toBe(48 * 3600);
+    expect(loadConfig({ INVITATION_TTL: '90d' }).orgs.invitationTtl).toBe(90 * 86400);
+    for (const value of ['59', '91d', 'soon', '-1d']) {
+      expect(problemsText({ INVITATION_TTL: value })).toMatch(/^INVITATION_TTL must be a duration from 60s/m);
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { readMetrics } from './metrics-config';
 import { readDpop } from './dpop-config';
 import { readMfa } from './mfa-config';
 import { readOAuth } from './oauth-config';
+import { readOrgs } from './orgs-config';
 import { readOriginList, readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
 import { readWebAuthn } from './webauthn-config';
@@ -185,6 +186,7 @@ export function loadConfig(
     password: { minLength },
     mail: readMail(env, nodeEnv === 'production'),
     recovery: readRecovery(env),
+    orgs: readOrgs(env),
     oauth: readOAuth(env, production),
     mfa: readMfa(env, production),
     dpop: readDpop(env),

@@ -6,6 +6,8 @@ export type OrgRole = (typeof ORG_ROLES)[number];
 const PERMISSION_NAME = /^[a-z][a-z0-9_-]{0,39}:[a-z][a-z0-9_-]{0,39}$/;
 
 const granted = new Map<string, Set<OrgRole>>();
+// Every access token with an active organization lists its role's permissions: worked out once per role.
+const permissionsByRole = new Map<string, readonly string[]>();
 
 /**
  * Gives permissions to roles: the one place an organization's rules are written. The organization's own are
@@ -18,6 +20,7 @@ export function grantPermissions(grants: Readonly<Record<string, readonly OrgRol
     if (granted.has(permission)) throw new Error(`permission "${permission}" is granted twice`);
     granted.set(permission, new Set(roles));
   }
+  permissionsByRole.clear();
 }
 
 grantPermissions({
@@ -37,9 +40,16 @@ export function roleAllows(role: string, permission: string): boolean {
 }
 
 /** Every permission the role holds, sorted. */
-export function permissionsOf(role: string): string[] {
-  return [...granted]
-    .filter(([, roles]) => isOrgRole(role) && roles.has(role))
-    .map(([name]) => name)
-    .sort();
+export function permissionsOf(role: string): readonly string[] {
+  let permissions = permissionsByRole.get(role);
+  if (permissions === undefined) {
+    permissions = Object.freeze(
+      [...granted]
+        .filter(([, roles]) => isOrgRole(role) && roles.has(role))
+        .map(([name]) => name)
+        .sort(),
+    );
+    if (isOrgRole(role)) permissionsByRole.set(role, permissions);
+  }
+  return permissions;
 }

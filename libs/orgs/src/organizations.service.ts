@@ -1,7 +1,8 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { roleAllows } from './org-roles';
+import { DataSource } from 'typeorm';
+import { MembershipChangeLog, recordMembershipChanges } from './membership-changes';
+import { membershipOf, MembershipRow } from './membership-of';
 
 /** An organization as one of its members sees it: with that member's role. */
 export interface MemberView {
@@ -11,16 +12,7 @@ export interface MemberView {
   readonly role: string;
 }
 
-interface MemberViewRow {
-  id: string;
-  name: string;
-  created_at: Date;
-  role: string;
-}
-
-export const NOT_FOUND = 'organization not found';
-
-const viewOf = (row: MemberViewRow): MemberView => ({
+const viewOf = (row: MembershipRow): MemberView => ({
   id: row.id,
   name: row.name,
   createdAt: new Date(row.created_at),
@@ -33,12 +25,15 @@ const viewOf = (row: MemberViewRow): MemberView => ({
  */
 @Injectable()
 export class Organizations {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly changeLog: MembershipChangeLog,
+  ) {}
 
   /** A new organization, its maker its owner, in one transaction. */
   create(userId: string, name: string): Promise<MemberView> {
     return this.dataSource.transaction(async (db) => {
-      const [org] = await db.query<MemberViewRow[]>(
+      const [org] = await db.query<MembershipRow[]>(
         `INSERT INTO organizations (name) VALUES ($1) RETURNING id, name, created_at, 'owner' AS role`,
         [name],
       );
@@ -52,7 +47,7 @@ export class Organizations {
 
   /** The caller's organizations, oldest membership first. */
   async list(userId: string): Promise<MemberView[]> {
-    const rows = await this.dataSource.query<MemberViewRow[]>(
+    const rows = await this.dataSource.query<MembershipRow[]>(
       `SELECT o.id, o.name, o.created_at, m.role
          FROM org_memberships m JOIN organizations o ON o.id = m.organization_id
         WHERE m.user_id = $1
@@ -63,46 +58,33 @@ export class Organizations {
   }
 
   async get(userId: string, orgId: string): Promise<MemberView> {
-    return viewOf(await this.membership(this.dataSource.manager, userId, orgId));
+    return viewOf(await membershipOf(this.dataSource.manager, userId, orgId));
   }
 
   async rename(userId: string, orgId: string, name: string): Promise<MemberView> {
     return this.dataSource.transaction(async (db) => {
-      const member = await this.membership(db, userId, orgId, 'org:update');
+      const member = await membershipOf(db, userId, orgId, { permission: 'org:update' });
       await db.query('UPDATE organizations SET name = $2, updated_at = now() WHERE id = $1', [orgId, name]);
       return viewOf({ ...member, name });
     });
   }
 
-  /** Deletes the organization and every membership in it. */
+  /** Deletes the organization and every membership in it: no member's access token claims it any more. */
   async delete(userId: string, orgId: string): Promise<void> {
-    await this.dataSource.transaction(async (db) => {
-      await this.membership(db, userId, orgId, 'org:delete');
+    const changes = await this.dataSource.transaction(async (db) => {
+      await membershipOf(db, userId, orgId, { permission: 'org:delete' });
+      const [members] = await db.query<[{ user_id: string }[], number]>(
+        'DELETE FROM org_memberships WHERE organization_id = $1 RETURNING user_id',
+        [orgId],
+      );
       await db.query('DELETE FROM organizations WHERE id = $1', [orgId]);
+      return recordMembershipChanges(
+        db,
+        orgId,
+        members.map((member) => member.user_id),
+        null,
+      );
     });
-  }
-
-  /**
-   * The caller's membership with the organization; when a permission is asked for (a change), the organization's
-   * row is locked for it, so changes to one organization queue (shared locks would let two of them deadlock on
-   * the way to their writes); 404 for a stranger, 403 for a member whose role lacks the permission.
-   */
-  private async membership(
-    db: EntityManager,
-    userId: string,
-    orgId: string,
-    permission?: string,
-  ): Promise<MemberViewRow> {
-    const [row] = await db.query<MemberViewRow[]>(
-      `SELECT o.id, o.name, o.created_at, m.role
-         FROM organizations o JOIN org_memberships m ON m.organization_id = o.id AND m.user_id = $2
-        WHERE o.id = $1 ${permission ? 'FOR UPDATE OF o' : ''}`,
-      [orgId, userId],
-    );
-    if (!row) throw new NotFoundException(NOT_FOUND);
-    if (permission && !roleAllows(row.role, permission)) {
-      throw new ForbiddenException(`your role (${row.role}) may not do this`);
-    }
-    return row;
+    this.changeLog.published(changes);
   }
 }

@@ -1,13 +1,25 @@
+import { MailModule } from '@gatehouse/mail';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { MembershipChangeRecord } from './entities/membership-change.entity';
 import { Membership } from './entities/membership.entity';
 import { Organization } from './entities/organization.entity';
+import { OrgInvitation } from './invitations/entities/invitation.entity';
+import { Invitations } from './invitations/invitations.service';
+import { Members } from './members.service';
+import { MembershipChangeLog } from './membership-changes';
 import { Organizations } from './organizations.service';
 
-/** Organizations, their members and the roles' permissions; knows nothing of tokens or sessions. */
+/**
+ * Organizations, their members and the roles' permissions; knows nothing of tokens or sessions. What auth needs
+ * of it at refresh, and to stop stale access tokens, is the role registry and the log of membership changes.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([Organization, Membership])],
-  providers: [Organizations],
-  exports: [Organizations],
+  imports: [
+    TypeOrmModule.forFeature([Organization, Membership, MembershipChangeRecord, OrgInvitation]),
+    MailModule,
+  ],
+  providers: [Organizations, Members, MembershipChangeLog, Invitations],
+  exports: [Organizations, Members, MembershipChangeLog, Invitations],
 })
 export class OrgsModule {}

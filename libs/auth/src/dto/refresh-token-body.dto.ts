@@ -8,3 +8,15 @@ export class RefreshTokenBodyDto {
   })
   refreshToken?: string;
 }
+
+/** What a refresh's body may carry: the organization to make active, and a native client's refresh token. */
+export class RefreshBodyDto extends RefreshTokenBodyDto {
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      'Makes this organization the session’s active one (null: none); its access tokens carry `org: {id, role, permissions}`. Absent: the session keeps its choice',
+  })
+  organizationId?: string | null;
+}

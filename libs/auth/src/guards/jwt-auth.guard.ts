@@ -59,6 +59,11 @@ export class JwtAuthGuard extends AuthGuard(ACCESS_STRATEGY) {
         user.credential ? 'the service client has been deleted' : 'session has been revoked',
       );
     }
+    if (user.org && !this.revocations.holdsRole(user.org.id, user.id, user.org.role)) {
+      throw new UnauthorizedException(
+        'your role in the active organization has changed: refresh for a new token',
+      );
+    }
     if (user.jkt !== undefined || presented?.scheme === 'dpop') {
       await this.senderConstraint.check(
         request,

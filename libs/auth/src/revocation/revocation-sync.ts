@@ -1,4 +1,10 @@
 import { DatabaseNotifications } from '@gatehouse/database';
+import {
+  MEMBERSHIP_CHANNEL,
+  MembershipChange,
+  MembershipChangeLog,
+  parseMembershipNotice,
+} from '@gatehouse/orgs';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ApiKeyVerdicts } from '../machine/api-keys/api-key-verdicts';
 import { ServiceClients } from '../machine/clients/service-clients.service';
@@ -28,9 +34,12 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly notifications: DatabaseNotifications,
     private readonly clients: ServiceClients,
     private readonly apiKeyVerdicts: ApiKeyVerdicts,
+    private readonly membershipChanges: MembershipChangeLog,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // This instance's own changes, at once: the embedded database has no one to notify.
+    this.membershipChanges.subscribe((changes) => this.noteMemberships(changes));
     await this.reload(true);
     await this.notifications.listen(REVOCATION_CHANNEL, {
       onMessage: (payload) => {
@@ -45,6 +54,11 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
         void this.reload(true);
       },
     });
+    await this.notifications.listen(MEMBERSHIP_CHANNEL, {
+      onMessage: (payload) => this.noteMemberships(parseMembershipNotice(payload)),
+      // The revocation channel's reconnection reloads both: one connection carries them.
+      onReconnect: () => undefined,
+    });
     if (this.notifications.enabled) {
       this.timer = setInterval(() => void this.reload(false), RELOAD_INTERVAL_MS);
       this.timer.unref();
@@ -53,6 +67,14 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+  }
+
+  /** Tokens claiming a role no longer held stop; API keys made in the organization are judged again. */
+  private noteMemberships(changes: readonly MembershipChange[]): void {
+    for (const change of changes) {
+      this.revocations.changeMembership(change.organizationId, change.userId, change.role, change.at);
+    }
+    this.apiKeyVerdicts.forget(changes.map((change) => change.userId));
   }
 
   private async reload(everything: boolean): Promise<void> {
@@ -65,6 +87,9 @@ export class RevocationSync implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.tokens.loadRecentRevocations(lookBackSeconds);
       await this.clients.loadRecentDeletions(lookBackSeconds);
+      this.noteMemberships(
+        await this.membershipChanges.recent(lookBackSeconds ?? this.revocations.horizonSeconds),
+      );
       this.lastReload = startedAt;
     } catch (error) {
       this.log.warn(

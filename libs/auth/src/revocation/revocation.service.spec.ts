@@ -24,6 +24,29 @@ describe('RevocationService', () => {
     expect(service.isRevoked('b')).toBe(false);
   });
 
+  it('refuses a token claiming a role its user no longer holds in the organization, and only that', () => {
+    service.changeMembership('org-1', 'user-1', 'member', new Date());
+    expect(service.holdsRole('org-1', 'user-1', 'admin')).toBe(false);
+    expect(service.holdsRole('org-1', 'user-1', 'member')).toBe(true);
+    expect(service.holdsRole('org-2', 'user-1', 'admin')).toBe(true);
+    service.changeMembership('org-1', 'user-2', null, new Date());
+    expect(service.holdsRole('org-1', 'user-2', 'member')).toBe(false);
+  });
+
+  it('keeps the later of two membership changes, whichever is heard first', () => {
+    const now = Date.now();
+    service.changeMembership('org-3', 'user-1', null, new Date(now));
+    service.changeMembership('org-3', 'user-1', 'admin', new Date(now - 1000));
+    expect(service.holdsRole('org-3', 'user-1', 'admin')).toBe(false);
+    service.changeMembership('org-3', 'user-1', 'owner', new Date(now + 1));
+    expect(service.holdsRole('org-3', 'user-1', 'owner')).toBe(true);
+  });
+
+  it('forgets a membership change older than every access token issued before it', () => {
+    service.changeMembership('org-4', 'user-1', null, new Date(Date.now() - 60_000 - 120_000));
+    expect(service.holdsRole('org-4', 'user-1', 'member')).toBe(true);
+  });
+
   it('forgets a revocation older than every access token of its session', () => {
     const longAgo = new Date(Date.now() - 60_000 - 120_000);
     service.add(['old'], longAgo);

@@ -7,7 +7,7 @@ import { Strategy } from 'passport-jwt';
 import { presentedToken } from './bearer-token';
 import { KeyCallback, keyForJwt } from './key-callback';
 import { KeyService } from '../keys/key.service';
-import { ACCESS_TOKEN_TYPE, AuthMethod, AuthUser } from '../tokens/token-types';
+import { ACCESS_TOKEN_TYPE, ActiveOrg, AuthMethod, AuthUser } from '../tokens/token-types';
 
 const AUTH_METHODS = new Set<unknown>(['pwd', 'fed', 'otp', 'hwk', 'user', 'mfa'] satisfies AuthMethod[]);
 
@@ -22,6 +22,7 @@ interface AccessPayload {
   cnf?: unknown;
   client_id?: unknown;
   scope?: unknown;
+  org?: unknown;
 }
 
 /**
@@ -51,12 +52,13 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
   }
 
   validate(payload: AccessPayload): AuthUser {
-    const { sub, sid, roles, amr, auth_time: authTime, cnf } = payload;
+    const { sub, sid, roles, amr, auth_time: authTime, cnf, org } = payload;
     const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
     if (sid === undefined) return serviceClient(payload, jkt);
     if (typeof sub !== 'string' || typeof sid !== 'string' || !Array.isArray(roles)) {
       throw new UnauthorizedException();
     }
+    const activeOrg = org === undefined ? undefined : activeOrgOf(org);
     return {
       id: sub,
       sessionId: sid,
@@ -64,8 +66,18 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, ACCESS_STRAT
       amr: Array.isArray(amr) ? amr.filter((method): method is AuthMethod => AUTH_METHODS.has(method)) : [],
       authTime: typeof authTime === 'number' && Number.isFinite(authTime) ? authTime : 0,
       ...(typeof jkt === 'string' ? { jkt } : {}),
+      ...(activeOrg ? { org: activeOrg } : {}),
     };
   }
+}
+
+/** The `org` claim, as TokenSigner writes it; anything else is no token of ours. */
+function activeOrgOf(claim: unknown): ActiveOrg {
+  const { id, role, permissions } = (claim ?? {}) as { id?: unknown; role?: unknown; permissions?: unknown };
+  if (typeof id !== 'string' || typeof role !== 'string' || !Array.isArray(permissions)) {
+    throw new UnauthorizedException();
+  }
+  return { id, role, permissions: permissions.filter((name): name is string => typeof name === 'string') };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { AppConfig } from '@gatehouse/config';
+import { permissionsOf } from '@gatehouse/orgs';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { KeyService, SigningKey } from '../keys/key.service';
@@ -74,6 +75,9 @@ export class TokenSigner {
       amr: [...signIn.amr],
       // RFC 9449 §6: a bound token names its key, and is good only with that key's proofs.
       ...(signIn.jkt ? { cnf: { jkt: signIn.jkt } } : {}),
+      ...(signIn.org
+        ? { org: { id: signIn.org.id, role: signIn.org.role, permissions: permissionsOf(signIn.org.role) } }
+        : {}),
     };
     return signAsymmetric(`${this.accessHeader(key)}.${segment(claims)}`, key.algorithm, key.privateKey);
   }

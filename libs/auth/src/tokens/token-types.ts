@@ -16,6 +16,15 @@ export interface SignInFacts {
   readonly authTime: Date;
   /** The thumbprint of the key the session is bound to (DPoP): its access tokens carry it as `cnf.jkt`. */
   readonly jkt?: string;
+  /** The session's active organization and the member's role in it, as the refresh that chose it read them. */
+  readonly org?: { readonly id: string; readonly role: string };
+}
+
+/** The active organization an access token carries (`org`): the member's role and that role's permissions. */
+export interface ActiveOrg {
+  readonly id: string;
+  readonly role: string;
+  readonly permissions: readonly string[];
 }
 
 /**
@@ -44,6 +53,8 @@ export interface AuthUser {
   readonly jkt?: string;
   /** Set for an API key or a service client; absent for a user's own session, which holds every scope. */
   readonly credential?: MachineCredential;
+  /** The active organization, chosen at a refresh; routes under `/api/orgs/:id/…` need it to be `:id`. */
+  readonly org?: ActiveOrg;
 }
 
 /** What a verified refresh token says, plus its raw text (to compare its hash with the stored one). */

@@ -1,5 +1,6 @@
 import { AppConfig, loadConfig } from '@gatehouse/config';
 import { buildDataSourceOptions, PreparedStatements, runMigrations } from '@gatehouse/database';
+import { Organization } from '@gatehouse/orgs';
 import { PasswordService, User, UsersService } from '@gatehouse/users';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
@@ -84,7 +85,7 @@ describe('TokenService', () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-tokens-'));
     const config = loadConfig({ DATA_DIR: dir });
     dataSource = await new DataSource(
-      buildDataSourceOptions(config, [User, Session, RefreshToken]),
+      buildDataSourceOptions(config, [User, Session, RefreshToken, Organization]),
     ).initialize();
     await runMigrations(dataSource);
   }, 60_000);

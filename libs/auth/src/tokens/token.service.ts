@@ -69,7 +69,8 @@ export type RotationResult =
         | 'credentials_changed'
         | 'email_unverified'
         | 'dpop_refused'
-        | 'not_bound';
+        | 'not_bound'
+        | 'not_member';
     }
   | { outcome: 'reuse' };
 
@@ -80,6 +81,9 @@ export interface Revoked {
 }
 
 const toSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+const activeOrgOf = (id: string | null | undefined, role: string | null | undefined): SignInFacts['org'] =>
+  id && role ? { id, role } : undefined;
 
 function sha256(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -163,8 +167,12 @@ export class TokenService {
    * window: answered with the live token itself) or reuse, which revokes the whole family; that revocation is
    * committed before the caller fails.
    */
-  async rotate(claims: RefreshClaims, client: ClientInfo): Promise<RotationResult> {
-    const rotated = await this.rotateInOneStatement(claims, client);
+  async rotate(
+    claims: RefreshClaims,
+    client: ClientInfo,
+    organization?: string | null,
+  ): Promise<RotationResult> {
+    const rotated = await this.rotateInOneStatement(claims, client, organization);
     if (rotated) return rotated;
     let revokedAt: Date | undefined;
     let boundNow = false;
@@ -192,6 +200,24 @@ export class TokenService {
       if (new Date(row.token_expires_at) <= now || this.pastMaxAge(new Date(row.session_created_at), now)) {
         return { outcome: 'rejected', reason: 'expired' };
       }
+      // A token already rotated is a benign race or reuse, whatever else the request asks.
+      const live = row.token_rotated_at
+        ? await this.liveTokenWithinGrace(db, claims, new Date(row.token_rotated_at), now)
+        : undefined;
+      if (row.token_rotated_at && !live) {
+        [revokedAt] = (await this.markRevoked(db, [claims.sessionId], 'reuse_detected')).map((r) => r.at);
+        return { outcome: 'reuse' };
+      }
+      // The organization asked for must be the user's; the session's own is kept while the membership lasts.
+      const chosen = organization === undefined ? row.organization_id : organization;
+      const org = await this.activeOrg(db, claims.userId, chosen);
+      if (organization && !org) return { outcome: 'rejected', reason: 'not_member' };
+      if ((org?.id ?? null) !== row.organization_id) {
+        await db.query('UPDATE sessions SET organization_id = $2 WHERE id = $1', [
+          claims.sessionId,
+          org?.id ?? null,
+        ]);
+      }
       let jkt = row.dpop_jkt ?? undefined;
       if (!jkt && row.dpop_bindable && client.proofKey && !row.token_rotated_at) {
         await db.query('UPDATE sessions SET dpop_jkt = $2, dpop_bindable = false WHERE id = $1', [
@@ -201,20 +227,15 @@ export class TokenService {
         jkt = client.proofKey;
         boundNow = true;
       }
-      const signIn: SignInFacts = { amr: row.amr, authTime: new Date(row.auth_time), jkt };
+      const signIn: SignInFacts = { amr: row.amr, authTime: new Date(row.auth_time), jkt, org };
       const session = {
         user,
         sessionId: claims.sessionId,
         sessionStartedAt: new Date(row.session_created_at),
       };
-      if (!row.token_rotated_at) {
-        const refresh = await this.rotateLiveToken(db, claims, row, now, client);
-        return { outcome: 'rotated', ...session, signIn, refresh };
-      }
-      const live = await this.liveTokenWithinGrace(db, claims, new Date(row.token_rotated_at), now);
       if (live) return { outcome: 'race', ...session, signIn, refresh: live };
-      [revokedAt] = (await this.markRevoked(db, [claims.sessionId], 'reuse_detected')).map((r) => r.at);
-      return { outcome: 'reuse' };
+      const refresh = await this.rotateLiveToken(db, claims, row, now, client);
+      return { outcome: 'rotated', ...session, signIn, refresh };
     });
 
     if (boundNow) {
@@ -355,6 +376,8 @@ export class TokenService {
           auth_time: Date;
           created_at: Date;
           dpop_jkt: string | null;
+          organization_id: string | null;
+          org_role: string | null;
         }[],
         number,
       ]
@@ -367,14 +390,21 @@ export class TokenService {
         WHERE s.id = $1 AND s.user_id = $2 AND u.id = s.user_id
           AND s.revoked_at IS NULL AND s.expires_at > now()
           AND u.disabled_at IS NULL AND u.credentials_version = s.credentials_version
-        RETURNING to_jsonb(u) AS user_row, s.amr, s.auth_time, s.created_at, s.dpop_jkt`,
+        RETURNING to_jsonb(u) AS user_row, s.amr, s.auth_time, s.created_at, s.dpop_jkt, s.organization_id,
+                  (SELECT m.role FROM org_memberships m
+                    WHERE m.organization_id = s.organization_id AND m.user_id = s.user_id) AS org_role`,
       [sessionId, userId, [...added]],
     );
     const row = rows[0];
     if (!row || this.pastMaxAge(new Date(row.created_at), new Date())) return undefined;
     return {
       user: this.users.fromRow(row.user_row),
-      signIn: { amr: row.amr, authTime: new Date(row.auth_time), jkt: row.dpop_jkt ?? undefined },
+      signIn: {
+        amr: row.amr,
+        authTime: new Date(row.auth_time),
+        jkt: row.dpop_jkt ?? undefined,
+        org: activeOrgOf(row.organization_id, row.org_role),
+      },
       sessionStartedAt: new Date(row.created_at),
     };
   }
@@ -397,6 +427,7 @@ export class TokenService {
   private async rotateInOneStatement(
     claims: RefreshClaims,
     client: ClientInfo,
+    organization: string | null | undefined,
   ): Promise<RotationResult | undefined> {
     const { tokens, recovery } = this.config;
     // The child is signed before the statement, so it can be inserted by it, with this instance's clock. Its
@@ -420,6 +451,7 @@ export class TokenService {
         requireVerification: recovery.requireVerification,
         sessionMaxAge: tokens.sessionMaxAge,
         client,
+        organization,
       }),
     );
     if (!row) return undefined;
@@ -428,9 +460,28 @@ export class TokenService {
       user: this.users.fromRow(row.user_row),
       sessionId: claims.sessionId,
       sessionStartedAt: new Date(row.created_at),
-      signIn: { amr: row.amr, authTime: new Date(row.auth_time), jkt: row.dpop_jkt ?? undefined },
+      signIn: {
+        amr: row.amr,
+        authTime: new Date(row.auth_time),
+        jkt: row.dpop_jkt ?? undefined,
+        org: activeOrgOf(row.org_id, row.org_role),
+      },
       refresh: { token, expiresAt: new Date(expiresAt * 1000) },
     };
+  }
+
+  /** The user's role in the organization, read in the rotation's transaction; undefined for none or a stranger. */
+  private async activeOrg(
+    db: EntityManager,
+    userId: string,
+    organizationId: string | null,
+  ): Promise<SignInFacts['org']> {
+    if (organizationId === null) return undefined;
+    const [membership] = await db.query<{ role: string }[]>(
+      'SELECT role FROM org_memberships WHERE organization_id = $1 AND user_id = $2',
+      [organizationId, userId],
+    );
+    return activeOrgOf(membership && organizationId, membership?.role);
   }
 
   private async rotateLiveToken(

@@ -10,6 +10,9 @@ import { CreatePasskeys1764000000008 } from './1764000000008-create-passkeys';
 import { DpopBinding1765000000000 } from './1765000000000-dpop-binding';
 import { CreateMachineCredentials1766000000000 } from './1766000000000-create-machine-credentials';
 import { CreateOrganizations1767000000000 } from './1767000000000-create-organizations';
+import { ActiveOrganizations1767100000000 } from './1767100000000-active-organizations';
+import { CreateOrgInvitations1767200000000 } from './1767200000000-create-org-invitations';
+import { CreateProjects1767300000000 } from './1767300000000-create-projects';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -25,4 +28,7 @@ export const migrations = [
   DpopBinding1765000000000,
   CreateMachineCredentials1766000000000,
   CreateOrganizations1767000000000,
+  ActiveOrganizations1767100000000,
+  CreateOrgInvitations1767200000000,
+  CreateProjects1767300000000,
 ];

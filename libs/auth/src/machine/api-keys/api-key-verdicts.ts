@@ -1,3 +1,4 @@
+import { permissionsOf } from '@gatehouse/orgs';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -14,8 +15,8 @@ const MAX_VERDICTS = 100_000;
 export interface ApiKeyVerdict {
   /** Who the key acts as, with its scopes; undefined when the key is refused. */
   readonly caller?: AuthUser;
-  /** Why it is refused: no such key (or deleted), or its user is disabled. */
-  readonly refused?: 'unknown' | 'user_disabled';
+  /** Why it is refused: no such key (or deleted), its user disabled, or no longer in the key's organization. */
+  readonly refused?: 'unknown' | 'user_disabled' | 'not_a_member';
   readonly keyId?: string;
   readonly userId?: string;
   /** When the key expires (ms since the epoch); checked on every use, so a cached verdict never outlives it. */
@@ -32,6 +33,8 @@ interface KeyRow {
   expires_at: Date | null;
   last_used_at: Date | null;
   disabled: boolean;
+  organization_id: string | null;
+  org_role: string | null;
 }
 
 /**
@@ -39,7 +42,8 @@ interface KeyRow {
  * database read per minute, not one per request. Concurrent first uses of a key share one read.
  *
  * Deleting a key, disabling or enabling its user, announce the change on the revocation channel (in the change's
- * transaction): every instance drops the verdicts concerned at once and reads them again on the next use. A read
+ * transaction): every instance drops the verdicts concerned at once and reads them again on the next use; so does
+ * a change to its user's membership of an organization (heard on the membership channel), for keys made there. A read
  * that was already under way when a verdict was dropped answers its own request but is not kept. A lost LISTEN
  * connection drops every verdict.
  */
@@ -110,8 +114,10 @@ export class ApiKeyVerdicts {
   private async load(key: string): Promise<ApiKeyVerdict> {
     const generation = this.generation;
     const [row] = await this.dataSource.query<KeyRow[]>(
-      `SELECT k.id, k.user_id, k.scopes, k.expires_at, k.last_used_at, u.disabled_at IS NOT NULL AS disabled
+      `SELECT k.id, k.user_id, k.scopes, k.expires_at, k.last_used_at, u.disabled_at IS NOT NULL AS disabled,
+              k.organization_id, m.role AS org_role
          FROM api_keys k JOIN users u ON u.id = k.user_id
+         LEFT JOIN org_memberships m ON m.organization_id = k.organization_id AND m.user_id = k.user_id
         WHERE k.key_hash = $1`,
       [secretHash(key)],
     );
@@ -134,6 +140,7 @@ function verdictOf(row: KeyRow | undefined, readAt: number): ApiKeyVerdict {
     ...(row.last_used_at ? { lastUsedAt: new Date(row.last_used_at).getTime() } : {}),
   };
   if (row.disabled) return { ...known, refused: 'user_disabled' };
+  if (row.organization_id && !row.org_role) return { ...known, refused: 'not_a_member' };
   const caller: AuthUser = {
     id: row.user_id,
     sessionId: row.id,
@@ -141,6 +148,9 @@ function verdictOf(row: KeyRow | undefined, readAt: number): ApiKeyVerdict {
     amr: [],
     authTime: 0,
     credential: { kind: 'apiKey', keyId: row.id, scopes: [...row.scopes] },
+    ...(row.organization_id && row.org_role
+      ? { org: { id: row.organization_id, role: row.org_role, permissions: permissionsOf(row.org_role) } }
+      : {}),
   };
   return { ...known, caller };
 }

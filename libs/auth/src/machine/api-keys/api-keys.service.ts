@@ -1,11 +1,12 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AccountChanges, NO_CHANGE } from '../../changes/account-changes';
 import { ClientInfo } from '../../tokens/token.service';
 import { AuthUser } from '../../tokens/token-types';
 import { secretHash } from '../secret-hash';
+import { NOT_ACTIVE } from '../../orgs/active-org.guard';
 import { newApiKey, shownPrefix } from './api-key-text';
 import { ApiKeyVerdicts } from './api-key-verdicts';
 import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
@@ -19,12 +20,13 @@ interface ApiKeyRow {
   name: string;
   prefix: string;
   scopes: string[];
+  organization_id: string | null;
   created_at: Date;
   expires_at: Date | null;
   last_used_at: Date | null;
 }
 
-const COLUMNS = 'id, name, prefix, scopes, created_at, expires_at, last_used_at';
+const COLUMNS = 'id, name, prefix, scopes, organization_id, created_at, expires_at, last_used_at';
 
 /**
  * A user's API keys. Making and deleting one are changes to how the account is entered, so both go through the
@@ -40,6 +42,9 @@ export class ApiKeys {
   ) {}
 
   async create(caller: AuthUser, body: CreateApiKeyDto, client: ClientInfo): Promise<CreatedApiKeyDto> {
+    const organizationId = body.organizationId?.toLowerCase() ?? null;
+    if (organizationId !== null && caller.org?.id !== organizationId)
+      throw new ForbiddenException(NOT_ACTIVE);
     const id = randomUUID();
     const key = newApiKey();
     const created = await this.changes.change({
@@ -57,12 +62,25 @@ export class ApiKeys {
         if (live >= MAX_API_KEYS_PER_USER) {
           throw new ConflictException(`an account may hold at most ${MAX_API_KEYS_PER_USER} API keys`);
         }
+        // The token's claim is checked again where it counts: a membership ended a moment ago makes no key.
+        if (organizationId !== null && !(await isMember(db, organizationId, caller.id))) {
+          throw new ForbiddenException(NOT_ACTIVE);
+        }
         const [row] = await db.query<ApiKeyRow[]>(
-          `INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, expires_at)
+          `INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, expires_at, organization_id)
            VALUES ($1, $2, $3, $4, $5, $6,
-                   CASE WHEN $7::int IS NULL THEN NULL ELSE now() + $7::int * interval '1 second' END)
+                   CASE WHEN $7::int IS NULL THEN NULL ELSE now() + $7::int * interval '1 second' END, $8)
            RETURNING ${COLUMNS}`,
-          [id, caller.id, body.name, shownPrefix(key), secretHash(key), body.scopes, body.expiresIn ?? null],
+          [
+            id,
+            caller.id,
+            body.name,
+            shownPrefix(key),
+            secretHash(key),
+            body.scopes,
+            body.expiresIn ?? null,
+            organizationId,
+          ],
         );
         return row;
       },
@@ -108,8 +126,17 @@ function dtoOf(row: ApiKeyRow): ApiKeyDto {
     name: row.name,
     prefix: row.prefix,
     scopes: row.scopes,
+    ...(row.organization_id ? { organizationId: row.organization_id } : {}),
     createdAt: new Date(row.created_at),
     expiresAt: row.expires_at ? new Date(row.expires_at) : null,
     lastUsedAt: row.last_used_at ? new Date(row.last_used_at) : null,
   };
+}
+
+async function isMember(db: EntityManager, organizationId: string, userId: string): Promise<boolean> {
+  const rows = await db.query<unknown[]>(
+    'SELECT 1 FROM org_memberships WHERE organization_id = $1 AND user_id = $2',
+    [organizationId, userId],
+  );
+  return rows.length > 0;
 }

@@ -1,3 +1,4 @@
+import { Organization } from '@gatehouse/orgs';
 import { User } from '@gatehouse/users';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
@@ -14,6 +15,15 @@ export class ApiKey {
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'FK_api_keys_user' })
   user?: User;
+
+  /** Made in this organization: the key acts within it, with its user's role there, and goes with it. */
+  @Index('IDX_api_keys_organization')
+  @Column({ name: 'organization_id', type: 'uuid', nullable: true })
+  organizationId: string | null;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id', foreignKeyConstraintName: 'FK_api_keys_organization' })
+  organization?: Organization;
 
   @Column({ type: 'varchar', length: 100 })
   name: string;

@@ -1,5 +1,6 @@
 import { User } from '@gatehouse/users';
 import { AuthMethod } from '../token-types';
+import { Organization } from '@gatehouse/orgs';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 
 export type RevocationReason =
@@ -72,4 +73,13 @@ export class Session {
   /** A provider sign-in without a key: its first refresh that carries a proof binds it. */
   @Column({ name: 'dpop_bindable', type: 'boolean', default: false })
   dpopBindable: boolean;
+
+  /** The active organization the session chose at a refresh; every refresh re-reads the membership behind it. */
+  @Index('IDX_sessions_organization')
+  @Column({ name: 'organization_id', type: 'uuid', nullable: true })
+  organizationId: string | null;
+
+  @ManyToOne(() => Organization, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'organization_id', foreignKeyConstraintName: 'FK_sessions_organization' })
+  organization?: Organization;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** An API key as its owner sees it in a list: never the key itself. */
 export class ApiKeyDto {
@@ -16,6 +16,12 @@ export class ApiKeyDto {
 
   @ApiProperty({ type: [String] })
   scopes: string[];
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The organization the key acts within; absent: the key acts as you, in no organization',
+  })
+  organizationId?: string;
 
   @ApiProperty({ type: String, format: 'date-time' })
   createdAt: Date;

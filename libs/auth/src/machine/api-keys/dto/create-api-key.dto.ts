@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, NotContains } from 'class-validator';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  NotContains,
+} from 'class-validator';
 import { ScopeListField } from '../../scope-list';
 
 /** Ten years: long enough for any planned key, short enough that `now + expiresIn` stays a sane date. */
@@ -27,4 +37,13 @@ export class CreateApiKeyDto {
   @Min(1)
   @Max(MAX_API_KEY_LIFETIME)
   expiresIn?: number;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Make the key in this organization (it must be your active one): the key acts within it, with your role there, and ends with your membership',
+  })
+  @IsOptional()
+  @IsUUID()
+  organizationId?: string;
 }
