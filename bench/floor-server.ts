@@ -60,6 +60,7 @@ async function main(): Promise<void> {
           requireVerification: config.recovery.requireVerification,
           sessionMaxAge: tokens.sessionMaxAge,
           client: { userAgent: request.headers['user-agent'], ip: request.ip },
+          organization: undefined,
         }),
       });
       const [row] = rows;
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       const accessToken = signer.signAccessToken(user, claims.sessionId, {
         amr: row.amr,
         authTime: new Date(row.auth_time),
+        ...(row.org_id && row.org_role ? { org: { id: row.org_id, role: row.org_role } } : {}),
       });
       void reply.header('set-cookie', `${cookie.name}=${child}; Max-Age=${tokens.refreshTtl}; ${attributes}`);
       return {

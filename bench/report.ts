@@ -9,6 +9,7 @@ export const RESULT_KEYS = [
   'public_floor_ratio',
   'refresh_cost_ratio',
   'refresh_floor_ratio',
+  'refresh_rps_org',
   'public_rps',
   'guarded_rps',
   'db_queries_per_guarded_request',

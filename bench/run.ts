@@ -6,7 +6,7 @@
  *
  * PostgreSQL: BENCH_DATABASE_URL (a maintenance URL of a role that may CREATE DATABASE), else TEST_DATABASE_URL.
  * BENCH_TIME_FACTOR scales every duration (0.5 for a quick look; figures get noisier).
- * BENCH_ONLY=guard,metrics,me,refresh,storm,scale,pglite,memory,workers runs only those parts (for investigating one figure).
+ * BENCH_ONLY=guard,metrics,me,refresh,org,storm,scale,pglite,memory,workers runs only those parts (for investigating one figure).
  * BENCH_PROFILE=<scenario>[,...] writes a CPU profile of the server during that measured run (public, guarded, cold,
  * me, refresh, storm, scale-small, scale-large, refresh-pglite) to the system's temporary directory.
  */
@@ -28,7 +28,7 @@ import { FloorServer } from './floor';
 import { BENCH_PUBLIC_URL, BenchDpopKey } from './dpop-proofs';
 import { CpuMeter, CpuSplit, machineBusyCores } from './cpu';
 import { BenchDatabase, describeServer } from './database';
-import { login, LoginResult, register } from './http';
+import { claimsOf, login, LoginResult, REFRESH_COOKIE, register } from './http';
 import { ROOT, runBenchChild } from './ipc';
 import { load, LoadResult } from './load';
 import type { CeilingInput, CeilingResult, CeilingSql } from './pg-rotation-ceiling';
@@ -596,6 +596,79 @@ async function refreshScenario({ server, db, logins, emails }: MainServer, bench
   };
 }
 
+/**
+ * What an active organization costs a refresh: the statement then also reads the membership and the token lists
+ * the role's permissions. Two users seeded alike, one a member of an organization its sessions have made active;
+ * their refreshes run in turns (plain, org, plain, org) so drift over the run falls on both alike.
+ */
+async function orgRefreshScenario(server: BenchServer, bench: Bench): Promise<void> {
+  const plainUser = await seedUser(server, `bench-plain-${Date.now()}@example.com`);
+  const orgUser = await seedUser(server, `bench-org-${Date.now()}@example.com`);
+  const [{ id: orgId }] = await server.sql<{ id: string }>(
+    `INSERT INTO organizations (name) VALUES ('bench') RETURNING id`,
+  );
+  await server.sql(`INSERT INTO org_memberships (organization_id, user_id, role) VALUES ($1, $2, 'admin')`, [
+    orgId,
+    orgUser,
+  ]);
+  const rounds = 2;
+  const perRun = REFRESH_CONNECTIONS;
+  const plainChains = await seedChains(server, bench.signer, plainUser, perRun * (rounds + 1));
+  const orgChains = await seedChains(server, bench.signer, orgUser, perRun * (rounds + 1) + 1);
+  await server.sql('UPDATE sessions SET organization_id = $1 WHERE user_id = $2', [orgId, orgUser]);
+
+  // The org chains really carry the organization: one refresh, its access token read.
+  const probe = orgChains.pop()!;
+  const answer = await fetch(`${server.url}/api/auth/refresh`, {
+    method: 'POST',
+    headers: { cookie: `${REFRESH_COOKIE}=${probe.cookie}` },
+  });
+  const claims = claimsOf(((await answer.json()) as { accessToken: string }).accessToken);
+  if ((claims.org as { id?: string } | undefined)?.id !== orgId)
+    throw new Error('a refresh of a session with an active organization answered no org claim');
+
+  const runs = { plain: [] as Measured<RefreshRun>[], org: [] as Measured<RefreshRun>[] };
+  const chainsFor = (kind: 'plain' | 'org', round: number) =>
+    (kind === 'plain' ? plainChains : orgChains).slice(round * perRun, (round + 1) * perRun);
+  await refreshLoad(server, chainsFor('plain', 0), perRun, secs(1));
+  // The warm-up of the org refreshes shows what each sends: the rotation statement, and no other.
+  await server.request('queries.reset');
+  await refreshLoad(server, chainsFor('org', 0), perRun, secs(1));
+  await sleep(500); // requests cut off in flight finish on the server
+  const sent = await server.request<QueryCount>('queries.read');
+  const inRequests = sent.statements.filter((statement) => statement.inRequests > 0);
+  if (inRequests.length !== 1 || !inRequests[0].text.includes('org_memberships'))
+    throw new Error(
+      'a refresh with an active organization sent more than its one statement:\n' +
+        inRequests.map((statement) => `  ${statement.inRequests} × ${statement.text}`).join('\n'),
+    );
+  for (let round = 1; round <= rounds; round++) {
+    for (const kind of ['plain', 'org'] as const) {
+      const run = await measured(server, `refresh-${kind}`, () =>
+        refreshLoad(server, chainsFor(kind, round), perRun, secs(4)),
+      );
+      if (run.result.broken > 0) throw new Error(`the ${kind} refresh run broke ${run.result.broken} chains`);
+      runs[kind].push(run);
+    }
+  }
+  const plain = total(runs.plain);
+  const org = total(runs.org);
+  progress(
+    `refresh with an active organization: ${fmt(org.rps)} req/s, one statement each; ` +
+      `without: ${fmt(plain.rps)} req/s`,
+  );
+  report.add('refresh_rps_org', org.rps / plain.rps, {
+    label: 'refresh req/s with an active organization ÷ without (same run, in turns)',
+    value: `${fmt(org.rps)} req/s`,
+    baseline:
+      `${fmt(plain.rps)} req/s: the same refresh of a session with no active organization ` +
+      '(with one, still the one rotation statement per refresh)',
+    goal: '≥ 0.9',
+    met: (v) => v >= 0.9,
+  });
+  report.details.refreshOrg = { connections: perRun, statement: inRequests[0].text, ...runs };
+}
+
 /** The refresh floor's rate: `bench/floor-server.ts` rotating chains of its own, seeded as logins leave them. */
 async function refreshFloor(
   server: BenchServer,
@@ -833,12 +906,13 @@ async function main(): Promise<void> {
       progress(`WARNING: ${busy.toFixed(2)} cores were busy before the start: figures will be low`);
   }
 
-  if (['guard', 'me', 'refresh', 'storm'].some(enabled)) {
+  if (['guard', 'me', 'refresh', 'org', 'storm'].some(enabled)) {
     await withMainServer(bench, async (main) => {
       const publicRps = enabled('guard') ? await guardScenario(main, bench) : undefined;
       if (enabled('metrics')) await metricsScenario(main, bench);
       if (enabled('me')) await meScenario(main, publicRps);
       if (enabled('refresh')) await refreshScenario(main, bench);
+      if (enabled('org')) await orgRefreshScenario(main.server, bench);
       if (enabled('storm')) await stormScenario(main);
     });
   }
