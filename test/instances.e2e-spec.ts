@@ -329,10 +329,27 @@ if (!serverUrl) {
           [live.userId],
         );
         const liveLinks = await a.query('SELECT id FROM email_tokens WHERE expires_at > now()');
+        // An organization's expired invitation, and membership changes: one a day old, one recent.
+        const [org] = await a.query<{ id: string }>(
+          `INSERT INTO organizations (name) VALUES ('o') RETURNING id`,
+        );
+        await a.query(
+          `INSERT INTO org_invitations (organization_id, email, role, token_hash, expires_at)
+           VALUES ($1, 'gone@example.com', 'member', repeat('f', 64), now() - interval '1 minute'),
+                  ($1, 'kept@example.com', 'member', repeat('d', 64), now() + interval '1 day')`,
+          [org.id],
+        );
+        await a.query(
+          `INSERT INTO org_membership_changes (organization_id, user_id, role, changed_at)
+           VALUES ($1, $2, NULL, now() - interval '25 hours'), ($1, $2, 'admin', now())`,
+          [org.id, live.userId],
+        );
 
         const result = await a.app.get(SessionCleaner).runOnce();
 
-        expect(result).toEqual({ ran: true, refreshTokens: 1, sessions: 1, oneTimeRecords: 2 });
+        expect(result).toEqual({ ran: true, refreshTokens: 1, sessions: 1, oneTimeRecords: 4 });
+        expect(await a.query('SELECT email FROM org_invitations')).toEqual([{ email: 'kept@example.com' }]);
+        expect(await a.query('SELECT role FROM org_membership_changes')).toEqual([{ role: 'admin' }]);
         expect(await a.query('SELECT state FROM oauth_transactions')).toEqual([{ state: 't' }]);
         expect(await a.query('SELECT id FROM email_tokens')).toEqual(liveLinks);
         expect(await tokenExists(expiredTokenId)).toBe(false);

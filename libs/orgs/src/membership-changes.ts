@@ -7,8 +7,6 @@ export const MEMBERSHIP_CHANNEL = 'gatehouse_memberships';
 
 // A NOTIFY payload must stay under 8000 bytes: about 80 changes per notice.
 const CHANGES_PER_NOTICE = 80;
-// A change matters while an access token issued before it may live; a day is far more than any.
-const KEPT_FOR = `interval '1 day'`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLE = /^[a-z][a-z0-9_-]{0,31}$/;
 
@@ -54,7 +52,6 @@ export async function recordMembershipChanges(
      RETURNING organization_id, user_id, role, changed_at`,
     [organizationId, [...userIds], role],
   );
-  await db.query(`DELETE FROM org_membership_changes WHERE changed_at < now() - ${KEPT_FOR}`);
   const changes = rows.map(changeOf);
   for (let i = 0; i < changes.length; i += CHANGES_PER_NOTICE) {
     const notice = changes
@@ -89,7 +86,7 @@ export function parseMembershipNotice(payload: string): MembershipChange[] {
 }
 
 /**
- * The log of membership changes: heard at once by this instance (`published`), read back by instances that start
+ * The log of membership changes (the periodic clean-up drops what is a day old): heard at once by this instance (`published`), read back by instances that start
  * or may have missed a notice (`recent`).
  */
 @Injectable()

@@ -96,6 +96,16 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
            SELECT id FROM webauthn_challenges WHERE expires_at < $1 LIMIT $2)`,
         now,
       )) +
+      (await this.deleteInBatches(
+        'DELETE FROM org_invitations WHERE id IN (SELECT id FROM org_invitations WHERE expires_at < $1 LIMIT $2)',
+        now,
+      )) +
+      // A membership change matters while a token issued before it may live: a day covers any lifetime.
+      (await this.deleteInBatches(
+        `DELETE FROM org_membership_changes WHERE id IN (
+           SELECT id FROM org_membership_changes WHERE changed_at < $1 LIMIT $2)`,
+        new Date(now.getTime() - 86_400_000),
+      )) +
       // Wrong second-factor codes count for THROTTLE_MFA_TTL; older ones count for nothing.
       (await this.deleteInBatches(
         'DELETE FROM mfa_failures WHERE id IN (SELECT id FROM mfa_failures WHERE failed_at < $1 LIMIT $2)',
