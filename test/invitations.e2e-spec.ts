@@ -458,26 +458,37 @@ describeEachDatabase('invitations to organizations', (kind) => {
   });
 });
 
-describeEachDatabase('invitations: throttled as mail is', (kind) => {
+describeEachDatabase('invitations: throttled per inviter and per invited address', (kind) => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await TestApp.start(kind, { env: { THROTTLE_RECOVERY_LIMIT: '2' } });
+    app = await TestApp.start(kind, { env: { THROTTLE_RECOVERY_LIMIT: '2', THROTTLE_INVITE_LIMIT: '4' } });
   });
   afterAll(async () => {
     await app?.stop();
   });
 
-  it('counts invitations against the recovery limit (per client and per invited address): 429 with Retry-After', async () => {
+  const send = (session: LoggedIn, orgId: string, email: string) =>
+    app.http().post(`/api/orgs/${orgId}/invitations`).set(bearer(session)).send({ email, role: 'member' });
+
+  it('counts mail to one invited address as recovery mail is: 429 with Retry-After', async () => {
     const session = await signUpVerified(app);
     const org = await ownOrg(app, session);
     const email = uniqueEmail('flooded');
-    const send = () =>
-      app.http().post(`/api/orgs/${org.id}/invitations`).set(bearer(session)).send({ email, role: 'member' });
-    await send().expect(201);
-    await send().expect(201);
-    const throttled = await send();
+    await send(session, org.id, email).expect(201);
+    await send(session, org.id, email).expect(201);
+    const throttled = await send(session, org.id, email);
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts per inviting user, not per client address: another inviter behind it is not held back', async () => {
+    const session = await signUpVerified(app);
+    const org = await ownOrg(app, session);
+    for (let i = 0; i < 4; i++) await send(session, org.id, uniqueEmail('team')).expect(201);
+    expect((await send(session, org.id, uniqueEmail('team'))).status).toBe(429);
+    const colleague = await signUpVerified(app);
+    const theirs = await ownOrg(app, colleague);
+    await send(colleague, theirs.id, uniqueEmail('team')).expect(201);
   });
 });

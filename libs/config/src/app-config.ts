@@ -96,6 +96,8 @@ export abstract class AppConfig {
     readonly mfa: { readonly limit: number; readonly ttl: number };
     /** Forgotten password, verification resend, email change: per client address and per email. */
     readonly recovery: { readonly limit: number; readonly ttl: number };
+    /** Invitations to organizations sent per inviting user (each address also counts as recovery mail does). */
+    readonly invite: { readonly limit: number; readonly ttl: number };
     /** Requests per API key, whatever route. */
     readonly apiKey: { readonly limit: number; readonly ttl: number };
     readonly redisUrl?: string;

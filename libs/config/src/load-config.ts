@@ -177,6 +177,10 @@ export function loadConfig(
         limit: env.integer('THROTTLE_RECOVERY_LIMIT', 5, 1, 1_000_000),
         ttl: env.duration('THROTTLE_RECOVERY_TTL', 900),
       },
+      invite: {
+        limit: env.integer('THROTTLE_INVITE_LIMIT', 50, 1, 1_000_000),
+        ttl: env.duration('THROTTLE_INVITE_TTL', 3600),
+      },
       apiKey: {
         limit: env.integer('THROTTLE_API_KEY_LIMIT', 600, 1, 1_000_000),
         ttl: env.duration('THROTTLE_API_KEY_TTL', 60),

@@ -44,7 +44,7 @@ export class InvitationsController {
   @RequirePermission(INVITE)
   // A mail to an address someone else typed: counted per client address and per invited address, as the
   // other mail-sending routes are.
-  @RateLimit('recovery')
+  @RateLimit('invite')
   @ApiCreatedResponse({
     type: InvitationDto,
     description:

@@ -4,7 +4,7 @@ import { SetMetadata } from '@nestjs/common';
  * The groups of limits; each has throttlers named `<group>-…`. `public` is the default of every `@Public()`
  * route without a group of its own, so a new public route is never unthrottled.
  */
-export type RateLimitGroup = 'login' | 'register' | 'refresh' | 'recovery' | 'public' | 'metrics';
+export type RateLimitGroup = 'login' | 'register' | 'refresh' | 'recovery' | 'invite' | 'public' | 'metrics';
 
 export const RATE_LIMIT_GROUP = 'gatehouse:rate-limit-group';
 

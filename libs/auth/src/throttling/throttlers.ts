@@ -12,7 +12,7 @@ export const METRICS_SCRAPES_PER_MINUTE = 60;
  * The throttlers that count per account: attempts at its password (login, password change) and recovery mails
  * to it (forgotten password, verification resend). Each is fed by several routes.
  */
-export type PerEmailThrottler = 'login-email' | 'recovery-email';
+export type PerEmailThrottler = 'login-email' | 'recovery-email' | 'invite-email';
 
 /**
  * One account's counter of a per-email throttler: the same key whichever route counts (the email is in a body
@@ -36,7 +36,7 @@ function emailOf(context: ExecutionContext): string | undefined {
  * count per client address. The client address is Fastify's `request.ip`, which follows TRUST_PROXY.
  */
 export function throttlerOptions(config: AppConfig, storage: ThrottlerStorage): ThrottlerModuleOptions {
-  const { login, register, refresh, recovery } = config.throttle;
+  const { login, register, refresh, recovery, invite } = config.throttle;
   const ms = (seconds: number) => seconds * 1000;
   return {
     storage,
@@ -61,6 +61,22 @@ export function throttlerOptions(config: AppConfig, storage: ThrottlerStorage): 
         skipIf: (context) => emailOf(context) === undefined,
         getTracker: (_request, context) => emailOf(context) ?? '',
         generateKey: (_context, email) => perEmailKey('recovery-email', email),
+      },
+      // Invitations count per inviting user (an admin behind a shared office address is not held to the
+      // recovery budget of a stranger) and, as any mail to an address someone typed, per invited address.
+      {
+        name: 'invite-user',
+        limit: invite.limit,
+        ttl: ms(invite.ttl),
+        getTracker: (request) => (request as { user?: { id?: string } }).user?.id ?? '',
+      },
+      {
+        name: 'invite-email',
+        limit: recovery.limit,
+        ttl: ms(recovery.ttl),
+        skipIf: (context) => emailOf(context) === undefined,
+        getTracker: (_request, context) => emailOf(context) ?? '',
+        generateKey: (_context, email) => perEmailKey('invite-email', email),
       },
       { name: 'public-ip', limit: config.throttle.public.limit, ttl: ms(config.throttle.public.ttl) },
       // A bucket of its own, so a scraper never spends the public budget of the users behind its address, and
