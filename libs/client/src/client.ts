@@ -6,15 +6,25 @@ import type {
   AcceptedDto,
   AuthenticationCredentialDto,
   CreateNoteDto,
+  CreateProjectDto,
   IdentityDto,
+  InvitationDto,
+  InvitationTokenDto,
+  InviteDto,
   LinkProviderDto,
   LinkUrlDto,
+  MemberDto,
+  MemberRoleDto,
   MfaRequiredDto,
   NoteDto,
   NotePageDto,
+  OrgDto,
+  OrgNameDto,
   PasskeyCreationOptionsDto,
   PasskeyDto,
   PasskeyRequestOptionsDto,
+  ProjectDto,
+  ProjectPageDto,
   ProviderDto,
   RecoveryCodesDto,
   RegisterDto,
@@ -23,6 +33,7 @@ import type {
   SessionDto,
   TokenResponseDto,
   TotpSetupDto,
+  UpdateProjectDto,
   UserDto,
 } from './api-types.js';
 import { DpopProver, type DpopSupport, type WebCryptoLike } from './dpop.js';
@@ -30,6 +41,7 @@ import { IndexedDbKeyStore } from './dpop-key-store.js';
 import { ENDPOINTS } from './endpoints.js';
 import { bearerChallengeOf, INSUFFICIENT_USER_AUTHENTICATION } from './errors.js';
 import type {
+  ActiveOrganization,
   BrowserGlobals,
   ClientEvent,
   ClientState,
@@ -37,7 +49,7 @@ import type {
   LoginResult,
   SecondFactor,
 } from './options.js';
-import { isMfaRequired, Session } from './session.js';
+import { activeOrganizationOf, isMfaRequired, Session } from './session.js';
 import { type ReauthProof, reauthenticationBody, StepUp } from './step-up.js';
 import { isWebUrl, pathSegment, readAnswer, Transport } from './transport.js';
 import {
@@ -73,6 +85,11 @@ function dpopProver(options: GatehouseClientOptions, name: string, now: () => nu
   const store =
     options.dpop?.store ?? (browser.indexedDB ? new IndexedDbKeyStore(browser.indexedDB, name) : null);
   return new DpopProver(crypto, store, now);
+}
+
+/** A route under `/api/orgs/{id}/…` for the organization `orgId`. */
+function orgPath(path: string, orgId: string): string {
+  return path.replace('{id}', pathSegment(orgId));
 }
 
 /** Only the one field the caller chose goes on the wire. */
@@ -487,6 +504,135 @@ export class GatehouseClient {
   createNote(input: CreateNoteDto): Promise<NoteDto> {
     const { method, path } = ENDPOINTS.createNote;
     return this.request<NoteDto>(method, path, input);
+  }
+
+  // ---- Organizations ---------------------------------------------------------------------------------------
+
+  /**
+   * The organization the access token acts in, read from its `org` claim: the caller's role there and its
+   * permissions, for offering only what the server will allow. Null when none is active, or when logged out.
+   * Every route under `/api/orgs/:id/…` wants `:id` to be this one (403 otherwise): see `switchOrganization()`.
+   */
+  activeOrganization(): ActiveOrganization | null {
+    const token = this.#session.token;
+    return token === null ? null : activeOrganizationOf(token);
+  }
+
+  /**
+   * Makes `organizationId` the session's active organization (null: none), in every tab of this browser: a refresh
+   * that names it, run one at a time with the client's other refreshes, whose access token replaces the old one
+   * (a `refresh` event, reason `organization`). Answers the new `activeOrganization()`. An `ApiError` 403 for an
+   * organization the user is not a member of, which leaves the session and its token as they were; 401 when the
+   * session is over (it ends in every tab, as a refused refresh does).
+   */
+  async switchOrganization(organizationId: string | null): Promise<ActiveOrganization | null> {
+    await this.#session.switchOrganization(organizationId);
+    return this.activeOrganization();
+  }
+
+  /** The user's organizations, each with the user's role in it. */
+  organizations(): Promise<OrgDto[]> {
+    const { method, path } = ENDPOINTS.organizations;
+    return this.request<OrgDto[]>(method, path);
+  }
+
+  /** A new organization, owned by the user; it is not made active (`switchOrganization()` does that). */
+  createOrganization(name: string): Promise<OrgDto> {
+    const { method, path } = ENDPOINTS.createOrganization;
+    return this.request<OrgDto>(method, path, { name } satisfies OrgNameDto);
+  }
+
+  /** The members of the active organization `orgId`, oldest first. */
+  members(orgId: string): Promise<MemberDto[]> {
+    const { method, path } = ENDPOINTS.members;
+    return this.request<MemberDto[]>(method, orgPath(path, orgId));
+  }
+
+  /** Needs `members:update`; only an owner makes or unmakes an owner, and the last owner stays one (409). */
+  changeMemberRole(orgId: string, userId: string, role: MemberRoleDto['role']): Promise<MemberDto> {
+    const { method, path } = ENDPOINTS.changeMemberRole;
+    const body: MemberRoleDto = { role };
+    return this.request<MemberDto>(
+      method,
+      orgPath(path, orgId).replace('{userId}', pathSegment(userId)),
+      body,
+    );
+  }
+
+  /**
+   * Ends a membership: another member's with `members:remove`, or the user's own (leaving). The last owner cannot
+   * go (409). After leaving the active organization, the next refresh answers a token without it.
+   */
+  async removeMember(orgId: string, userId: string): Promise<void> {
+    const { method, path } = ENDPOINTS.removeMember;
+    await this.request<void>(method, orgPath(path, orgId).replace('{userId}', pathSegment(userId)));
+  }
+
+  /**
+   * Invites `email` to the active organization with `role` (`members:invite`; only an owner invites an owner): a
+   * mail goes out with a `#invitation=` link. Inviting the address again replaces the older invitation; an
+   * address that is a member's already is a 409.
+   */
+  invite(orgId: string, email: string, role: InvitationDto['role']): Promise<InvitationDto> {
+    const { method, path } = ENDPOINTS.invite;
+    return this.request<InvitationDto>(method, orgPath(path, orgId), { email, role } satisfies InviteDto);
+  }
+
+  /** The active organization's pending invitations, oldest first (`members:invite`). */
+  invitations(orgId: string): Promise<InvitationDto[]> {
+    const { method, path } = ENDPOINTS.invitations;
+    return this.request<InvitationDto[]>(method, orgPath(path, orgId));
+  }
+
+  /** Withdraws a pending invitation: its link stops working. */
+  async withdrawInvitation(orgId: string, invitationId: string): Promise<void> {
+    const { method, path } = ENDPOINTS.withdrawInvitation;
+    await this.request<void>(
+      method,
+      orgPath(path, orgId).replace('{invitationId}', pathSegment(invitationId)),
+    );
+  }
+
+  /**
+   * Uses a `#invitation=` link's token: the user joins the organization, whose membership comes back. An
+   * `ApiError` 403 when the user's verified address is not the invited one (the invitation stays usable: verify
+   * the address and try again), 409 for a member already, 404 for a dead link. It does not make it active.
+   */
+  acceptInvitation(token: string): Promise<OrgDto> {
+    const { method, path } = ENDPOINTS.acceptInvitation;
+    return this.request<OrgDto>(method, path, { token } satisfies InvitationTokenDto);
+  }
+
+  /** Declines a `#invitation=` link's invitation, which then stops working; the same 403 and 404 as accepting. */
+  async declineInvitation(token: string): Promise<void> {
+    const { method, path } = ENDPOINTS.declineInvitation;
+    await this.request<void>(method, path, { token } satisfies InvitationTokenDto);
+  }
+
+  /** A page of the active organization's projects, newest first (`projects:read`). */
+  projects(orgId: string, limit = 20, offset = 0): Promise<ProjectPageDto> {
+    const { method, path } = ENDPOINTS.projects;
+    return this.request<ProjectPageDto>(method, `${orgPath(path, orgId)}?limit=${limit}&offset=${offset}`);
+  }
+
+  /** A new project in the active organization (`projects:write`). */
+  createProject(orgId: string, name: string): Promise<ProjectDto> {
+    const { method, path } = ENDPOINTS.createProject;
+    return this.request<ProjectDto>(method, orgPath(path, orgId), { name } satisfies CreateProjectDto);
+  }
+
+  renameProject(orgId: string, projectId: string, name: string): Promise<ProjectDto> {
+    const { method, path } = ENDPOINTS.renameProject;
+    return this.request<ProjectDto>(
+      method,
+      orgPath(path, orgId).replace('{projectId}', pathSegment(projectId)),
+      { name } satisfies UpdateProjectDto,
+    );
+  }
+
+  async deleteProject(orgId: string, projectId: string): Promise<void> {
+    const { method, path } = ENDPOINTS.deleteProject;
+    await this.request<void>(method, orgPath(path, orgId).replace('{projectId}', pathSegment(projectId)));
   }
 
   // ---- Proving it again (step-up, RFC 9470) -------------------------------------------------------------------

@@ -60,6 +60,7 @@ interface Seen {
   url: string;
   authorization: string | null;
   proof: CheckedProof | null;
+  body: string | null;
 }
 
 /**
@@ -84,7 +85,8 @@ class DpopServer {
     const headers = new Headers(init.headers);
     const header = headers.get('DPoP');
     const proof = header === null ? null : checkProof(header);
-    this.seen.push({ route, url, authorization: headers.get('Authorization'), proof });
+    const body = typeof init.body === 'string' ? init.body : null;
+    this.seen.push({ route, url, authorization: headers.get('Authorization'), proof, body });
     await new Promise((resolve) => setTimeout(resolve, 1));
     const starts = ['POST /api/auth/login'].includes(route);
     if (proof !== null) {
@@ -256,6 +258,30 @@ describe('DPoP proofs (RFC 9449)', () => {
       expect(proof?.claims.ath).toBeUndefined();
       expect(proof?.claims).toMatchObject({ htm: 'POST', htu: `${API}${route.split(' ')[1]}` });
     }
+  });
+
+  it('proves a switch of organization as a refresh, its body sent again with the nonce asked for', async () => {
+    const server = new DpopServer();
+    const client = makeClient(server);
+    await client.login(USER.email, PASSWORD);
+    const before = server.seen.length;
+    server.nonce = 'nonce-1';
+
+    await client.switchOrganization('3f1c9a2b-7d4e-4f5a-8b6c-0d1e2f3a4b5c');
+
+    const switches = server.seen.slice(before);
+    const [login] = server.proofsTo('POST /api/auth/login');
+    expect(switches.map((seen) => [seen.route, seen.authorization, seen.body])).toEqual(
+      Array(2).fill([
+        'POST /api/auth/refresh',
+        null,
+        JSON.stringify({ organizationId: '3f1c9a2b-7d4e-4f5a-8b6c-0d1e2f3a4b5c' }),
+      ]),
+    );
+    expect(switches.map((seen) => seen.proof?.claims.nonce)).toEqual([undefined, 'nonce-1']);
+    expect(switches.map((seen) => seen.proof?.jkt)).toEqual([login?.jkt, login?.jkt]);
+    expect(switches[1].proof?.claims.ath).toBeUndefined();
+    expect(client.dpopBound).toBe(true);
   });
 
   it('makes one key per profile, even when tabs race to make the first', async () => {

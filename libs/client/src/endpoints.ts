@@ -31,11 +31,12 @@ export const ENDPOINTS = {
     body: 'SecondFactorDto',
     response: 'RecoveryCodesDto',
   },
-  // The body is for native clients (a bound session's refresh token); the browser's goes in the cookie.
+  // The body names the organization to make active (switchOrganization); the refresh token stays in the cookie
+  // (only native clients send it in the body).
   refresh: {
     method: 'POST',
     path: '/api/auth/refresh',
-    body: 'RefreshTokenBodyDto',
+    body: 'RefreshBodyDto',
     response: 'TokenResponseDto',
   },
   logout: { method: 'POST', path: '/api/auth/logout', body: 'RefreshTokenBodyDto', response: null },
@@ -113,6 +114,60 @@ export const ENDPOINTS = {
   },
   listNotes: { method: 'GET', path: '/api/notes', body: null, response: 'NotePageDto' },
   createNote: { method: 'POST', path: '/api/notes', body: 'CreateNoteDto', response: 'NoteDto' },
+  organizations: { method: 'GET', path: '/api/orgs', body: null, response: 'OrgDto[]' },
+  createOrganization: { method: 'POST', path: '/api/orgs', body: 'OrgNameDto', response: 'OrgDto' },
+  members: { method: 'GET', path: '/api/orgs/{id}/members', body: null, response: 'MemberDto[]' },
+  changeMemberRole: {
+    method: 'PATCH',
+    path: '/api/orgs/{id}/members/{userId}',
+    body: 'MemberRoleDto',
+    response: 'MemberDto',
+  },
+  removeMember: { method: 'DELETE', path: '/api/orgs/{id}/members/{userId}', body: null, response: null },
+  invite: {
+    method: 'POST',
+    path: '/api/orgs/{id}/invitations',
+    body: 'InviteDto',
+    response: 'InvitationDto',
+  },
+  invitations: { method: 'GET', path: '/api/orgs/{id}/invitations', body: null, response: 'InvitationDto[]' },
+  withdrawInvitation: {
+    method: 'DELETE',
+    path: '/api/orgs/{id}/invitations/{invitationId}',
+    body: null,
+    response: null,
+  },
+  acceptInvitation: {
+    method: 'POST',
+    path: '/api/invitations/accept',
+    body: 'InvitationTokenDto',
+    response: 'OrgDto',
+  },
+  declineInvitation: {
+    method: 'POST',
+    path: '/api/invitations/decline',
+    body: 'InvitationTokenDto',
+    response: null,
+  },
+  projects: { method: 'GET', path: '/api/orgs/{id}/projects', body: null, response: 'ProjectPageDto' },
+  createProject: {
+    method: 'POST',
+    path: '/api/orgs/{id}/projects',
+    body: 'CreateProjectDto',
+    response: 'ProjectDto',
+  },
+  renameProject: {
+    method: 'PATCH',
+    path: '/api/orgs/{id}/projects/{projectId}',
+    body: 'UpdateProjectDto',
+    response: 'ProjectDto',
+  },
+  deleteProject: {
+    method: 'DELETE',
+    path: '/api/orgs/{id}/projects/{projectId}',
+    body: null,
+    response: null,
+  },
   reauthenticate: {
     method: 'POST',
     path: '/api/auth/reauthenticate',

@@ -103,8 +103,12 @@ export type LoginResult =
 /** The second factor, for `verifyMfa()`, `disableTotp()` and `replaceRecoveryCodes()`: one of the two. */
 export type SecondFactor = { code: string } | { recoveryCode: string };
 
-/** Why the access token changed without a new sign-in: `reauthenticated` is a proof given with `reauthenticate()`. */
-export type RefreshReason = 'restore' | 'expiring' | 'unauthorized' | 'scheduled' | 'reauthenticated';
+/**
+ * Why the access token changed without a new sign-in: `reauthenticated` is a proof given with `reauthenticate()`,
+ * `organization` a switch of the active organization with `switchOrganization()`.
+ */
+export type RefreshReason =
+  'restore' | 'expiring' | 'unauthorized' | 'scheduled' | 'reauthenticated' | 'organization';
 export type LogoutReason = 'logout' | 'logout-all' | 'session-revoked' | 'session-ended';
 /** Whether this tab did it, or another tab did and handed the result over. */
 export type EventSource = 'this-tab' | 'other-tab';
@@ -113,6 +117,17 @@ export type ClientEvent =
   | { type: 'login'; user: UserDto; expiresAt: number; source: EventSource }
   | { type: 'refresh'; user: UserDto; expiresAt: number; reason: RefreshReason; source: EventSource }
   | { type: 'logout'; reason: LogoutReason; source: EventSource };
+
+/**
+ * The organization the access token acts in (its `org` claim), chosen with `switchOrganization()`: the caller's
+ * role there and that role's permissions (`members:invite`, `projects:write`, …), for a page to offer only what
+ * the server will allow. The server decides from the token alone, so this is what it will see too.
+ */
+export interface ActiveOrganization {
+  id: string;
+  role: string;
+  permissions: string[];
+}
 
 export interface ClientState {
   user: UserDto | null;

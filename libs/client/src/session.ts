@@ -1,8 +1,11 @@
-import type { MfaRequiredDto, TokenResponseDto, UserDto } from './api-types.js';
+// One class past 400 lines, for a reason: the token, its refreshes (plain, and switching the organization) and the
+// other tabs' hand-over share the same private state and the same single flight; split, that state would leak.
+import type { MfaRequiredDto, RefreshBodyDto, TokenResponseDto, UserDto } from './api-types.js';
 import { isDpopBound, jwtClaims } from './encoding.js';
 import { ENDPOINTS } from './endpoints.js';
 import { ApiError } from './errors.js';
 import type {
+  ActiveOrganization,
   ChannelLike,
   ClientEvent,
   ClientState,
@@ -52,6 +55,15 @@ function sessionIdOf(token: string): string | null {
   return typeof sid === 'string' ? sid : null;
 }
 
+/** The active organization an access token carries (`org`), or null when it carries none or something else. */
+export function activeOrganizationOf(token: string): ActiveOrganization | null {
+  const { org } = jwtClaims(token);
+  if (typeof org !== 'object' || org === null) return null;
+  const { id, role, permissions } = org as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof role !== 'string' || !Array.isArray(permissions)) return null;
+  return { id, role, permissions: permissions.filter((name): name is string => typeof name === 'string') };
+}
+
 export interface SessionOptions {
   transport: Transport;
   leewayMs: number;
@@ -77,6 +89,8 @@ export class Session {
   /** False once the server said there is no session (or we logged out): no refresh is tried until a login. */
   #mayHaveCookie = true;
   #refreshing: Promise<void> | null = null;
+  /** A switch of the active organization under way: a refresh too, so the others wait for it. Never rejects. */
+  #switching: Promise<void> | null = null;
   #timer: unknown = undefined;
   #messagesSeen = 0;
   #messageWaiters: (() => void)[] = [];
@@ -199,6 +213,8 @@ export class Session {
 
   /** Makes sure the token is newer than `stale` and not about to expire, refreshing when it has to. */
   async ensureFresh(stale: string | null, reason: RefreshReason): Promise<void> {
+    // A switch renews the token too; when it was refused, the checks below still refresh if they must.
+    while (this.#switching) await this.#switching;
     if (this.#token !== null && this.#token !== stale && !this.#expiringSoon()) return;
     if (this.#token === null && !this.#mayHaveCookie) return;
     if (!this.#refreshing) {
@@ -213,21 +229,67 @@ export class Session {
   async #refreshUnderLock(stale: string | null, reason: RefreshReason): Promise<void> {
     // Another tab may have refreshed while this one waited for the lock, and handed its token over.
     if (this.#token !== null && this.#token !== stale && !this.#expiringSoon()) return;
-    const { transport } = this.#options;
-    const { method, path } = ENDPOINTS.refresh;
-    const response = await transport.sendForSession(transport.url(path), {
-      method,
-      headers: { Accept: 'application/json' },
-      credentials: 'include',
-      signal: transport.timeoutSignal(),
-    });
+    const response = await this.#sendRefresh();
     if (response.status === 401) {
-      // No session any more (logged out elsewhere, revoked, expired): every tab is logged out.
-      const hadSession = this.#token !== null;
-      this.end('session-ended', 'this-tab', hadSession);
+      this.#sessionEnded();
       return;
     }
-    const body = await readAnswer<TokenResponseDto>(response);
+    this.#adoptRefreshed(await readAnswer<TokenResponseDto>(response), reason);
+  }
+
+  /**
+   * Makes `organizationId` the session's active organization (null: none): a refresh whose body names it, one at
+   * a time with every other refresh of this tab and of the browser, whose new access token (with its `org` claim)
+   * replaces the old one here and in the other tabs. A refusal (403 not a member, 400) leaves the session as it
+   * was and comes back as an `ApiError`; a 401 means the session is over, in every tab, and comes back too.
+   */
+  async switchOrganization(organizationId: string | null): Promise<void> {
+    // After the refresh or switch running now: it rotates the cookie this one sends.
+    while (this.#refreshing || this.#switching) {
+      await (this.#refreshing ?? this.#switching)!.catch(() => undefined);
+    }
+    const switched = this.#withLock(false, () => this.#switchUnderLock(organizationId));
+    const settled = switched.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#switching = settled;
+    void settled.then(() => {
+      if (this.#switching === settled) this.#switching = null;
+    });
+    await switched;
+  }
+
+  async #switchUnderLock(organizationId: string | null): Promise<void> {
+    const body: RefreshBodyDto = { organizationId };
+    const response = await this.#sendRefresh(body);
+    if (response.status === 401) {
+      const refusal = await ApiError.from(response);
+      this.#sessionEnded();
+      throw refusal;
+    }
+    this.#adoptRefreshed(await readAnswer<TokenResponseDto>(response), 'organization');
+  }
+
+  /**
+   * `POST /api/auth/refresh`: the refresh token goes in the HttpOnly cookie, never in the body (which the server
+   * reads only from native clients); a DPoP proof goes with it when this browser has a key.
+   */
+  #sendRefresh(body?: RefreshBodyDto): Promise<Response> {
+    const { transport } = this.#options;
+    const { method, path } = ENDPOINTS.refresh;
+    return transport.sendForSession(
+      transport.url(path),
+      transport.jsonInit(method, body, transport.timeoutSignal()),
+    );
+  }
+
+  /** No session any more (logged out elsewhere, revoked, expired): every tab is logged out. */
+  #sessionEnded(): void {
+    this.end('session-ended', 'this-tab', this.#token !== null);
+  }
+
+  #adoptRefreshed(body: TokenResponseDto, reason: RefreshReason): void {
     this.#adopt(body.accessToken, body.expiresIn, body.user);
     this.#post({ v: 1, kind: 'refresh', reason, ...this.#tokenFields() });
     this.#emit({ type: 'refresh', user: body.user, expiresAt: this.#expiresAt!, reason, source: 'this-tab' });

@@ -20,6 +20,7 @@ const REFRESH_REASONS: Record<RefreshReason, string> = {
   expiring: 'shortly before expiry, on a request',
   unauthorized: 'after a 401',
   reauthenticated: 'after you confirmed who you are',
+  organization: 'to act in another organization',
 };
 
 const LOGOUT_REASONS: Record<Extract<ClientEvent, { type: 'logout' }>['reason'], string> = {

@@ -8,7 +8,19 @@ import { act, redrawWith, showError } from './actions';
 import { describe, logActivity, SESSION_ENDED } from './activity-log';
 import { client, offerPasskeysWhen } from './client';
 import { showLinkPanel, takeLinkFromAddress, wireEmailLinks } from './email-links';
+import {
+  renderInvitation,
+  showInvitation,
+  takeInvitationFromAddress,
+  wireInvitationLink,
+} from './invitation-link';
 import { clearNotes, loadNotes, wireNotes } from './notes';
+import {
+  clearOrganizations,
+  loadOrganizations,
+  organizationChanged,
+  wireOrganizations,
+} from './organizations';
 import { clearPasskeys, loadPasskeys, passkeysOnOffer, renderPasskeys, wirePasskeys } from './passkeys';
 import { clearProfile, renderUser, wireProfile } from './profile';
 import {
@@ -31,6 +43,7 @@ import { clearTwoFactor, wireTwoFactor } from './two-factor';
 function render(): void {
   renderSignInState();
   renderBinding();
+  renderInvitation();
   // Signed out: nothing of the last account stays on screen, whichever way the session ended.
   if (client.state.user === null) {
     clearProfile();
@@ -39,6 +52,7 @@ function render(): void {
     clearIdentities();
     clearPasskeys();
     clearTwoFactor();
+    clearOrganizations();
   }
   tick();
 }
@@ -46,10 +60,15 @@ function render(): void {
 async function loadEverything(): Promise<void> {
   if (!client.isLoggedIn) return;
   renderUser(client.state.user!);
-  await Promise.all([loadNotes(), loadSessions(), loadIdentities(), loadPasskeys()]);
+  await Promise.all([loadNotes(), loadSessions(), loadIdentities(), loadPasskeys(), loadOrganizations()]);
 }
 
 function handleLinkInAddress(): void {
+  const invitation = takeInvitationFromAddress();
+  if (invitation !== null) {
+    showInvitation(invitation);
+    return;
+  }
   const mfaToken = takeMfaFromAddress();
   if (mfaToken !== null) {
     showMfaPrompt(mfaToken);
@@ -68,6 +87,8 @@ wireProfile();
 wireNotes();
 wireSessions();
 wireEmailLinks();
+wireOrganizations();
+wireInvitationLink();
 
 // A link opened in a tab that already shows the page changes only the fragment: the page does not load again.
 window.addEventListener('hashchange', handleLinkInAddress);
@@ -81,6 +102,8 @@ client.subscribe((event) => {
     forgetMfaChallenge();
     void act(null, loadEverything);
   }
+  // A new token may act in another organization (switched here or in another tab), or with another role.
+  if (event.type === 'refresh' && organizationChanged()) void act(null, loadOrganizations);
   if (event.type === 'logout' && event.reason === 'session-ended') showError(SESSION_ENDED);
   render();
 });
