@@ -57,6 +57,24 @@ function copyWorkingTree(): string {
   return copy;
 }
 
+/** The files of a feature's folder under apps/api/src. */
+const featureFolder = (plural: string, singular: string) =>
+  [
+    `${plural}.controller.ts`,
+    `${plural}.module.ts`,
+    `${plural}.service.ts`,
+    `dto/${singular}.dto.ts`,
+    `dto/create-${singular}.dto.ts`,
+    `dto/update-${singular}.dto.ts`,
+    `entities/${singular}.entity.ts`,
+  ].map((file) => `apps/api/src/${plural}/${file}`);
+
+/** Each route handler's method and the guards right under it, e.g. `Post RequiresScope('bookmarks:write')`. */
+const routeGuards = (controller: string) =>
+  [...controller.matchAll(/@(Post|Get|Patch|Delete)\([^)]*\)((?:\n\s*@Requires?\w+\('[^']+'\))+)/g)].map(
+    ([, method, decorators]) => [method, ...decorators.match(/\w+\('[^']+'\)/g)!].join(' '),
+  );
+
 const changedFiles = (copy: string) =>
   git(copy, 'status', '--porcelain', '--untracked-files=all')
     .split('\n')
@@ -119,28 +137,25 @@ describe('npm run generate:feature', () => {
     }
   }, 60_000);
 
-  // Generation, a type check, a lint and an e2e suite on two databases: minutes when the machine is shared.
-  it('writes a feature that compiles, lints and passes its own e2e test on both databases, with no hand edits', async () => {
+  // Two generations, a type check, a lint and two e2e suites on two databases: minutes when the machine is shared.
+  it('writes a user’s feature and an organization’s (--org) that compile, lint and pass their own e2e tests on both databases, with no hand edits', async () => {
     const generated = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
     expect(generated.output).not.toMatch(/generate:feature:/);
     expect(generated.status).toBe(0);
 
     const migration = changedFiles(copy).find((path) => /migrations\/\d+-create-bookmarks\.ts$/.test(path));
     expect(migration).toBeDefined();
+    const registered = [
+      'apps/api/src/app.module.ts',
+      'libs/client/src/api-types.ts',
+      'libs/database/src/migrations/index.ts',
+      'ormconfig.ts',
+    ];
     expect(changedFiles(copy)).toEqual(
       [
-        'apps/api/src/app.module.ts',
-        'apps/api/src/bookmarks/bookmarks.controller.ts',
-        'apps/api/src/bookmarks/bookmarks.module.ts',
-        'apps/api/src/bookmarks/bookmarks.service.ts',
-        'apps/api/src/bookmarks/dto/bookmark.dto.ts',
-        'apps/api/src/bookmarks/dto/create-bookmark.dto.ts',
-        'apps/api/src/bookmarks/dto/update-bookmark.dto.ts',
-        'apps/api/src/bookmarks/entities/bookmark.entity.ts',
-        'libs/client/src/api-types.ts',
-        'libs/database/src/migrations/index.ts',
+        ...registered,
+        ...featureFolder('bookmarks', 'bookmark'),
         migration!,
-        'ormconfig.ts',
         'test/bookmarks.e2e-spec.ts',
       ].sort(),
     );
@@ -153,26 +168,78 @@ describe('npm run generate:feature', () => {
       "defineScopes({\n  'bookmarks:read': 'Read your bookmarks',\n" +
         "  'bookmarks:write': 'Create, change and delete your bookmarks',\n});",
     );
-    const routeScopes = [
-      ...controller.matchAll(/@(Post|Get|Patch|Delete)\([^)]*\)\n\s*@RequiresScope\('([^']+)'\)/g),
-    ];
-    expect(routeScopes.map(([, method, scope]) => `${method} ${scope}`)).toEqual([
-      'Post bookmarks:write',
-      'Get bookmarks:read',
-      'Get bookmarks:read',
-      'Patch bookmarks:write',
-      'Delete bookmarks:write',
+    expect(routeGuards(controller)).toEqual([
+      "Post RequiresScope('bookmarks:write')",
+      "Get RequiresScope('bookmarks:read')",
+      "Get RequiresScope('bookmarks:read')",
+      "Patch RequiresScope('bookmarks:write')",
+      "Delete RequiresScope('bookmarks:write')",
     ]);
     const stamps = git(copy, 'ls-files', 'libs/database/src/migrations');
     const newest = Math.max(...[...stamps.matchAll(/\/(\d+)-/g)].map((match) => Number(match[1])));
     expect(Number(/(\d+)-create-bookmarks/.exec(migration!)![1])).toBeGreaterThan(newest);
+
+    // The same with --org, in the same copy: one type check, one lint and one jest run serve both.
+    const bookmarksWritten = changedFiles(copy);
+    const orgGenerated = await run(copy, 'npm', [
+      'run',
+      '--silent',
+      'generate:feature',
+      '--',
+      'boards',
+      '--org',
+    ]);
+    expect(orgGenerated.output).not.toMatch(/generate:feature:/);
+    expect(orgGenerated.status).toBe(0);
+    expect(orgGenerated.output).toContain('/api/orgs/:id/boards is ready.');
+    const orgMigration = changedFiles(copy).find((path) => /migrations\/\d+-create-boards\.ts$/.test(path));
+    expect(Number(/(\d+)-create-boards/.exec(orgMigration!)![1])).toBeGreaterThan(
+      Number(/(\d+)-create-bookmarks/.exec(migration!)![1]),
+    );
+    expect(changedFiles(copy)).toEqual(
+      [
+        ...bookmarksWritten,
+        ...featureFolder('boards', 'board'),
+        orgMigration!,
+        'test/boards.e2e-spec.ts',
+      ].sort(),
+    );
+    expect(readFileSync(join(copy, 'libs/client/src/api-types.ts'), 'utf8')).toMatch(
+      /export interface BoardPageDto \{\n {2}items: BoardDto\[\];/,
+    );
+    // The permissions granted to the organization's roles, each route guarded by one and by the matching scope,
+    // as projects.controller.ts does.
+    const orgController = readFileSync(join(copy, 'apps/api/src/boards/boards.controller.ts'), 'utf8');
+    expect(orgController).toContain("@Controller('orgs/:id/boards')");
+    expect(orgController).toContain(
+      "grantPermissions({\n  'boards:read': ['owner', 'admin', 'member'],\n  'boards:write': ['owner', 'admin'],\n});",
+    );
+    expect(routeGuards(orgController)).toEqual([
+      "Post RequirePermission('boards:write') RequiresScope('boards:write')",
+      "Get RequirePermission('boards:read') RequiresScope('boards:read')",
+      "Get RequirePermission('boards:read') RequiresScope('boards:read')",
+      "Patch RequirePermission('boards:write') RequiresScope('boards:write')",
+      "Delete RequirePermission('boards:write') RequiresScope('boards:write')",
+    ]);
+    expect(readFileSync(join(copy, orgMigration!), 'utf8')).toContain(
+      'FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE',
+    );
+    expect(readFileSync(join(copy, 'apps/api/src/app.module.ts'), 'utf8')).toMatch(
+      /BookmarksModule,\n\s+BoardsModule,\n\s+\.\.\.\(options\.extraModules/,
+    );
 
     const written = changedFiles(copy);
     // Independent checks, side by side, to keep the suite's wall time down.
     const [compiled, linted, tested] = await Promise.all([
       run(copy, 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']),
       run(copy, 'npx', ['eslint', '--max-warnings=0', ...written]),
-      run(copy, 'npx', ['jest', '--runInBand', '--verbose', 'test/bookmarks.e2e-spec.ts']),
+      run(copy, 'npx', [
+        'jest',
+        '--maxWorkers=2',
+        '--verbose',
+        'test/bookmarks.e2e-spec.ts',
+        'test/boards.e2e-spec.ts',
+      ]),
     ]);
     // The root project's type check, as npm run typecheck makes it: the new files type-check with the rest.
     expect(compiled.output.split('\n').filter((line) => /error TS/.test(line))).toEqual([]);
@@ -187,6 +254,14 @@ describe('npm run generate:feature', () => {
     // The app built from the copy lists the new scopes at GET /api/auth/scopes, on each database.
     const scopesChecked = /✓ declares bookmarks:read and bookmarks:write, and each route needs one of them/g;
     expect(tested.output.match(scopesChecked)).toHaveLength(process.env.TEST_DATABASE_URL ? 2 : 1);
+    // The organization's feature, at /api/orgs/:id/boards, holds each role to the grants, on each database.
+    expect(tested.output).toMatch(/boards: organization-owned CRUD at \/api\/orgs\/:id\/boards \[PGlite\]/);
+    const rolesChecked =
+      /✓ a member whose role is member: reads, 403 to writes, writing nothing, as the grants say/g;
+    expect(tested.output.match(rolesChecked)).toHaveLength(process.env.TEST_DATABASE_URL ? 2 : 1);
+    const orgScopesChecked = /✓ declares boards:read and boards:write, and each route needs one of them/g;
+    expect(tested.output.match(orgScopesChecked)).toHaveLength(process.env.TEST_DATABASE_URL ? 2 : 1);
+    expect(tested.output).toMatch(/Test Suites: +2 passed, 2 total/);
 
     const again = await run(copy, 'npm', ['run', '--silent', 'generate:feature', '--', 'bookmarks']);
     expect(again.status).toBe(1);

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FeatureOwner } from './feature-files';
 import { FeatureNames } from './feature-names';
 
 /** Every `.ts` file under `dir`, recursively, skipping dependencies and build output. */
@@ -12,15 +13,23 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The first path segment of every route the app serves (`auth`, `notes`, …), and Swagger's own. */
-function takenRoutes(sources: string[]): Set<string> {
-  const routes = new Set(['docs', 'docs-json']);
+/** The path of every controller the app has (`auth`, `notes`, `orgs/:id/projects`, …), and Swagger's own. */
+function controllerPaths(sources: string[]): string[] {
+  const paths = ['docs', 'docs-json'];
   for (const file of sources) {
     for (const match of readFileSync(file, 'utf8').matchAll(/@Controller\(\s*['"]([^'"]+)['"]/g)) {
-      routes.add(match[1].split('/')[0]);
+      paths.push(match[1]);
     }
   }
-  return routes;
+  return paths;
+}
+
+/** Whether a controller at `path` serves the feature's routes: `/api/<plural>…`, or `/api/orgs/:id/<plural>…`. */
+function servesRoute(path: string, plural: string, owner: FeatureOwner): boolean {
+  const [first, second, third] = path.split('/');
+  return owner === 'organization'
+    ? first === 'orgs' && second?.startsWith(':') && third === plural
+    : first === plural;
 }
 
 /** The classes a feature named so would declare: each must be new, or Nest and Swagger would confuse the two. */
@@ -38,14 +47,19 @@ function classNames(n: FeatureNames): string[] {
   ];
 }
 
-/** Why a feature of that name cannot be added to the repository at `root`, or undefined when it can. */
-export function featureConflict(root: string, n: FeatureNames): string | undefined {
+/** Why a feature of that name, owned by `owner`, cannot be added to the repository at `root`; undefined when it can. */
+export function featureConflict(
+  root: string,
+  n: FeatureNames,
+  owner: FeatureOwner = 'user',
+): string | undefined {
   if (existsSync(join(root, 'apps/api/src', n.plural)))
     return `apps/api/src/${n.plural} already exists: "${n.plural}" is an existing feature`;
 
   const sources = [...sourceFiles(join(root, 'apps')), ...sourceFiles(join(root, 'libs'))];
-  if (takenRoutes(sources).has(n.plural))
-    return `the route /api/${n.plural} is already served by another controller`;
+  const route = owner === 'organization' ? `/api/orgs/:id/${n.plural}` : `/api/${n.plural}`;
+  if (controllerPaths(sources).some((path) => servesRoute(path, n.plural, owner)))
+    return `the route ${route} is already served by another controller`;
 
   const migrationsDir = join(root, 'libs/database/src/migrations');
   const table = new RegExp(`CREATE TABLE (IF NOT EXISTS )?"${n.table}"`);
@@ -54,11 +68,13 @@ export function featureConflict(root: string, n: FeatureNames): string | undefin
       return `a table "${n.table}" already exists (created in ${file})`;
   }
 
-  for (const scope of [n.readScope, n.writeScope]) {
-    // A key of a defineScopes({...}) object: two features sharing a scope would open each other's routes.
-    const declared = new RegExp(`['"]${scope}['"]\\s*:`);
+  for (const name of [n.readScope, n.writeScope]) {
+    // A key of a defineScopes({...}) or grantPermissions({...}) object: two features sharing a scope would open
+    // each other's routes to API keys, and sharing a permission, to the same roles.
+    const declared = new RegExp(`['"]${name}['"]\\s*:`);
     const file = sources.find((path) => declared.test(readFileSync(path, 'utf8')));
-    if (file) return `the scope ${scope} is already declared (${file.slice(root.length + 1)})`;
+    const what = owner === 'organization' ? 'scope or permission' : 'scope';
+    if (file) return `the ${what} ${name} is already declared (${file.slice(root.length + 1)})`;
   }
 
   for (const name of classNames(n)) {

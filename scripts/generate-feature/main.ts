@@ -1,45 +1,30 @@
 /**
- * `npm run generate:feature -- <name> [--singular <word>]`: adds an owner-scoped CRUD feature the way
- * apps/api/src/notes is built (entity, DTOs, service, controller, module), its migration, its registrations
- * (app.module.ts, the migrations list, ormconfig.ts), its e2e test, and regenerates the client's types.
+ * `npm run generate:feature -- <name> [--singular <word>] [--org]`: adds a CRUD feature the way apps/api/src/notes
+ * is built (entity, DTOs, service, controller, module), owned by a user; with `--org`, the way apps/api/src/projects
+ * is, owned by the caller's active organization. Then its migration, its registrations (app.module.ts, the
+ * migrations list, ormconfig.ts), its e2e test, and regenerates the client's types.
  * It writes nothing when any file it would write already exists.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
+import { parseFeatureArguments, USAGE } from './feature-arguments';
 import { featureConflict, nextMigrationTimestamp } from './feature-conflicts';
-import { featureFiles, GeneratedFile } from './feature-files';
+import { featureFiles, FeatureOwner, GeneratedFile } from './feature-files';
 import { featureNames, FeatureNames } from './feature-names';
 import { RegistrationError, registrations } from './registrations';
 
 const ROOT = resolve(__dirname, '../..');
-const USAGE = 'usage: npm run generate:feature -- <plural-name> [--singular <word>]   e.g. bookmarks';
 
 class Refusal extends Error {}
 
-function parseArguments(args: string[]): { name: string; singular?: string } {
-  let name: string | undefined;
-  let singular: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--singular') singular = args[++i];
-    else if (arg.startsWith('--singular=')) singular = arg.slice('--singular='.length);
-    else if (arg.startsWith('-')) throw new Refusal(`unknown option ${arg}\n${USAGE}`);
-    else if (name === undefined) name = arg;
-    else throw new Refusal(`one feature at a time (got "${name}" and "${arg}")\n${USAGE}`);
-  }
-  if (name === undefined) throw new Refusal(USAGE);
-  if (args.includes('--singular') && !singular) throw new Refusal(`--singular needs a word\n${USAGE}`);
-  return { name, singular };
-}
-
 /** Everything the feature writes and edits, computed before anything is written. */
-function plan(n: FeatureNames): GeneratedFile[] {
-  const conflict = featureConflict(ROOT, n);
+function plan(n: FeatureNames, owner: FeatureOwner): GeneratedFile[] {
+  const conflict = featureConflict(ROOT, n, owner);
   if (conflict) throw new Refusal(conflict);
   const timestamp = nextMigrationTimestamp(ROOT);
-  const created = featureFiles(n, timestamp);
+  const created = featureFiles(n, timestamp, owner);
   const existing = created.filter((file) => existsSync(join(ROOT, file.path)));
   if (existing.length > 0)
     throw new Refusal(`refusing to overwrite ${existing.map((file) => file.path).join(', ')}`);
@@ -65,10 +50,15 @@ async function writeFormatted(files: GeneratedFile[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { name, singular } = parseArguments(process.argv.slice(2));
-  const names = featureNames(name, singular);
+  const parsed = parseFeatureArguments(process.argv.slice(2));
+  if (typeof parsed === 'string') throw new Refusal(parsed);
+  if ('help' in parsed) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const names = featureNames(parsed.name, parsed.singular);
   if (typeof names === 'string') throw new Refusal(names);
-  const files = plan(names);
+  const files = plan(names, parsed.owner);
   await writeFormatted(files);
   for (const file of files) process.stdout.write(`wrote ${file.path}\n`);
 
@@ -77,8 +67,9 @@ async function main(): Promise<void> {
   if (types.status !== 0) {
     throw new Error('the feature was written, but `npm run client:types` failed: run it again once fixed');
   }
+  const route = parsed.owner === 'organization' ? `/api/orgs/:id/${names.plural}` : `/api/${names.plural}`;
   process.stdout.write(
-    `\n/api/${names.plural} is ready. Next: give ${names.singularClass} its real columns (entity, DTOs, migration),\n` +
+    `\n${route} is ready. Next: give ${names.singularClass} its real columns (entity, DTOs, migration),\n` +
       `then run npx jest --runInBand test/${names.plural}.e2e-spec.ts. See docs/adding-a-feature.md.\n`,
   );
 }
