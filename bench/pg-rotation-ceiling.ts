@@ -123,6 +123,9 @@ async function rotateInOneStatement(
       // A bearer session refreshed with its cookie: no DPoP key, not from a native client's body.
       null,
       false,
+      // No organization asked for: the session keeps its own (none).
+      null,
+      false,
     ],
   });
   if (rowCount !== 1) throw new Error('chain broken');
