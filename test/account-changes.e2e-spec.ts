@@ -27,9 +27,10 @@ import { mailedToken, signUpVerified } from './support/verified-sign-up';
 const REAUTH_MAX_AGE_SECONDS = 4;
 const NEW_PASSWORD = 'another long passphrase after the change';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until every token signed in before now is older than REAUTH_MAX_AGE. */
-const letSignInsAge = () => sleep(REAUTH_MAX_AGE_SECONDS * 1000 + 1200);
+/** Signed in this long ago, every token of a sign-in is older than REAUTH_MAX_AGE. */
+const AGED_AFTER_MS = REAUTH_MAX_AGE_SECONDS * 1000 + 1200;
+/** The users whose sign-in must be old: made first, so that their sign-ins age together, in one wait. */
+const AGED_USERS = ['victim', 'step-up', 'reauth-refresh'] as const;
 
 function expectStepUp(response: Response): void {
   expect(response.status).toBe(401);
@@ -60,6 +61,22 @@ describeEachDatabase('changing how a user signs in', (kind) => {
     await app?.stop();
     await mailbox?.stop();
   });
+
+  const signedIn = new Map<(typeof AGED_USERS)[number], { user: LoggedIn; at: number }>();
+  beforeAll(async () => {
+    for (const prefix of AGED_USERS) {
+      const user = await signUpVerified(app, uniqueEmail(prefix), mailbox);
+      signedIn.set(prefix, { user, at: Date.now() });
+    }
+  });
+
+  /** A verified user made at the start, returned once their sign-in is older than REAUTH_MAX_AGE. */
+  async function userSignedInLongAgo(prefix: (typeof AGED_USERS)[number]): Promise<LoggedIn> {
+    const { user, at } = signedIn.get(prefix)!;
+    const left = at + AGED_AFTER_MS - Date.now();
+    if (left > 0) await sleep(left);
+    return user;
+  }
 
   const bearer = (session: { accessToken: string }) => `Bearer ${session.accessToken}`;
   const post = (path: string, session: { accessToken: string }, body?: object) =>
@@ -96,9 +113,8 @@ describeEachDatabase('changing how a user signs in', (kind) => {
 
   describe('a stolen access token whose sign-in is old', () => {
     it('can add no passkey, turn on no TOTP, link no provider, remove nothing: 401 with max_age', async () => {
-      const victim = await verifiedUser('victim');
+      const victim = await userSignedInLongAgo('victim');
       const stale = { accessToken: victim.accessToken };
-      await letSignInsAge();
 
       expectStepUp(await post('/api/auth/passkeys/register/options', stale));
       expectStepUp(await post('/api/auth/passkeys/register', stale, { credential: {} }));
@@ -132,8 +148,7 @@ describeEachDatabase('changing how a user signs in', (kind) => {
     });
 
     it('after reauthenticating with the password, adds TOTP and the owner is told', async () => {
-      const owner = await verifiedUser('step-up');
-      await letSignInsAge();
+      const owner = await userSignedInLongAgo('step-up');
       expectStepUp(await post('/api/auth/mfa/totp/setup', owner));
 
       const stepped = await reauthenticate(owner, { password: PASSWORD }).expect(200);
@@ -157,8 +172,7 @@ describeEachDatabase('changing how a user signs in', (kind) => {
 
   describe('POST /api/auth/reauthenticate', () => {
     it('keeps the fresh auth_time on the session: the next refresh carries it', async () => {
-      const user = await verifiedUser('reauth-refresh');
-      await letSignInsAge();
+      const user = await userSignedInLongAgo('reauth-refresh');
       const stepped = await reauthenticate(user, { password: PASSWORD }).expect(200);
       const refreshed = await refresh(app, user.cookie).expect(200);
       const claims = decodeJwt(refreshed.body.accessToken as string).payload;

@@ -170,6 +170,15 @@ export class TestApp {
     await this.boot();
   }
 
+  /**
+   * As `restart`, but with `env` in place of every setting the app was started or restarted with: another
+   * configuration of the same app and data, for a suite whose parts need no database of their own.
+   */
+  async restartWith(env: Env = {}): Promise<void> {
+    this.options = { ...this.options, env: {} };
+    await this.restart(env);
+  }
+
   /** Closes the app as SIGTERM would, once however often it is called; `stop()` then only cleans up. */
   close(): Promise<void> {
     this.closing ??= this.app.close();
