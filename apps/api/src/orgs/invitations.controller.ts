@@ -42,8 +42,8 @@ export class InvitationsController {
 
   @Post()
   @RequirePermission(INVITE)
-  // A mail to an address someone else typed: counted per client address and per invited address, as the
-  // other mail-sending routes are.
+  // A mail to an address someone typed: counted per inviting user, and per invited address as the other
+  // mail-sending routes are.
   @RateLimit('invite')
   @ApiCreatedResponse({
     type: InvitationDto,
