@@ -1,8 +1,7 @@
-import { createServer } from 'node:net';
 import { ParsedMail } from 'mailparser';
-import { Browser, BrowserContext, Page } from 'playwright-core';
+import { BrowserContext, Page } from 'playwright-core';
 import { login, me, PASSWORD, refresh, register, uniqueEmail } from './support/auth-client';
-import { Devices, launchChromium, screenshot, watchProblems, buildDemoPage } from './support/browser';
+import { DemoWithMail, logInOnPage, pageStatus, screenshot, watchProblems } from './support/browser';
 import { TestMailbox } from './support/mailbox';
 import { TestApp } from './support/test-app';
 
@@ -10,70 +9,28 @@ const NEW_PASSWORD = 'a fresh passphrase chosen in the browser';
 /** Mail goes through the outbox and a sender that polls: give it a few seconds, never an open-ended wait. */
 const MAIL_TIMEOUT_MS = 15_000;
 
-/** A port nobody listens on now: the app must know its origin (APP_URL) before it listens, to put it in links. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /**
  * The links in real emails (a real SMTP server in this process), opened in the demo page in headless Chromium:
  * a forgotten password reset from the page, and an address verified only by the click, never by opening the link.
  * PGlite only: the flows' server side is covered on both databases by recovery.e2e-spec.ts.
  */
 describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]', () => {
+  const demo = new DemoWithMail();
+  const { devices } = demo;
   let mailbox: TestMailbox;
   let app: TestApp;
   let origin: string;
-  let browser: Browser;
-  const devices = new Devices(() => browser);
 
   beforeAll(async () => {
-    buildDemoPage();
-    mailbox = await TestMailbox.start();
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    app = await TestApp.start('pglite', {
-      env: { SMTP_URL: mailbox.url, APP_URL: origin, PUBLIC_URL: origin, THROTTLE_RECOVERY_LIMIT: '1000' },
-    });
-    await app.app.listen({ port, host: '127.0.0.1' });
-    browser = await launchChromium();
+    ({ mailbox, app, origin } = await demo.start({ THROTTLE_RECOVERY_LIMIT: '1000' }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await mailbox?.stop();
-  });
-  afterEach(async () => {
-    await devices.closeAll();
-  });
+  afterAll(() => demo.stop());
+  afterEach(() => devices.closeAll());
 
   /** A new browser profile: its own cookie jar, like another device. */
   const device = () => devices.add();
 
-  async function open(context: BrowserContext, url = origin): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(url);
-    return page;
-  }
-
-  const status = (page: Page) => page.getByRole('status');
-
-  async function logInOnPage(page: Page, email: string): Promise<void> {
-    await status(page).getByText('Not logged in').waitFor();
-    const form = page.getByRole('form', { name: 'Log in' });
-    await form.getByLabel('Email').fill(email);
-    await form.getByLabel('Password').fill(PASSWORD);
-    await form.getByRole('button', { name: 'Log in' }).click();
-    await status(page).getByText(`Logged in as ${email}`).waitFor();
-  }
+  const open = (context: BrowserContext, url?: string) => demo.open(context, url);
 
   /** The first mail to `email` (received or still to come) that `matches`. */
   function mailTo(email: string, matches: (message: ParsedMail) => boolean): Promise<ParsedMail> {
@@ -108,7 +65,7 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
 
     const phone = await open(await device());
     const problems = watchProblems(phone);
-    await status(phone).getByText('Not logged in').waitFor();
+    await pageStatus(phone).getByText('Not logged in').waitFor();
     const forgot = phone.getByRole('form', { name: 'Forgot your password?' });
     await forgot.getByLabel('Email').fill(email);
     await forgot.getByRole('button', { name: 'Send me a link' }).click();
@@ -150,7 +107,7 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
     await refresh(app, elsewhere.cookie).expect(401);
     await me(app, elsewhere.accessToken).expect(401);
     await laptopPage.getByRole('button', { name: 'Who am I?' }).click();
-    await status(laptopPage).getByText('Not logged in').waitFor();
+    await pageStatus(laptopPage).getByText('Not logged in').waitFor();
     // The owner is told, with no link in the notice.
     const notice = await mailTo(email, subject(/^Your password was changed$/));
     expect(notice.text).not.toContain('#reset-password=');
@@ -180,7 +137,7 @@ describe('links from emails in the demo page [PGlite, headless Chromium, SMTP]',
     const problems = watchProblems(tab);
     const confirm = tab.getByRole('button', { name: 'Confirm my email address' });
     await confirm.waitFor();
-    await status(tab).getByText(`Logged in as ${email}`).waitFor();
+    await pageStatus(tab).getByText(`Logged in as ${email}`).waitFor();
     expect(tab.url()).toBe(`${origin}/`);
     // Long enough for anything the page would send by itself on load to have gone out.
     await tab.waitForTimeout(500);

@@ -1,10 +1,9 @@
 import { ParsedMail } from 'mailparser';
-import { Browser, BrowserContext, Page } from 'playwright-core';
-import { PASSWORD, uniqueEmail } from './support/auth-client';
-import { buildDemoPage, Devices, launchChromium, screenshot, watchProblems } from './support/browser';
+import { BrowserContext } from 'playwright-core';
+import { uniqueEmail } from './support/auth-client';
+import { DemoWithMail, logInOnPage, screenshot, watchProblems } from './support/browser';
 import { TestMailbox } from './support/mailbox';
 import { sentTo } from './support/outbox';
-import { freePort } from './support/server-process';
 import { TestApp } from './support/test-app';
 import { signUpVerified } from './support/verified-sign-up';
 
@@ -18,49 +17,19 @@ const MAIL_TIMEOUT_MS = 15_000;
  * the page and the client; the routes are covered on both databases by orgs, invitations and projects suites.
  */
 describe('organizations in the demo page [PGlite, headless Chromium, SMTP]', () => {
+  const demo = new DemoWithMail();
+  const { devices } = demo;
   let mailbox: TestMailbox;
   let app: TestApp;
   let origin: string;
-  let browser: Browser;
-  const devices = new Devices(() => browser);
 
   beforeAll(async () => {
-    buildDemoPage();
-    mailbox = await TestMailbox.start();
-    // The app must know its origin before it listens: it goes in the mailed links and the DPoP proofs name it.
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    app = await TestApp.start('pglite', {
-      env: { SMTP_URL: mailbox.url, APP_URL: origin, PUBLIC_URL: origin, THROTTLE_RECOVERY_LIMIT: '1000' },
-    });
-    await app.app.listen({ port, host: '127.0.0.1' });
-    browser = await launchChromium();
+    ({ mailbox, app, origin } = await demo.start({ THROTTLE_RECOVERY_LIMIT: '1000' }));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    await mailbox?.stop();
-  });
-  afterEach(async () => {
-    await devices.closeAll();
-  });
+  afterAll(() => demo.stop());
+  afterEach(() => devices.closeAll());
 
-  async function open(context: BrowserContext, url = origin): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(url);
-    return page;
-  }
-
-  const status = (page: Page) => page.getByRole('status');
-
-  async function logInOnPage(page: Page, email: string): Promise<void> {
-    await status(page).getByText('Not logged in').waitFor();
-    const form = page.getByRole('form', { name: 'Log in' });
-    await form.getByLabel('Email').fill(email);
-    await form.getByLabel('Password').fill(PASSWORD);
-    await form.getByRole('button', { name: 'Log in' }).click();
-    await status(page).getByText(`Logged in as ${email}`).waitFor();
-  }
+  const open = (context: BrowserContext, url?: string) => demo.open(context, url);
 
   /** The `#invitation=` link on a line of its own in the invitation mailed to `email`. */
   async function invitationLinkTo(email: string): Promise<string> {

@@ -3,6 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, CDPSession, chromium, ConsoleMessage, Page } from 'playwright-core';
 import type { Protocol } from 'playwright-core/types/protocol';
+import { PASSWORD } from './auth-client';
+import { TestMailbox } from './mailbox';
+import { freePort } from './server-process';
+import { Env, TestApp } from './test-app';
 
 /** Debian's Chromium (`.ci/run` installs it with apt-get): the tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -70,6 +74,58 @@ export function buildDemoPage(): void {
   execFileSync(process.execPath, [resolve(__dirname, '../../scripts/build-demo.mjs'), '--no-typecheck'], {
     stdio: 'pipe',
   });
+}
+
+/** The demo page's status line: who is logged in. */
+export const pageStatus = (page: Page) => page.getByRole('status');
+
+/** Logs in with the demo page's form, and waits until the page says so. */
+export async function logInOnPage(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await pageStatus(page).getByText('Not logged in').waitFor();
+  const form = page.getByRole('form', { name: 'Log in' });
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await pageStatus(page).getByText(`Logged in as ${email}`).waitFor();
+}
+
+/**
+ * The demo page on the embedded database with a real SMTP server in this process, and headless Chromium: for the
+ * suites that follow mailed links into the page. The app's origin is fixed before it listens, since it goes in
+ * the mailed links and the DPoP proofs name it. `devices.closeAll()` after each test, `stop()` after the suite.
+ */
+export class DemoWithMail {
+  mailbox!: TestMailbox;
+  app!: TestApp;
+  origin!: string;
+  private browser?: Browser;
+  readonly devices = new Devices(() => this.browser!);
+
+  async start(env: Env = {}): Promise<this> {
+    buildDemoPage();
+    this.mailbox = await TestMailbox.start();
+    const port = await freePort();
+    this.origin = `http://127.0.0.1:${port}`;
+    this.app = await TestApp.start('pglite', {
+      env: { SMTP_URL: this.mailbox.url, APP_URL: this.origin, PUBLIC_URL: this.origin, ...env },
+    });
+    await this.app.app.listen({ port, host: '127.0.0.1' });
+    this.browser = await launchChromium();
+    return this;
+  }
+
+  /** A new page of `context` at `url` (the page's own address by default). */
+  async open(context: BrowserContext, url = this.origin): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(url);
+    return page;
+  }
+
+  async stop(): Promise<void> {
+    await this.browser?.close();
+    await this.app?.stop();
+    await this.mailbox?.stop();
+  }
 }
 
 /**
