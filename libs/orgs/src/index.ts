@@ -12,7 +12,7 @@ export {
   recordMembershipChanges,
 } from './membership-changes';
 export type { MembershipChange } from './membership-changes';
-export { membershipOf, NOT_FOUND } from './membership-of';
+export { membershipOf, NOT_FOUND, roleIn } from './membership-of';
 export type { MembershipRow } from './membership-of';
 export { grantPermissions, isOrgRole, ORG_ROLES, permissionsOf, roleAllows } from './org-roles';
 export type { OrgRole } from './org-roles';

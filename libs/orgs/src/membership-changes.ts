@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -7,7 +8,6 @@ export const MEMBERSHIP_CHANNEL = 'gatehouse_memberships';
 
 // A NOTIFY payload must stay under 8000 bytes: about 80 changes per notice.
 const CHANGES_PER_NOTICE = 80;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** A member's role in an organization since `at`; null once they are no longer a member. */
@@ -76,8 +76,8 @@ export function parseMembershipNotice(payload: string): MembershipChange[] {
     if (!Array.isArray(entry)) continue;
     const [organizationId, userId, role, at] = entry as unknown[];
     const when = typeof at === 'string' ? new Date(at) : undefined;
-    if (typeof organizationId !== 'string' || !UUID.test(organizationId)) continue;
-    if (typeof userId !== 'string' || !UUID.test(userId)) continue;
+    if (typeof organizationId !== 'string' || !isUUID(organizationId)) continue;
+    if (typeof userId !== 'string' || !isUUID(userId)) continue;
     if (role !== null && (typeof role !== 'string' || !ROLE.test(role))) continue;
     if (!when || Number.isNaN(when.getTime())) continue;
     changes.push({ organizationId, userId, role, at: when });

@@ -4,6 +4,15 @@ import { roleAllows } from './org-roles';
 
 export const NOT_FOUND = 'organization not found';
 
+/** The user's role in the organization, read in `db`'s transaction; undefined for no membership. */
+export async function roleIn(db: EntityManager, orgId: string, userId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ role: string }[]>(
+    'SELECT role FROM org_memberships WHERE organization_id = $1 AND user_id = $2',
+    [orgId, userId],
+  );
+  return row?.role;
+}
+
 /** An organization, with one member's role in it. */
 export interface MembershipRow {
   id: string;

@@ -1,7 +1,6 @@
 import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { FastifyRequest } from 'fastify';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The organization a refresh asks to make active: `{organizationId}` in the body, null to leave it, undefined
@@ -13,7 +12,7 @@ export const RequestedOrganization = createParamDecorator(
     if (body === null || typeof body !== 'object' || !('organizationId' in body)) return undefined;
     const { organizationId } = body;
     if (organizationId === null) return null;
-    if (typeof organizationId === 'string' && UUID.test(organizationId)) return organizationId.toLowerCase();
+    if (typeof organizationId === 'string' && isUUID(organizationId)) return organizationId.toLowerCase();
     throw new BadRequestException('organizationId must be an organization’s id (a UUID) or null');
   },
 );

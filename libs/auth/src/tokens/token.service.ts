@@ -2,6 +2,7 @@
 // (docs/architecture.md), so every statement on a session is read and reviewed in one place.
 import { AppConfig } from '@gatehouse/config';
 import { PreparedStatements } from '@gatehouse/database';
+import { roleIn } from '@gatehouse/orgs';
 import { User, UsersService } from '@gatehouse/users';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -477,11 +478,7 @@ export class TokenService {
     organizationId: string | null,
   ): Promise<SignInFacts['org']> {
     if (organizationId === null) return undefined;
-    const [membership] = await db.query<{ role: string }[]>(
-      'SELECT role FROM org_memberships WHERE organization_id = $1 AND user_id = $2',
-      [organizationId, userId],
-    );
-    return activeOrgOf(membership && organizationId, membership?.role);
+    return activeOrgOf(organizationId, await roleIn(db, organizationId, userId));
   }
 
   private async rotateLiveToken(

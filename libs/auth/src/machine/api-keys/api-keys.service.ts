@@ -1,7 +1,8 @@
+import { roleIn } from '@gatehouse/orgs';
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AccountChanges, NO_CHANGE } from '../../changes/account-changes';
 import { ClientInfo } from '../../tokens/token.service';
 import { AuthUser } from '../../tokens/token-types';
@@ -63,7 +64,7 @@ export class ApiKeys {
           throw new ConflictException(`an account may hold at most ${MAX_API_KEYS_PER_USER} API keys`);
         }
         // The token's claim is checked again where it counts: a membership ended a moment ago makes no key.
-        if (organizationId !== null && !(await isMember(db, organizationId, caller.id))) {
+        if (organizationId !== null && !(await roleIn(db, organizationId, caller.id))) {
           throw new ForbiddenException(NOT_ACTIVE);
         }
         const [row] = await db.query<ApiKeyRow[]>(
@@ -131,12 +132,4 @@ function dtoOf(row: ApiKeyRow): ApiKeyDto {
     expiresAt: row.expires_at ? new Date(row.expires_at) : null,
     lastUsedAt: row.last_used_at ? new Date(row.last_used_at) : null,
   };
-}
-
-async function isMember(db: EntityManager, organizationId: string, userId: string): Promise<boolean> {
-  const rows = await db.query<unknown[]>(
-    'SELECT 1 FROM org_memberships WHERE organization_id = $1 AND user_id = $2',
-    [organizationId, userId],
-  );
-  return rows.length > 0;
 }
