@@ -22,6 +22,9 @@ import { OrgInvitation } from './libs/orgs/src/invitations/entities/invitation.e
 import { WebAuthnChallenge } from './libs/auth/src/passkeys/entities/webauthn-challenge.entity';
 import { WebAuthnUser } from './libs/auth/src/passkeys/entities/webauthn-user.entity';
 import { OutboxMessage } from './libs/mail/src/entities/outbox-message.entity';
+import { AuditEvent } from './libs/audit/src/entities/audit-event.entity';
+import { WebhookDelivery } from './libs/audit/src/webhooks/entities/webhook-delivery.entity';
+import { WebhookEndpoint } from './libs/audit/src/webhooks/entities/webhook-endpoint.entity';
 import { Note } from './apps/api/src/notes/entities/note.entity';
 import { Project } from './apps/api/src/projects/entities/project.entity';
 
@@ -50,6 +53,9 @@ export const entities = [
   WebAuthnChallenge,
   WebAuthnUser,
   OutboxMessage,
+  AuditEvent,
+  WebhookEndpoint,
+  WebhookDelivery,
   Note,
   Project,
 ];

@@ -68,9 +68,9 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'Cross-site request' })
   @ApiResponseCodes(400, 409, 429)
   @ApiOperation({ summary: 'Create an account' })
-  async register(@Body() body: RegisterDto): Promise<UserDto> {
-    // The user and the verification email are stored together: neither exists without the other.
-    return UserDto.from(await this.recovery.register(body));
+  async register(@Body() body: RegisterDto, @RequestClient() client: ClientInfo): Promise<UserDto> {
+    // The user, the verification email, the history's first entry and the webhooks are stored together.
+    return UserDto.from(await this.recovery.register(body, client));
   }
 
   @Public()

@@ -1,3 +1,4 @@
+import { AuditModule } from '@gatehouse/audit';
 import { AppConfig } from '@gatehouse/config';
 import { MailModule } from '@gatehouse/mail';
 import { OrgsModule } from '@gatehouse/orgs';
@@ -35,6 +36,7 @@ import { RevocationSync } from './revocation/revocation-sync';
 import { RevocationService } from './revocation/revocation.service';
 import { SecurityEvents } from './security-events';
 import { SessionsController } from './sessions.controller';
+import { ActivityController } from './activity/activity.controller';
 import { MfaChallenge } from './mfa/entities/mfa-challenge.entity';
 import { MfaFailure } from './mfa/entities/mfa-failure.entity';
 import { RecoveryCode } from './mfa/entities/recovery-code.entity';
@@ -102,6 +104,7 @@ import { TokenController } from './machine/clients/token.controller';
     UsersModule,
     MailModule,
     OrgsModule,
+    AuditModule,
     PassportModule,
     RateLimitStorageModule,
     TypeOrmModule.forFeature([
@@ -132,6 +135,7 @@ import { TokenController } from './machine/clients/token.controller';
     RecoveryController,
     EmailChangeController,
     SessionsController,
+    ActivityController,
     OAuthController,
     IdentitiesController,
     MfaController,

@@ -1,4 +1,11 @@
 export { AuthModule } from './auth.module';
+export {
+  AdminAuditEventDto,
+  AdminAuditEventPageDto,
+  AuditEventDto,
+  AuditEventPageDto,
+} from './activity/dto/audit-event.dto';
+export { HistoryQueryDto } from './activity/dto/history-query.dto';
 export { AccountChanges, ChangeScope, NO_CHANGE } from './changes/account-changes';
 export type { AccountChange, ChangeProof } from './changes/account-changes';
 export type { AccountChangeKind } from './changes/change-kinds';

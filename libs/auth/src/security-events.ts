@@ -1,6 +1,9 @@
+import { AuditEntry, AuditTrail } from '@gatehouse/audit';
 import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 
 export type SecurityEvent =
+  | 'account.created'
   | 'login.succeeded'
   | 'login.failed'
   | 'refresh.race_absorbed'
@@ -77,19 +80,44 @@ export interface SecurityEventFields {
   sessionId?: string;
   reason?: string;
   ip?: string;
+  userAgent?: string;
   [key: string]: string | string[] | number | boolean | undefined;
 }
 
+/** The event as the account history stores it: the account, the client, and the rest as details. */
+function auditEntry(event: SecurityEvent, fields: SecurityEventFields): AuditEntry {
+  const { userId, ip, userAgent, ...details } = fields;
+  for (const key of Object.keys(details)) if (details[key] === undefined) delete details[key];
+  return { type: event, userId, ip, userAgent, details };
+}
+
 /**
- * Writes security events as structured log entries, one per event, whatever the log level's verbosity, and
- * tells the listeners (the app's counters) of them and of the routine outcomes.
+ * Every security event is written three ways: a structured log line (whatever the log level's verbosity), the
+ * account history (AuditTrail), and the listeners (the app's counters), which hear of routine outcomes too.
  */
 @Injectable()
 export class SecurityEvents {
   private readonly log = new Logger('SecurityEvent');
   private listeners: readonly SecurityEventListener[] = [];
 
+  constructor(private readonly trail: AuditTrail) {}
+
+  /** An event with no change behind it (a refused sign-in, a reuse): logged, told, and stored a moment later. */
   record(event: SecurityEvent, fields: SecurityEventFields = {}): void {
+    this.announce(event, fields);
+    this.trail.appendSoon(auditEntry(event, fields));
+  }
+
+  /**
+   * Stores the event of a change (once per fields given) in the change's own transaction, so it exists if and
+   * only if the change does; the caller calls `announce` with the same fields once the transaction has committed.
+   */
+  async store(db: EntityManager, event: SecurityEvent, ...each: SecurityEventFields[]): Promise<void> {
+    await this.trail.append(db, ...each.map((fields) => auditEntry(event, fields)));
+  }
+
+  /** The log line and the listeners of an event already stored. */
+  announce(event: SecurityEvent, fields: SecurityEventFields = {}): void {
     const entry = { securityEvent: event, ...fields };
     if (WARNINGS.has(event)) {
       this.log.warn(entry, event);

@@ -124,6 +124,10 @@ export abstract class AppConfig {
     /** REQUIRE_EMAIL_VERIFICATION: login and refresh refused until the address is verified. */
     readonly requireVerification: boolean;
   };
+  declare readonly audit: {
+    /** Seconds an event stays in the account history (AUDIT_RETENTION). */
+    readonly retention: number;
+  };
   declare readonly orgs: {
     /** Seconds an invitation to an organization lives (INVITATION_TTL). */
     readonly invitationTtl: number;

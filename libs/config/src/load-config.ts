@@ -9,6 +9,7 @@ import { readDpop } from './dpop-config';
 import { readMfa } from './mfa-config';
 import { readOAuth } from './oauth-config';
 import { readOrgs } from './orgs-config';
+import { readAudit } from './audit-config';
 import { readOriginList, readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
 import { readWebAuthn } from './webauthn-config';
@@ -191,6 +192,7 @@ export function loadConfig(
     mail: readMail(env, nodeEnv === 'production'),
     recovery: readRecovery(env),
     orgs: readOrgs(env),
+    audit: readAudit(env),
     oauth: readOAuth(env, production),
     mfa: readMfa(env, production),
     dpop: readDpop(env),

@@ -1,7 +1,9 @@
+import { Webhooks } from '@gatehouse/audit';
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { MembershipChange, MembershipChangeLog, recordMembershipChanges } from './membership-changes';
+import { membersRemoved } from './membership-webhooks';
 import { membershipOf } from './membership-of';
 
 /** A member of an organization, as its members see them. */
@@ -41,6 +43,7 @@ export class Members {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly changeLog: MembershipChangeLog,
+    private readonly webhooks: Webhooks,
   ) {}
 
   /** The organization's members, oldest first; the caller must be one of them. */
@@ -92,6 +95,7 @@ export class Members {
         orgId,
         userId,
       ]);
+      await membersRemoved(this.webhooks, db, orgId, [userId]);
       return recordMembershipChanges(db, orgId, [userId], null);
     });
     this.changeLog.published(changes);

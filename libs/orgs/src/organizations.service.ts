@@ -1,7 +1,9 @@
+import { Webhooks } from '@gatehouse/audit';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MembershipChangeLog, recordMembershipChanges } from './membership-changes';
+import { memberAdded, membersRemoved } from './membership-webhooks';
 import { membershipOf, MembershipRow } from './membership-of';
 
 /** An organization as one of its members sees it: with that member's role. */
@@ -28,6 +30,7 @@ export class Organizations {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly changeLog: MembershipChangeLog,
+    private readonly webhooks: Webhooks,
   ) {}
 
   /** A new organization, its maker its owner, in one transaction. */
@@ -41,6 +44,7 @@ export class Organizations {
         `INSERT INTO org_memberships (organization_id, user_id, role) VALUES ($1, $2, 'owner')`,
         [org.id, userId],
       );
+      await memberAdded(this.webhooks, db, org.id, userId, 'owner');
       return viewOf(org);
     });
   }
@@ -78,12 +82,9 @@ export class Organizations {
         [orgId],
       );
       await db.query('DELETE FROM organizations WHERE id = $1', [orgId]);
-      return recordMembershipChanges(
-        db,
-        orgId,
-        members.map((member) => member.user_id),
-        null,
-      );
+      const userIds = members.map((member) => member.user_id);
+      await membersRemoved(this.webhooks, db, orgId, userIds);
+      return recordMembershipChanges(db, orgId, userIds, null);
     });
     this.changeLog.published(changes);
   }

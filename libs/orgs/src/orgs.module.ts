@@ -1,3 +1,4 @@
+import { AuditModule } from '@gatehouse/audit';
 import { MailModule } from '@gatehouse/mail';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -18,6 +19,7 @@ import { Organizations } from './organizations.service';
   imports: [
     TypeOrmModule.forFeature([Organization, Membership, MembershipChangeRecord, OrgInvitation]),
     MailModule,
+    AuditModule,
   ],
   providers: [Organizations, Members, MembershipChangeLog, Invitations],
   exports: [Organizations, Members, MembershipChangeLog, Invitations],

@@ -156,12 +156,17 @@ export class UsersService {
   }
 
   /** Lets a disabled user sign in again (disabling is a change to how the account is entered: auth's). */
-  async enable(id: string): Promise<boolean> {
-    const [, updated] = await this.users.query<[unknown, number]>(
-      'UPDATE users SET disabled_at = NULL, updated_at = now() WHERE id = $1',
-      [id],
-    );
-    return updated === 1;
+  /** Lets the user sign in again; `alongside` runs in the same transaction. False when there is no such user. */
+  async enable(id: string, alongside?: (db: EntityManager, user: User) => Promise<void>): Promise<boolean> {
+    return this.users.manager.transaction(async (db) => {
+      const [rows] = await db.query<[{ user_row: Record<string, unknown> }[], number]>(
+        `UPDATE users u SET disabled_at = NULL, updated_at = now() WHERE id = $1 RETURNING to_jsonb(u) AS user_row`,
+        [id],
+      );
+      if (rows.length === 0) return false;
+      await alongside?.(db, this.fromRow(rows[0].user_row));
+      return true;
+    });
   }
 
   /** Whether an address belongs to an account already (in the caller's transaction when given one). */
@@ -179,12 +184,26 @@ export class UsersService {
     return updated === 1;
   }
 
-  /** Changes the profile fields only, never a column another operation owns; null when there is no such user. */
-  async updateProfile(id: string, changes: { displayName?: string | null }): Promise<User | null> {
-    if (changes.displayName !== undefined) {
-      await this.users.update({ id }, { displayName: changes.displayName?.trim() || null });
-    }
-    return this.findById(id);
+  /**
+   * Changes the profile fields only, never a column another operation owns; `alongside` runs in the same
+   * transaction when something changed. Null when there is no such user.
+   */
+  async updateProfile(
+    id: string,
+    changes: { displayName?: string | null },
+    alongside?: (db: EntityManager, user: User) => Promise<void>,
+  ): Promise<User | null> {
+    if (changes.displayName === undefined) return this.findById(id);
+    return this.users.manager.transaction(async (db) => {
+      const [rows] = await db.query<[{ user_row: Record<string, unknown> }[], number]>(
+        `UPDATE users u SET display_name = $2, updated_at = now() WHERE id = $1 RETURNING to_jsonb(u) AS user_row`,
+        [id, changes.displayName?.trim() || null],
+      );
+      if (rows.length === 0) return null;
+      const user = this.fromRow(rows[0].user_row);
+      await alongside?.(db, user);
+      return user;
+    });
   }
 
   list(limit: number, offset: number): Promise<[User[], number]> {

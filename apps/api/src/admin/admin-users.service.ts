@@ -1,5 +1,6 @@
+import { Webhooks } from '@gatehouse/audit';
 import { AccountChanges, AccountWrites, ApiKeyVerdicts, ClientInfo, SecurityEvents } from '@gatehouse/auth';
-import { User, UsersService } from '@gatehouse/users';
+import { User, UserDto, UsersService } from '@gatehouse/users';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 
 export const LAST_ADMIN = 'the last enabled administrator cannot be disabled';
@@ -13,6 +14,7 @@ export class AdminUsersService {
     private readonly writes: AccountWrites,
     private readonly events: SecurityEvents,
     private readonly apiKeyVerdicts: ApiKeyVerdicts,
+    private readonly webhooks: Webhooks,
   ) {}
 
   list(limit: number, offset: number): Promise<[User[], number]> {
@@ -52,9 +54,14 @@ export class AdminUsersService {
   }
 
   async enable(id: string, adminId: string): Promise<void> {
-    if (!(await this.users.enable(id))) throw new NotFoundException('user not found');
+    const enabled = { userId: id, adminId };
+    const found = await this.users.enable(id, async (db, user) => {
+      await this.events.store(db, 'account.enabled', enabled);
+      await this.webhooks.emit(db, 'user.enabled', { ...UserDto.from(user) });
+    });
+    if (!found) throw new NotFoundException('user not found');
     // The user's API keys were refused while disabled: every instance judges them again.
     await this.apiKeyVerdicts.rejudge([id]);
-    this.events.record('account.enabled', { userId: id, adminId });
+    this.events.announce('account.enabled', enabled);
   }
 }

@@ -1,12 +1,14 @@
+import { AuditModule } from '@gatehouse/audit';
 import { AuthModule } from '@gatehouse/auth';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
+import { AdminAuditController } from './admin-audit.controller';
 import { AdminController } from './admin.controller';
 import { AdminUsersService } from './admin-users.service';
 
 @Module({
-  imports: [UsersModule, AuthModule],
-  controllers: [AdminController],
+  imports: [UsersModule, AuthModule, AuditModule],
+  controllers: [AdminController, AdminAuditController],
   providers: [AdminUsersService],
 })
 export class AdminModule {}

@@ -1,3 +1,4 @@
+import { Webhooks } from '@gatehouse/audit';
 import { ApiResponseCodes, AuthUser, CurrentUser, defineScopes, RequiresScope } from '@gatehouse/auth';
 import { User, UserDto, UsersService } from '@gatehouse/users';
 import { Body, Controller, Get, Patch, UnauthorizedException } from '@nestjs/common';
@@ -14,7 +15,10 @@ defineScopes({
 @ApiBearerAuth()
 @Controller('users/me')
 export class MeController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly webhooks: Webhooks,
+  ) {}
 
   @Get()
   @RequiresScope('profile:read')
@@ -31,7 +35,9 @@ export class MeController {
   @ApiResponseCodes(400, 401, 403)
   @ApiOperation({ summary: "Update the signed-in user's profile" })
   async update(@CurrentUser() caller: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
-    const user = await this.users.updateProfile(caller.id, { displayName: body.displayName });
+    const user = await this.users.updateProfile(caller.id, { displayName: body.displayName }, (db, user) =>
+      this.webhooks.emit(db, 'user.updated', { ...UserDto.from(user) }),
+    );
     if (!user) throw new UnauthorizedException();
     return UserDto.from(user);
   }

@@ -1,6 +1,7 @@
+import { AuditModule } from '@gatehouse/audit';
 import { UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { MeController } from './me.controller';
 
-@Module({ imports: [UsersModule], controllers: [MeController] })
+@Module({ imports: [UsersModule, AuditModule], controllers: [MeController] })
 export class MeModule {}

@@ -1,6 +1,7 @@
+import { Webhooks } from '@gatehouse/audit';
 import { AppConfig } from '@gatehouse/config';
 import { MailService } from '@gatehouse/mail';
-import { User, UsersService } from '@gatehouse/users';
+import { User, UserDto, UsersService } from '@gatehouse/users';
 import {
   BadRequestException,
   ConflictException,
@@ -12,7 +13,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiKeyVerdicts } from '../machine/api-keys/api-key-verdicts';
 import { EmailTokens } from '../recovery/email-tokens';
-import { SecurityEvents } from '../security-events';
+import { SecurityEventFields, SecurityEvents } from '../security-events';
 import { ACCOUNT_DISABLED, EMAIL_NOT_VERIFIED } from '../sign-in/sign-in.service';
 import { ClientInfo, Revoked, TokenService } from '../tokens/token.service';
 import { AuthUser } from '../tokens/token-types';
@@ -94,7 +95,8 @@ interface LockedRow {
  * 6. revokes the sessions the change voids, and has every instance judge the user's API keys again when it
  *    concerns them;
  * 7. queues the notice to the account's address (and the former one after an address change);
- * then, once committed, stops the revoked sessions' access tokens on this instance and records the event.
+ * 8. appends the event to the account's history, and queues the webhooks that report it;
+ * then, once committed, stops the revoked sessions' access tokens on this instance and logs the event.
  * A new kind of change is a row in CHANGE_RULES and a call here: it cannot forget a step.
  */
 @Injectable()
@@ -108,12 +110,21 @@ export class AccountChanges {
     private readonly mail: MailService,
     private readonly events: SecurityEvents,
     private readonly apiKeyVerdicts: ApiKeyVerdicts,
+    private readonly webhooks: Webhooks,
   ) {}
 
   /** The change's result, or NO_CHANGE when `apply` found nothing to change. */
   async change<T>(change: AccountChange<T>): Promise<T | typeof NO_CHANGE> {
     const rule = CHANGE_RULES[change.kind];
     this.checkRecency(change.proof);
+    const fields: SecurityEventFields = {
+      userId: change.userId,
+      sessionId: this.callerSession(change.proof),
+      adminId: change.proof.kind === 'admin' ? change.proof.adminId : undefined,
+      ip: change.client.ip,
+      userAgent: change.client.userAgent,
+      ...change.details,
+    };
     const done = await this.dataSource.transaction(async (db) => {
       await change.lockFirst?.(db);
       const [locked] = await db.query<LockedRow[]>(
@@ -146,9 +157,12 @@ export class AccountChanges {
       }
       await this.links.endAccountLinks(db, change.userId);
       if (rule.rejudgesApiKeys) await this.apiKeyVerdicts.announce(db, [change.userId]);
-      const [after] = await db.query<{ email: string }[]>('SELECT email FROM users WHERE id = $1', [
-        change.userId,
-      ]);
+      const [row] = await db.query<{ user_row: Record<string, unknown> }[]>(
+        'SELECT to_jsonb(u) AS user_row FROM users u WHERE u.id = $1',
+        [change.userId],
+      );
+      const after = this.users.fromRow(row.user_row);
+      if (rule.webhook) await this.webhooks.emit(db, rule.webhook, { ...UserDto.from(after) });
       if (rule.told) {
         const facts = { ...rule.told, at: new Date(locked.now), client: change.client };
         await this.mail.queue(db, changeNotices.changed(after.email, facts));
@@ -156,20 +170,13 @@ export class AccountChanges {
           await this.mail.queue(db, changeNotices.addressLeft(before.email, after.email, facts));
         }
       }
+      if (rule.event) await this.events.store(db, rule.event, fields);
       return { result, revoked };
     });
     if (!done) return NO_CHANGE;
     if (rule.revokes) this.tokens.afterRevocation(done.revoked, change.userId, rule.revokes.reason);
     if (rule.rejudgesApiKeys) this.apiKeyVerdicts.forget([change.userId]);
-    if (rule.event) {
-      this.events.record(rule.event, {
-        userId: change.userId,
-        sessionId: this.callerSession(change.proof),
-        adminId: change.proof.kind === 'admin' ? change.proof.adminId : undefined,
-        ip: change.client.ip,
-        ...change.details,
-      });
-    }
+    if (rule.event) this.events.announce(rule.event, fields);
     return done.result;
   }
 

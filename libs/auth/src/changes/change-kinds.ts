@@ -1,3 +1,4 @@
+import type { WebhookEvent } from '@gatehouse/audit';
 import { SecurityEvent } from '../security-events';
 import { RevocationReason } from '../tokens/entities/session.entity';
 
@@ -37,6 +38,8 @@ export interface ChangeRule {
    * announces it on the revocation channel, in its transaction.
    */
   readonly rejudgesApiKeys?: boolean;
+  /** The webhook event the change is reported to other systems as, with the user's public fields. */
+  readonly webhook?: Extract<WebhookEvent, 'user.updated' | 'user.disabled'>;
 }
 
 export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
@@ -59,6 +62,7 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     addsWayIn: false,
     revokes: { sessions: 'others', reason: 'email_changed' },
     event: 'email.changed',
+    webhook: 'user.updated',
     told: {
       subject: 'Your email address was changed',
       what: 'The email address of your account was changed',
@@ -127,6 +131,7 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
     event: 'account.disabled',
     told: { subject: 'Your account was disabled', what: 'Your account was disabled by an administrator' },
     rejudgesApiKeys: true,
+    webhook: 'user.disabled',
   },
   logout_all: {
     addsWayIn: false,

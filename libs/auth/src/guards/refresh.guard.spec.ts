@@ -1,3 +1,4 @@
+import { AuditTrail } from '@gatehouse/audit';
 import fastifyCookie from '@fastify/cookie';
 import { ConfigModule, loadConfig } from '@gatehouse/config';
 import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
@@ -55,7 +56,16 @@ describe('RefreshGuard and OptionalRefreshGuard', () => {
     });
     module = await Test.createTestingModule({
       imports: [ConfigModule.forRoot(config)],
-      providers: [KeyService, TokenSigner, RefreshCookie, SecurityEvents, RefreshGuard, OptionalRefreshGuard],
+      providers: [
+        KeyService,
+        TokenSigner,
+        RefreshCookie,
+        SecurityEvents,
+        RefreshGuard,
+        OptionalRefreshGuard,
+        // No database here: the history of a refused cookie is not what this suite is about.
+        { provide: AuditTrail, useValue: { appendSoon: () => undefined } },
+      ],
     }).compile();
     const issuedAt = Math.floor(Date.now() / 1000);
     token = module.get(TokenSigner).signRefreshToken({

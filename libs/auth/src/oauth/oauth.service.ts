@@ -1,4 +1,5 @@
-import { UsersService } from '@gatehouse/users';
+import { Webhooks } from '@gatehouse/audit';
+import { UserDto, UsersService } from '@gatehouse/users';
 import { ForbiddenException, HttpException, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -50,6 +51,7 @@ export class OAuthService {
     private readonly signIns: SignInService,
     private readonly events: SecurityEvents,
     private readonly changes: AccountChanges,
+    private readonly webhooks: Webhooks,
   ) {}
 
   /**
@@ -131,7 +133,7 @@ export class OAuthService {
     } catch (error) {
       throw this.refusalOf(error);
     }
-    if (created) this.events.record('oauth.user_created', { userId: proof.userId, provider: provider.id });
+    if (created) this.events.announce('oauth.user_created', { userId: proof.userId, provider: provider.id });
     // With a second factor on, the provider was only the first: the session starts at mfa/verify.
     if (outcome.kind === 'session') {
       const { sessionId } = outcome.tokens;
@@ -173,6 +175,8 @@ export class OAuthService {
       if ((await this.identities.attach(db, user.id, provider.id, profile)) !== 'attached') {
         throw new OAuthFailure('identity_in_use');
       }
+      await this.events.store(db, 'oauth.user_created', { userId: user.id, provider: provider.id });
+      await this.webhooks.emit(db, 'user.created', { ...UserDto.from(user) });
       return {
         proof: { userId: user.id, credentialsVersion: user.credentialsVersion, amr: ['fed'] },
         created: true,

@@ -1,6 +1,7 @@
+import { Webhooks } from '@gatehouse/audit';
 import { AppConfig } from '@gatehouse/config';
 import { MailService } from '@gatehouse/mail';
-import { NewUser, normalizeEmail, PasswordService, User, UsersService } from '@gatehouse/users';
+import { NewUser, normalizeEmail, PasswordService, User, UserDto, UsersService } from '@gatehouse/users';
 import {
   BadRequestException,
   BeforeApplicationShutdown,
@@ -52,11 +53,19 @@ export class RecoveryService implements BeforeApplicationShutdown {
     private readonly mfa: MfaService,
     private readonly changes: AccountChanges,
     private readonly writes: AccountWrites,
+    private readonly webhooks: Webhooks,
   ) {}
 
-  /** Registers a user and queues the verification email in the same transaction. */
-  register(input: NewUser): Promise<User> {
-    return this.users.create(input, (db, user) => this.queueVerification(db, user));
+  /** Registers a user and queues the verification email (and the `user.created` webhooks) in one transaction. */
+  async register(input: NewUser, client: ClientInfo): Promise<User> {
+    const created = { ip: client.ip, userAgent: client.userAgent };
+    const user = await this.users.create(input, async (db, user) => {
+      await this.queueVerification(db, user);
+      await this.events.store(db, 'account.created', { userId: user.id, ...created });
+      await this.webhooks.emit(db, 'user.created', { ...UserDto.from(user) });
+    });
+    this.events.announce('account.created', { userId: user.id, ...created });
+    return user;
   }
 
   /** A fresh verification link for the caller; the earlier ones stop working. */

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { TokenResponseDto } from '../dto/token-response.dto';
 import { IssuedChallenge, MfaChallenges } from '../mfa/mfa-challenges';
 import { TotpAuthenticator } from '../mfa/totp-authenticator';
-import { SecurityEvents } from '../security-events';
+import { SecurityEventFields, SecurityEvents } from '../security-events';
 import { ClientInfo, IssuedRefreshToken, TokenService } from '../tokens/token.service';
 import { TokenSigner } from '../tokens/token-signer';
 import { AuthMethod, SignInFacts } from '../tokens/token-types';
@@ -25,7 +25,11 @@ export interface SignInProof {
   readonly amr: readonly AuthMethod[];
 }
 
-/** What a successful sign-in or refresh produces: the JSON body and the refresh token for the cookie. */
+/** Where a request came from, as the history records it. */
+function clientFields(client: ClientInfo): SecurityEventFields {
+  return { ip: client.ip, userAgent: client.userAgent };
+}
+
 /**
  * How a sign-in ends: a session, or (for a user with a second factor on, when the proof holds no second factor
  * yet) a challenge to answer at `mfa/verify`, with no session at all.
@@ -92,7 +96,9 @@ export class SignInService {
           credentialsVersion: user.credentialsVersion,
           amr: proof.amr,
         });
-        return { kind: 'mfa' as const, userId: user.id, challenge };
+        const owed = { userId: user.id, amr: [...proof.amr], ...clientFields(client) };
+        await this.events.store(db, 'login.mfa_required', owed);
+        return { kind: 'mfa' as const, owed, challenge };
       }
       const now = new Date(locked.now);
       const signIn: SignInFacts = { amr: [...proof.amr], authTime: now, jkt: client.proofKey };
@@ -105,29 +111,25 @@ export class SignInService {
         // A provider sign-in arrives by redirect, without the client's proof: its first refresh with one binds it.
         dpopBindable: this.config.dpop.mode !== 'off' && !client.proofKey && proof.amr.includes('fed'),
       });
-      return { kind: 'session' as const, user, signIn, now, ...session };
+      const succeeded = {
+        userId: user.id,
+        sessionId: session.sessionId,
+        amr: [...signIn.amr],
+        ...clientFields(client),
+      };
+      await this.events.store(db, 'login.succeeded', succeeded);
+      const bound = client.proofKey
+        ? { userId: user.id, sessionId: session.sessionId, jkt: client.proofKey }
+        : undefined;
+      if (bound) await this.events.store(db, 'dpop.bound', bound);
+      return { kind: 'session' as const, user, signIn, now, succeeded, bound, ...session };
     });
     if (started.kind === 'mfa') {
-      this.events.record('login.mfa_required', {
-        userId: started.userId,
-        amr: [...proof.amr],
-        ip: client.ip,
-      });
+      this.events.announce('login.mfa_required', started.owed);
       return { kind: 'mfa', challenge: started.challenge };
     }
-    this.events.record('login.succeeded', {
-      userId: started.user.id,
-      sessionId: started.sessionId,
-      amr: [...started.signIn.amr],
-      ip: client.ip,
-    });
-    if (client.proofKey) {
-      this.events.record('dpop.bound', {
-        userId: started.user.id,
-        sessionId: started.sessionId,
-        jkt: client.proofKey,
-      });
-    }
+    this.events.announce('login.succeeded', started.succeeded);
+    if (started.bound) this.events.announce('dpop.bound', started.bound);
     return {
       kind: 'session',
       tokens: this.issue(started.user, started.sessionId, started.signIn, started.refresh, started.now),

@@ -1,3 +1,4 @@
+import { AuditTrail } from '@gatehouse/audit';
 import { AppConfig } from '@gatehouse/config';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -14,12 +15,14 @@ export interface CleanupResult {
   sessions: number;
   /** Expired one-time email links, provider login transactions, mfa challenges, and stale wrong-code records. */
   oneTimeRecords: number;
+  /** Account history older than AUDIT_RETENTION. */
+  auditEvents: number;
 }
 
 /**
  * Purges refresh tokens past their expiry (they can no longer be presented), sessions revoked or expired
- * longer than SESSION_RETENTION ago, and expired one-time records (email links, provider login transactions),
- * every CLEANUP_INTERVAL, on one instance at a time.
+ * longer than SESSION_RETENTION ago, expired one-time records (email links, provider login transactions), and
+ * account history older than AUDIT_RETENTION, every CLEANUP_INTERVAL, on one instance at a time.
  */
 @Injectable()
 export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
@@ -29,6 +32,7 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly trail: AuditTrail,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -54,7 +58,7 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
       const [{ locked }] = (await lockHolder.query('SELECT pg_try_advisory_lock($1) AS locked', [
         CLEANUP_LOCK_KEY,
       ])) as { locked: boolean }[];
-      if (!locked) return { ran: false, refreshTokens: 0, sessions: 0, oneTimeRecords: 0 };
+      if (!locked) return { ran: false, refreshTokens: 0, sessions: 0, oneTimeRecords: 0, auditEvents: 0 };
       try {
         return await this.purge(now);
       } finally {
@@ -111,13 +115,17 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
         'DELETE FROM mfa_failures WHERE id IN (SELECT id FROM mfa_failures WHERE failed_at < $1 LIMIT $2)',
         new Date(now.getTime() - this.config.throttle.mfa.ttl * 1000),
       ));
-    if (refreshTokens + sessions + oneTimeRecords > 0) {
+    const auditEvents = await this.trail.purgeOlderThan(
+      new Date(now.getTime() - this.config.audit.retention * 1000),
+      BATCH,
+    );
+    if (refreshTokens + sessions + oneTimeRecords + auditEvents > 0) {
       this.log.log(
-        { refreshTokens, sessions, oneTimeRecords },
-        'purged expired tokens, long-dead sessions and expired one-time records',
+        { refreshTokens, sessions, oneTimeRecords, auditEvents },
+        'purged expired tokens, long-dead sessions, expired one-time records and history past its retention',
       );
     }
-    return { ran: true, refreshTokens, sessions, oneTimeRecords };
+    return { ran: true, refreshTokens, sessions, oneTimeRecords, auditEvents };
   }
 
   private async deleteInBatches(sql: string, before: Date): Promise<number> {

@@ -1,3 +1,4 @@
+import { AuditTrail, Webhooks } from '@gatehouse/audit';
 import { AppConfig, loadConfig } from '@gatehouse/config';
 import { buildDataSourceOptions, PreparedStatements, runMigrations } from '@gatehouse/database';
 import { Organization } from '@gatehouse/orgs';
@@ -30,13 +31,14 @@ describe('TokenService', () => {
   /** The service as the auth module wires it, on the suite's database; only the security events are recorded. */
   async function serviceWith(env: Record<string, string> = {}) {
     const config: AppConfig = loadConfig({ DATA_DIR: dir, REFRESH_REUSE_GRACE_SECONDS: '1', ...env });
-    const events = { record: (event: string) => recorded.push(event) };
     const moduleRef = await Test.createTestingModule({
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: getDataSourceToken(), useValue: dataSource },
         { provide: getRepositoryToken(User), useValue: dataSource.getRepository(User) },
-        { provide: SecurityEvents, useValue: events },
+        SecurityEvents,
+        AuditTrail,
+        Webhooks,
         TokenService,
         TokenSigner,
         KeyService,
@@ -46,6 +48,7 @@ describe('TokenService', () => {
         PreparedStatements,
       ],
     }).compile();
+    moduleRef.get(SecurityEvents).listen((event) => recorded.push(event));
     return { service: moduleRef.get(TokenService), revocations: moduleRef.get(RevocationService) };
   }
 

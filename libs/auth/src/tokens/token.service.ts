@@ -1,5 +1,6 @@
 // Longer than most files on purpose: this is the only code that touches `sessions` and `refresh_tokens`
 // (docs/architecture.md), so every statement on a session is read and reviewed in one place.
+import { Webhooks } from '@gatehouse/audit';
 import { AppConfig } from '@gatehouse/config';
 import { PreparedStatements } from '@gatehouse/database';
 import { roleIn } from '@gatehouse/orgs';
@@ -10,7 +11,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { announceRevocations } from '../revocation/revocation-notice';
 import { RevocationService } from '../revocation/revocation.service';
-import { SecurityEvents } from '../security-events';
+import { SecurityEventFields, SecurityEvents } from '../security-events';
 import { RevocationReason, Session } from './entities/session.entity';
 import {
   LiveTokenRow,
@@ -29,6 +30,23 @@ export interface ClientInfo {
   ip?: string;
   /** The JWK thumbprint of the DPoP proof the request carried, verified; a session it starts is bound to it. */
   proofKey?: string;
+}
+
+interface RevokedRow {
+  id: string;
+  user_id: string;
+  revoked_at: Date;
+}
+
+/** What the history and the log say of a refresh token presented again. */
+function reuseFields(claims: RefreshClaims, client: ClientInfo): SecurityEventFields {
+  return {
+    userId: claims.userId,
+    sessionId: claims.sessionId,
+    tokenId: claims.tokenId,
+    ip: client.ip,
+    userAgent: client.userAgent,
+  };
 }
 
 /** A refresh token handed to the client, with the moment it stops working. */
@@ -110,6 +128,7 @@ export class TokenService {
     private readonly revocations: RevocationService,
     private readonly events: SecurityEvents,
     private readonly statements: PreparedStatements,
+    private readonly webhooks: Webhooks,
   ) {}
 
   /**
@@ -207,6 +226,7 @@ export class TokenService {
         : undefined;
       if (row.token_rotated_at && !live) {
         [revokedAt] = (await this.markRevoked(db, [claims.sessionId], 'reuse_detected')).map((r) => r.at);
+        await this.events.store(db, 'refresh.reuse_detected', reuseFields(claims, client));
         return { outcome: 'reuse' };
       }
       // The organization asked for must be the user's; the session's own is kept while the membership lasts.
@@ -248,13 +268,8 @@ export class TokenService {
     }
     if (result.outcome === 'reuse') {
       if (revokedAt) this.revocations.add([claims.sessionId], revokedAt);
-      this.events.record('refresh.reuse_detected', {
-        userId: claims.userId,
-        sessionId: claims.sessionId,
-        tokenId: claims.tokenId,
-        ip: client.ip,
-      });
-      this.events.record('session.revoked', {
+      this.events.announce('refresh.reuse_detected', reuseFields(claims, client));
+      this.events.announce('session.revoked', {
         userId: claims.userId,
         sessionId: claims.sessionId,
         reason: 'reuse_detected',
@@ -597,32 +612,42 @@ export class TokenService {
     reason: RevocationReason,
     exceptSessionId?: string,
   ): Promise<Revoked[]> {
-    const [rows] = await db.query<[{ id: string; revoked_at: Date }[], number]>(
+    const [rows] = await db.query<[RevokedRow[], number]>(
       `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
         WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)
-        RETURNING id, revoked_at`,
+        RETURNING id, user_id, revoked_at`,
       [userId, reason, exceptSessionId ?? null],
     );
-    return this.announce(db, rows);
+    return this.announce(db, rows, reason);
   }
 
   /** Marks sessions revoked at the database's `now()`, the one clock every instance compares against. */
   private async markRevoked(db: EntityManager, ids: string[], reason: RevocationReason): Promise<Revoked[]> {
-    const [rows] = await db.query<[{ id: string; revoked_at: Date }[], number]>(
+    const [rows] = await db.query<[RevokedRow[], number]>(
       `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
         WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL
-        RETURNING id, revoked_at`,
+        RETURNING id, user_id, revoked_at`,
       [ids, reason],
     );
-    return this.announce(db, rows);
+    return this.announce(db, rows, reason);
   }
 
-  /** Tells every other instance, in the same transaction: they hear of it only if it commits. */
-  private async announce(db: EntityManager, rows: { id: string; revoked_at: Date }[]): Promise<Revoked[]> {
+  /**
+   * Tells every other instance, in the same transaction (they hear of it only if it commits), and adds the
+   * revocations to the account's history and the webhooks' queue there too.
+   */
+  private async announce(
+    db: EntityManager,
+    rows: RevokedRow[],
+    reason: RevocationReason,
+  ): Promise<Revoked[]> {
     const revoked = rows.map((row) => ({ id: row.id, at: new Date(row.revoked_at) }));
     const at = revoked[0]?.at;
     if (!at) return revoked;
     await announceRevocations(db, { at, ids: revoked.map((r) => r.id) });
+    const each = rows.map((row) => ({ userId: row.user_id, sessionId: row.id, reason }));
+    await this.events.store(db, 'session.revoked', ...each);
+    for (const fields of each) await this.webhooks.emit(db, 'session.revoked', fields);
     return revoked;
   }
 
@@ -630,7 +655,7 @@ export class TokenService {
   afterRevocation(revoked: readonly Revoked[], userId: string, reason: RevocationReason): void {
     for (const { id, at } of revoked) {
       this.revocations.add([id], at);
-      this.events.record('session.revoked', { userId, sessionId: id, reason });
+      this.events.announce('session.revoked', { userId, sessionId: id, reason });
     }
   }
 

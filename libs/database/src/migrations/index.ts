@@ -13,6 +13,8 @@ import { CreateOrganizations1767000000000 } from './1767000000000-create-organiz
 import { ActiveOrganizations1767100000000 } from './1767100000000-active-organizations';
 import { CreateOrgInvitations1767200000000 } from './1767200000000-create-org-invitations';
 import { CreateProjects1767300000000 } from './1767300000000-create-projects';
+import { CreateAuditEvents1768000000000 } from './1768000000000-create-audit-events';
+import { CreateWebhooks1768100000000 } from './1768100000000-create-webhooks';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -31,4 +33,6 @@ export const migrations = [
   ActiveOrganizations1767100000000,
   CreateOrgInvitations1767200000000,
   CreateProjects1767300000000,
+  CreateAuditEvents1768000000000,
+  CreateWebhooks1768100000000,
 ];

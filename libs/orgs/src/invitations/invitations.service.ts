@@ -1,3 +1,4 @@
+import { Webhooks } from '@gatehouse/audit';
 import { AppConfig } from '@gatehouse/config';
 import { MailService } from '@gatehouse/mail';
 import { normalizeEmail } from '@gatehouse/users';
@@ -11,6 +12,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { MembershipChange, MembershipChangeLog, recordMembershipChanges } from '../membership-changes';
+import { memberAdded } from '../membership-webhooks';
 import { membershipOf } from '../membership-of';
 import { isOrgRole, ORG_ROLES, roleAllows } from '../org-roles';
 import type { MemberView } from '../organizations.service';
@@ -77,6 +79,7 @@ export class Invitations {
     private readonly config: AppConfig,
     private readonly mail: MailService,
     private readonly changeLog: MembershipChangeLog,
+    private readonly webhooks: Webhooks,
   ) {}
 
   /**
@@ -189,6 +192,7 @@ export class Invitations {
         [org.id, userId, invitation.role],
       );
       if (joined.length === 0) throw new ConflictException(ALREADY_YOURS);
+      await memberAdded(this.webhooks, db, org.id, userId, invitation.role);
       // Joining again soon after leaving: the role now held is what the member's next tokens may claim.
       changes = await recordMembershipChanges(db, org.id, [userId], invitation.role);
       return { id: org.id, name: org.name, createdAt: new Date(org.created_at), role: invitation.role };
