@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { User } from './libs/users/src';
 import { RefreshToken } from './libs/auth/src/tokens/entities/refresh-token.entity';
 import { Session } from './libs/auth/src/tokens/entities/session.entity';
+import { RevokedSession } from './libs/auth/src/tokens/entities/revoked-session.entity';
 import { EmailToken } from './libs/auth/src/recovery/entities/email-token.entity';
 import { OAuthTransaction } from './libs/auth/src/oauth/entities/oauth-transaction.entity';
 import { UserIdentity } from './libs/auth/src/oauth/entities/user-identity.entity';
@@ -35,6 +36,7 @@ import { Project } from './apps/api/src/projects/entities/project.entity';
 export const entities = [
   User,
   Session,
+  RevokedSession,
   RefreshToken,
   EmailToken,
   OAuthTransaction,

@@ -69,6 +69,7 @@ import { TransactionCookie } from './oauth/transaction-cookie';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { RefreshToken } from './tokens/entities/refresh-token.entity';
+import { RevokedSession } from './tokens/entities/revoked-session.entity';
 import { Session } from './tokens/entities/session.entity';
 import { SessionCleaner } from './tokens/session-cleaner';
 import { TokenService } from './tokens/token.service';
@@ -109,6 +110,7 @@ import { TokenController } from './machine/clients/token.controller';
     RateLimitStorageModule,
     TypeOrmModule.forFeature([
       Session,
+      RevokedSession,
       RefreshToken,
       EmailToken,
       UserIdentity,

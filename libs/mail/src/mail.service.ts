@@ -15,7 +15,8 @@ export class MailService {
    */
   async queue(db: EntityManager, message: OutgoingMail): Promise<void> {
     await db.query(
-      `INSERT INTO mail_outbox ("to", subject, text, html, purpose, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      `INSERT INTO mail_outbox ("to", subject, text, html, purpose, expires_at, forget_recipient)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
         message.to,
         message.subject,
@@ -23,6 +24,7 @@ export class MailService {
         message.html ?? null,
         message.purpose,
         message.expiresAt ?? null,
+        message.forgetRecipient ?? false,
       ],
     );
     // Delivered at commit only: other instances hear of the message if and only if it exists.

@@ -9,4 +9,6 @@ export type OutgoingMail = {
   purpose: string;
   /** When the token in the message expires: the message is given up then if still undelivered. */
   expiresAt?: Date;
+  /** The address itself is wiped once the message is done with: the farewell to an account being deleted. */
+  forgetRecipient?: boolean;
 };

@@ -43,6 +43,10 @@ export class OutboxMessage {
   @Column({ name: 'last_error', type: 'varchar', length: 200, nullable: true })
   lastError: string | null;
 
+  /** The address is wiped with the bodies once done (a farewell to a deleted account leaves no address behind). */
+  @Column({ name: 'forget_recipient', type: 'boolean', default: false })
+  forgetRecipient: boolean;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }

@@ -11,7 +11,7 @@ export type GivenUpMail = { id: string; purpose: string; attempts: number };
 const LIVE = `sent_at IS NULL AND given_up_at IS NULL
   AND (expires_at IS NULL OR expires_at > now()) AND created_at > now() - $1::int * interval '1 second'`;
 // A link is a secret at rest: once a message is done with, only its record stays.
-const WIPE = `subject = '', text = '', html = NULL`;
+const WIPE = `subject = '', text = '', html = NULL, "to" = CASE WHEN forget_recipient THEN '' ELSE "to" END`;
 
 /**
  * The outbox's statements. Each is one short statement, its own transaction: nothing here holds a transaction

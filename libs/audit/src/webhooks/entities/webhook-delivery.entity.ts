@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 /**
  * One event for one endpoint, delivered through the same durable machinery as mail: claimed under a lease by one
@@ -16,6 +17,11 @@ export class WebhookDelivery {
   @Index('IDX_webhook_deliveries_endpoint')
   @Column({ name: 'endpoint_id', type: 'uuid' })
   endpointId: string;
+
+  /** Deleting an endpoint drops what it had still to receive. */
+  @ManyToOne(() => WebhookEndpoint, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'endpoint_id', foreignKeyConstraintName: 'FK_webhook_deliveries_endpoint' })
+  endpoint?: WebhookEndpoint;
 
   @Column({ type: 'varchar', length: 64 })
   event: string;
