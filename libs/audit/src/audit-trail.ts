@@ -5,13 +5,11 @@ import { AuditEntry, AuditQuery, AuditRecord } from './audit-entry';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENT_ID = /^[0-9]{1,18}$/;
-// Events recorded outside a transaction are written together, this soon after the first of them.
-const FLUSH_DELAY_MS = 50;
-// Beyond this many waiting (the database is down), the oldest are dropped with a warning rather than memory.
-const MAX_WAITING = 10_000;
+// Writes outside a transaction in flight at once; beyond this (the database is away), new ones are dropped.
+const MAX_IN_FLIGHT = 1000;
 
 /** A row for `jsonb_to_recordset`: the columns' bounds applied here, so a long header never fails a change. */
-function row(entry: AuditEntry): Record<string, unknown> {
+function row(entry: AuditEntry, at?: Date): Record<string, unknown> {
   const details: Record<string, unknown> = { ...entry.details };
   let userId = entry.userId ?? null;
   if (userId !== null && !UUID.test(userId)) {
@@ -22,78 +20,70 @@ function row(entry: AuditEntry): Record<string, unknown> {
   return {
     user_id: userId,
     type: entry.type.slice(0, 64),
+    at: at?.toISOString() ?? null,
     ip: entry.ip?.slice(0, 64) ?? null,
     user_agent: entry.userAgent?.slice(0, 512) ?? null,
     details,
   };
 }
 
-const INSERT = `INSERT INTO audit_events (user_id, type, ip, user_agent, details)
-  SELECT user_id, type, ip, user_agent, COALESCE(details, '{}')
-    FROM jsonb_to_recordset($1::jsonb) AS e(user_id uuid, type text, ip text, user_agent text, details jsonb)`;
+const INSERT = `INSERT INTO audit_events (user_id, type, at, ip, user_agent, details)
+  SELECT user_id, type, COALESCE(at, now()), ip, user_agent, COALESCE(details, '{}')
+    FROM jsonb_to_recordset($1::jsonb)
+      AS e(user_id uuid, type text, at timestamptz, ip text, user_agent text, details jsonb)`;
 
 const COLUMNS = `id::text AS id, user_id AS "userId", type, at, ip, user_agent AS "userAgent", details`;
 
 /**
  * The account history's store. A change appends its event in its own transaction (`append`), so the event exists
- * if and only if the change does; an event with no change behind it (a failed sign-in) is written a moment later
- * with others (`appendSoon`), off the request's path.
+ * if and only if the change does; an event with no change behind it (a refused sign-in) is written on its own
+ * (`appendSoon`), without the request waiting for it.
  */
 @Injectable()
 export class AuditTrail implements OnModuleDestroy {
   private readonly log = new Logger(AuditTrail.name);
-  private waiting: AuditEntry[] = [];
-  private timer?: NodeJS.Timeout;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Stores the entries in the caller's transaction. */
   async append(db: EntityManager, ...entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await db.query(INSERT, [JSON.stringify(entries.map(row))]);
+    await db.query(INSERT, [JSON.stringify(entries.map((entry) => row(entry)))]);
   }
 
-  /** Stores the entry shortly, with whatever else is recorded meanwhile; never throws, never waits. */
+  /** Starts storing the entry, stamped now; never throws, never makes the caller wait. */
   appendSoon(entry: AuditEntry): void {
-    if (this.waiting.length >= MAX_WAITING) {
-      this.waiting.shift();
-      this.log.warn('audit events are waiting for the database; the oldest was dropped');
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      this.log.warn(`audit event ${entry.type} not stored: the database is not keeping up`);
+      return;
     }
-    this.waiting.push(entry);
-    if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
-      this.timer.unref();
-    }
+    const write = this.dataSource
+      .query(INSERT, [JSON.stringify([row(entry, new Date())])])
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.log.warn(
+            `audit event ${entry.type} not stored: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+      )
+      .finally(() => this.inFlight.delete(write));
+    this.inFlight.add(write);
   }
 
-  /** Writes what `appendSoon` holds; resolves once it is stored (or given up on, with a warning). */
-  flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.waiting;
-    this.waiting = [];
-    this.writing = this.writing.then(async () => {
-      if (batch.length === 0) return;
-      try {
-        await this.dataSource.query(INSERT, [JSON.stringify(batch.map(row))]);
-      } catch (error) {
-        this.log.warn(
-          `${batch.length} audit event(s) not stored: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-    });
-    return this.writing;
+  /** Resolves once every `appendSoon` started so far is stored (or given up on). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.inFlight]);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.flush();
+    await this.settled();
   }
 
   /** A page of history, newest first; with `userId`, that account's only. */
   async page(query: AuditQuery): Promise<AuditRecord[]> {
-    // What this process still holds is part of the history the caller expects to see.
-    await this.flush();
+    // What this process is still writing is part of the history the caller expects to see.
+    await this.settled();
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown): string => `$${params.push(value)}`;
@@ -109,7 +99,7 @@ export class AuditTrail implements OnModuleDestroy {
     const rows = await this.dataSource.query<AuditRecord[]>(
       `SELECT ${COLUMNS} FROM audit_events
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY id DESC LIMIT ${param(query.limit)}`,
+        ORDER BY audit_events.id DESC LIMIT ${param(query.limit)}`,
       params,
     );
     return rows.map((record) => ({ ...record, at: new Date(record.at).toISOString() }));

@@ -655,3 +655,14 @@ describe('loadConfig: organizations', () => {
     }
   });
 });
+
+describe('loadConfig: account history', () => {
+  it('keeps events a year by default, and reads AUDIT_RETENTION within a day and ten years', () => {
+    expect(loadConfig({}).audit).toEqual({ retention: 365 * 86400 });
+    expect(loadConfig({ AUDIT_RETENTION: '30d' }).audit.retention).toBe(30 * 86400);
+    expect(loadConfig({ AUDIT_RETENTION: '3650d' }).audit.retention).toBe(3650 * 86400);
+    for (const value of ['23h', '3651d', 'forever', '-1d']) {
+      expect(problemsText({ AUDIT_RETENTION: value })).toMatch(/^AUDIT_RETENTION must be a duration from/m);
+    }
+  });
+});

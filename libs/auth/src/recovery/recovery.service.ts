@@ -82,10 +82,11 @@ export class RecoveryService implements BeforeApplicationShutdown {
       const link = await this.links.consume(db, token, 'verify_email');
       // A link names the address it went to: once the user has moved to another, it proves nothing.
       if (!link || !(await this.users.markEmailVerified(db, link.userId, link.email))) return undefined;
+      await this.events.store(db, 'email.verified', { userId: link.userId });
       return link;
     });
     if (!verified) throw new BadRequestException(BAD_LINK);
-    this.events.record('email.verified', { userId: verified.userId });
+    this.events.announce('email.verified', { userId: verified.userId });
   }
 
   /**
@@ -142,8 +143,10 @@ export class RecoveryService implements BeforeApplicationShutdown {
       });
       const link = linkTo(this.config.urls.appUrl, 'reset-password', token);
       await this.mail.queue(db, recoveryMessages.resetPassword(user.email, link, ttl, expiresAt));
+      await this.events.store(db, 'password.reset_requested', { userId: user.id, known: true });
     });
-    this.events.record('password.reset_requested', { userId: user?.id, known: user !== null });
+    if (user) this.events.announce('password.reset_requested', { userId: user.id, known: true });
+    else this.events.record('password.reset_requested', { known: false });
   }
 
   /**
@@ -198,6 +201,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
       throw new ConflictException('email is already registered');
     }
     const ttl = this.config.recovery.resetTtl;
+    const requested = { userId: user.id, sessionId: caller.sessionId };
     await this.dataSource.transaction(async (db) => {
       const { token, expiresAt } = await this.links.issue(db, {
         userId: user.id,
@@ -209,8 +213,9 @@ export class RecoveryService implements BeforeApplicationShutdown {
       const link = linkTo(this.config.urls.appUrl, 'confirm-email', token);
       await this.mail.queue(db, recoveryMessages.confirmNewEmail(target, link, ttl, expiresAt));
       await this.mail.queue(db, recoveryMessages.emailChangeRequested(user.email, target));
+      await this.events.store(db, 'email.change_requested', requested);
     });
-    this.events.record('email.change_requested', { userId: user.id, sessionId: caller.sessionId });
+    this.events.announce('email.change_requested', requested);
   }
 
   /**
