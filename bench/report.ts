@@ -27,6 +27,7 @@ export const RESULT_KEYS = [
   'argon2_verify_ceiling',
   'login_ratio',
   'refresh_p50_scale_ratio',
+  'activity_p50_scale_ratio',
   'revocation_bytes_per_entry',
   'me_rps',
   'me_ratio',

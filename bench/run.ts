@@ -6,12 +6,13 @@
  *
  * PostgreSQL: BENCH_DATABASE_URL (a maintenance URL of a role that may CREATE DATABASE), else TEST_DATABASE_URL.
  * BENCH_TIME_FACTOR scales every duration (0.5 for a quick look; figures get noisier).
- * BENCH_ONLY=guard,metrics,me,refresh,org,storm,scale,pglite,memory,workers runs only those parts (for investigating one figure).
+ * BENCH_ONLY=guard,metrics,me,refresh,org,storm,scale,activity,pglite,memory,workers runs only those parts (for investigating one figure).
  * BENCH_PROFILE=<scenario>[,...] writes a CPU profile of the server during that measured run (public, guarded, cold,
- * me, refresh, storm, scale-small, scale-large, refresh-pglite) to the system's temporary directory.
+ * me, refresh, storm, scale-small, scale-large, activity-small, activity-large, refresh-pglite) to the system's
+ * temporary directory.
  */
 import { loadConfig } from '@gatehouse/config';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,11 @@ const CEILING_CLIENTS = [8, 20];
 const SCALE_SMALL = 1_000;
 const SCALE_LARGE = 1_000_000;
 const REVOCATIONS = 100_000;
+/** The reader's own history: a few pages of it. */
+const ACTIVITY_OWN_EVENTS = 200;
+const ACTIVITY_CONNECTIONS = 10;
+/** The other accounts the stored history is spread over. */
+const ACTIVITY_OTHER_USERS = 20_000;
 const PASSWORD = 'bench-Password-4-gatehouse';
 
 const started = Date.now();
@@ -917,6 +923,7 @@ async function main(): Promise<void> {
     });
   }
   if (enabled('scale')) await scaleScenario(bench);
+  if (enabled('activity')) await activityScenario(bench);
   if (enabled('pglite')) await pgliteScenario(bench);
   if (enabled('memory')) await memoryScenario();
   if (enabled('workers')) await workersScenario(bench);
@@ -930,6 +937,82 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${report.cpuMarkdown()}\n\n`);
   progress(`done in ${seconds.toFixed(0)} s; wrote ${path}`);
+}
+
+// ------------------------------------------------------------------------------------------ 5b. activity
+/**
+ * The account history page at scale: one user's `GET /api/auth/activity` (the newest 20 of their 200 events), with
+ * 1,000 events stored in all, then 1,000,000 (the others spread over 20,000 accounts and a year, as a busy
+ * deployment's history is). The ratio of the p50s is what the (user_id, id) index buys.
+ */
+async function activityScenario(bench: Bench): Promise<void> {
+  const db = await BenchDatabase.create(bench.adminUrl, 'activity');
+  let server: BenchServer | undefined;
+  try {
+    currentDatabase = db.name;
+    server = await BenchServer.start({ ...bench.env, DATABASE_URL: db.url });
+    const s = server;
+    progress(`server on PostgreSQL (${db.name}) for the activity scenario`);
+    const userId = await seedUser(s, 'bench-activity@example.com');
+    await s.sql(
+      `INSERT INTO audit_events (user_id, type, at, ip, user_agent, details)
+       SELECT $1, 'login.succeeded', now() - (n || ' minutes')::interval, '203.0.113.7', 'Mozilla/5.0 bench',
+              jsonb_build_object('sessionId', gen_random_uuid(), 'amr', jsonb_build_array('pwd'))
+         FROM generate_series(1, $2::int) AS n`,
+      [userId, ACTIVITY_OWN_EVENTS],
+    );
+    const token = bench.signer.signAccessToken({ id: userId, roles: ['user'] }, randomUUID(), {
+      amr: ['pwd'],
+      authTime: new Date(),
+    });
+    const url = `${s.url}/api/auth/activity?limit=20`;
+    const stored = async () =>
+      Number((await s.sql<{ n: string }>('SELECT count(*) AS n FROM audit_events'))[0].n);
+    const run = async (label: string, target: number) => {
+      const seeding = Date.now();
+      const batch = 250_000;
+      for (let have = await stored(); have < target; have = await stored()) {
+        await s.sql(
+          `INSERT INTO audit_events (user_id, type, at, ip, user_agent, details)
+           SELECT u.ids[1 + (n % $3::int)], 'login.succeeded', now() - (n % 525600 || ' minutes')::interval,
+                  '198.51.100.' || (n % 250), 'Mozilla/5.0 bench filler', '{"amr":["pwd"]}'
+             FROM (SELECT array_agg(gen_random_uuid()) AS ids FROM generate_series(1, $3::int)) AS u,
+                  generate_series(1, $1::int) AS n
+            WHERE n <= $2::int`,
+          [batch, target - have, ACTIVITY_OTHER_USERS],
+        );
+      }
+      await s.sql('VACUUM ANALYZE audit_events');
+      const events = await stored();
+      const seedSeconds = (Date.now() - seeding) / 1000;
+      const probe = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      const page = (await probe.json()) as { items?: { type: string }[] };
+      if (probe.status !== 200 || page.items?.length !== 20)
+        throw new Error(`the activity page answered ${probe.status} with ${page.items?.length} items`);
+      await bearer(url, token, secs(1), ACTIVITY_CONNECTIONS);
+      const result = await measured(s, `activity-${label}`, () =>
+        bearer(url, token, secs(6), ACTIVITY_CONNECTIONS),
+      );
+      progress(
+        `activity, ${fmt(events)} stored events (seeded in ${seedSeconds.toFixed(0)} s): ` +
+          `p50 ${result.result.p50.toFixed(2)} ms, ${fmt(result.result.rps)} req/s`,
+      );
+      return { events, seedSeconds, ...result };
+    };
+    const small = await run('small', SCALE_SMALL);
+    const large = await run('large', SCALE_LARGE);
+    report.add('activity_p50_scale_ratio', large.result.p50 / small.result.p50, {
+      label: '`GET /api/auth/activity` p50 with 1,000,000 stored events ÷ with 1,000',
+      value: `${large.result.p50.toFixed(2)} ms at ${fmt(large.events)} events`,
+      baseline: `${small.result.p50.toFixed(2)} ms at ${fmt(small.events)} events`,
+      goal: '≤ 1.5',
+      met: (v) => v <= 1.5,
+    });
+    report.details.activity = { connections: ACTIVITY_CONNECTIONS, small, large };
+  } finally {
+    await server?.stop();
+    await db.drop();
+  }
 }
 
 // ------------------------------------------------------------------------------------------ workers
