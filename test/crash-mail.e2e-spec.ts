@@ -115,6 +115,9 @@ describeEachDatabase('mail through a SIGKILL', (kind: DatabaseKind) => {
       // A message on the wire when the process died is reserved for this long; the default minute would make the
       // test wait for it.
       MAIL_SEND_LEASE: '3s',
+      // Retries and polls of a second, rather than the default 5 s, keep the waits short.
+      DELIVERY_RETRY_FIRST: '1s',
+      DELIVERY_POLL_INTERVAL: '1s',
       THROTTLE_REGISTER_LIMIT: '1000',
       THROTTLE_RECOVERY_LIMIT: '1000',
     };

@@ -4,6 +4,8 @@ import { AuditTrail } from './audit-trail';
 import { AuditEvent } from './entities/audit-event.entity';
 import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity';
 import { WebhookEndpoint } from './webhooks/entities/webhook-endpoint.entity';
+import { WebhookEndpoints } from './webhooks/webhook-endpoints';
+import { WebhookSender } from './webhooks/webhook-sender';
 import { Webhooks } from './webhooks/webhooks';
 
 /**
@@ -12,7 +14,7 @@ import { Webhooks } from './webhooks/webhooks';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEvent, WebhookEndpoint, WebhookDelivery])],
-  providers: [AuditTrail, Webhooks],
-  exports: [AuditTrail, Webhooks],
+  providers: [AuditTrail, Webhooks, WebhookSender, WebhookEndpoints],
+  exports: [AuditTrail, Webhooks, WebhookEndpoints],
 })
 export class AuditModule {}

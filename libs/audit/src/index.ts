@@ -7,3 +7,10 @@ export { WebhookEndpoint } from './webhooks/entities/webhook-endpoint.entity';
 export { isWebhookEvent, WEBHOOK_EVENTS } from './webhooks/webhook-events';
 export type { WebhookEvent } from './webhooks/webhook-events';
 export { WEBHOOK_CHANNEL, Webhooks } from './webhooks/webhooks';
+export { WebhookEndpoints } from './webhooks/webhook-endpoints';
+export type {
+  CreatedWebhookEndpoint,
+  WebhookChangeBy,
+  WebhookEndpointView,
+} from './webhooks/webhook-endpoints';
+export { WEBHOOK_URL_MAX_LENGTH, webhookUrlProblem } from './webhooks/webhook-url';

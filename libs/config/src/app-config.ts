@@ -116,6 +116,14 @@ export abstract class AppConfig {
      */
     readonly sendLease: number;
   };
+  /** Mail and webhooks alike: DELIVERY_RETRY_FIRST (seconds after a first failure), DELIVERY_POLL_INTERVAL. */
+  declare readonly delivery: { readonly retryFirst: number; readonly pollInterval: number };
+  declare readonly webhooks: {
+    /** Seconds after its creation when an undelivered webhook is given up (WEBHOOK_GIVE_UP). */
+    readonly giveUpAfter: number;
+    /** Seconds one attempt may take (WEBHOOK_TIMEOUT). */
+    readonly timeout: number;
+  };
   declare readonly recovery: {
     /** Seconds a verification link lives (EMAIL_VERIFICATION_TTL). */
     readonly verificationTtl: number;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { AppConfig, LogFormat, LogLevel, NodeEnv, SameSite, TrustProxy } from './app-config';
 import { ConfigError } from './config-error';
 import { Env, EnvReader } from './env-reader';
+import { readDelivery } from './delivery-config';
 import { readMail } from './mail-config';
 import { readMetrics } from './metrics-config';
 import { readDpop } from './dpop-config';
@@ -13,6 +14,7 @@ import { readAudit } from './audit-config';
 import { readOriginList, readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
 import { readWebAuthn } from './webauthn-config';
+import { readWebhooks } from './webhooks-config';
 import { checkWorkersShareState, readWorkers } from './workers-config';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -190,6 +192,8 @@ export function loadConfig(
     },
     password: { minLength },
     mail: readMail(env, nodeEnv === 'production'),
+    delivery: readDelivery(env),
+    webhooks: readWebhooks(env),
     recovery: readRecovery(env),
     orgs: readOrgs(env),
     audit: readAudit(env),

@@ -4,3 +4,7 @@ export type { OutgoingMail } from './outgoing-mail';
 export { MailDeliveryStatus } from './delivery/mail-delivery-status';
 export { MailMeasurements } from './mail-measurements';
 export type { DeliveryOutcome } from './mail-measurements';
+export { DeliveryStore } from './durable/delivery-store';
+export type { DeliveryRecord, DeliveryTable, DeliveryTimings } from './durable/delivery-store';
+export { DurableSender } from './durable/durable-sender';
+export type { DeliveryAttempt, DurableSenderOptions } from './durable/durable-sender';

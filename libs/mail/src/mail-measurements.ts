@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { DeliveryOutcome } from './durable/durable-sender';
 import { OutboxStore } from './outbox/outbox-store';
 
-/** What became of a delivery attempt: sent, failed for now (tried again later), refused for good, or too late. */
-export type DeliveryOutcome = 'sent' | 'retry' | 'rejected' | 'expired';
+export type { DeliveryOutcome };
 
 /** The outbox's numbers for the app's metrics: delivery outcomes counted here, the backlog read on demand. */
 @Injectable()
