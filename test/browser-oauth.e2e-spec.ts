@@ -194,9 +194,13 @@ describe('sign-in with another provider in the demo page [PGlite, headless Chrom
     await expect(page.locator('#whoami dd').first().innerText()).resolves.toBe(email);
     await page.locator('#identities tbody tr').first().waitFor();
     expect(await identityRows(page)).toEqual([['Corp', email]]);
-    // The session is in the refresh cookie (HttpOnly, out of the page's reach), and the transaction is over.
+    // The session is in the refresh cookie (HttpOnly, out of the page's reach), and the transaction is over; the
+    // browser's device cookie, HttpOnly too, was set with it.
     const cookies = await appCookies(page.context());
-    expect(cookies.map((cookie) => [cookie.name, cookie.httpOnly])).toEqual([['refresh_token', true]]);
+    expect(cookies.map((cookie) => [cookie.name, cookie.httpOnly]).sort()).toEqual([
+      ['gh_device', true],
+      ['refresh_token', true],
+    ]);
     const readable = await page.evaluate(
       () => (globalThis as unknown as { document: { cookie: string } }).document.cookie,
     );

@@ -151,9 +151,17 @@ describe('browser client and demo page [PGlite, headless Chromium]', () => {
     expect(seen.localStorage).toBe('[]');
     expect(seen.sessionStorage).toBe('[]');
 
-    // Chromium did accept the Secure, HttpOnly cookie on http://127.0.0.1 (a secure context), for /api/auth only.
-    const cookies = await context.cookies();
+    // Chromium did accept the Secure, HttpOnly cookie on http://127.0.0.1 (a secure context), for /api/auth only;
+    // and the device cookie beside it, which tells this browser from a new one at the next sign-in.
+    const cookies = (await context.cookies()).sort((a, b) => a.name.localeCompare(b.name));
     expect(cookies).toEqual([
+      expect.objectContaining({
+        name: 'gh_device',
+        path: '/api/auth',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Lax',
+      }),
       expect.objectContaining({
         name: 'refresh_token',
         path: '/api/auth',
@@ -276,12 +284,13 @@ describe('browser client and demo page [PGlite, headless Chromium]', () => {
     await logInOnPage(page, email);
     const other = await open(context);
     await expectLoggedIn(other, email);
-    const [cookie] = await context.cookies();
+    const cookie = (await context.cookies()).find(({ name }) => name === 'refresh_token')!;
 
     await page.getByRole('button', { name: 'Log out', exact: true }).click();
     await expectLoggedOut(page);
     await expectLoggedOut(other);
-    expect(await context.cookies()).toEqual([]);
+    // Only the device cookie stays: the browser is still the same browser.
+    expect((await context.cookies()).map(({ name }) => name)).toEqual(['gh_device']);
 
     await page.reload();
     await expectLoggedOut(page);

@@ -40,6 +40,9 @@ describeEachDatabase('logs: one line per request, structured security events, no
       secrets.add(token);
       secrets.add(token.split('.')[2]);
     }
+    // The device cookie a sign-in sets: it names the browser, and no log line may either.
+    const device = refreshCookie(response, 'gh_device')?.split('=')[1];
+    if (device) secrets.add(device);
     return response;
   }
 

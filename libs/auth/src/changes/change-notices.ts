@@ -19,9 +19,21 @@ function readableAgent(userAgent: string | undefined): string {
   return line.length > MAX_AGENT ? `${line.slice(0, MAX_AGENT)}…` : line;
 }
 
-function whereFrom(client: ClientInfo): string[] {
-  return [`From the address: ${client.ip ?? 'unknown'}`, `With: ${readableAgent(client.userAgent)}`];
+/** When and from where, as every notice about the account says it (a change, a sign-in from a new device). */
+export function whenAndWhere(at: Date, client: ClientInfo): string[] {
+  return [
+    `When: ${at.toISOString()}`,
+    `From the address: ${client.ip ?? 'unknown'}`,
+    `With: ${readableAgent(client.userAgent)}`,
+  ];
 }
+
+/** What the owner should do when it was not them: the way back in first, then whatever may have been planted. */
+export const IF_IT_WAS_NOT_YOU: readonly string[] = [
+  'If this was you, there is nothing to do.',
+  'If it was not: reset your password at once (every device will be signed out), then review the',
+  "account's passkeys, API keys, linked providers and second factor, and remove what you do not recognise.",
+];
 
 export const changeNotices = {
   /** To the account's current address, for every change of a way in, a factor or the address. */
@@ -33,12 +45,9 @@ export const changeNotices = {
       text: [
         `${facts.what}.`,
         '',
-        `When: ${facts.at.toISOString()}`,
-        ...whereFrom(facts.client),
+        ...whenAndWhere(facts.at, facts.client),
         '',
-        'If this was you, there is nothing to do.',
-        'If it was not: reset your password at once (every device will be signed out), then review the',
-        "account's passkeys, API keys, linked providers and second factor, and remove what you do not recognise.",
+        ...IF_IT_WAS_NOT_YOU,
         '',
       ].join('\n'),
     };
@@ -53,8 +62,7 @@ export const changeNotices = {
       text: [
         `The email address of your account was changed to ${masked(newEmail)}.`,
         '',
-        `When: ${facts.at.toISOString()}`,
-        ...whereFrom(facts.client),
+        ...whenAndWhere(facts.at, facts.client),
         '',
         'If this was not you, contact support now: mail about the account now goes to the new address.',
         '',

@@ -30,12 +30,12 @@ import {
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountChanges } from '../changes/account-changes';
 import { RequireRecentSignIn } from '../changes/recent-sign-in.guard';
-import { RefreshCookie } from '../cookies/refresh-cookie';
 import { DpopRefusal } from '../dpop/dpop-refusal';
 import { ApiResponseCodes, ErrorDto } from '../decorators/api-errors.decorator';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { RequestClient } from '../decorators/request-client.decorator';
+import { SignInResponse } from '../sign-in/sign-in-response';
 import { RateLimit } from '../throttling/rate-limit.decorator';
 import { ClientInfo } from '../tokens/token.service';
 import { AuthUser } from '../tokens/token-types';
@@ -67,7 +67,7 @@ export class OAuthController {
     private readonly providers: SignInProviders,
     private readonly oauth: OAuthService,
     private readonly transactionCookie: TransactionCookie,
-    private readonly refreshCookie: RefreshCookie,
+    private readonly response: SignInResponse,
   ) {}
 
   @Public()
@@ -157,10 +157,7 @@ export class OAuthController {
         await reply.redirect(`${this.config.urls.appUrl}/#mfa=${outcome.challenge.mfaToken}`, SEE_OTHER);
         return;
       }
-      if (outcome.kind === 'signed_in') {
-        const { token, expiresAt } = outcome.tokens.refresh;
-        this.refreshCookie.set(reply, token, expiresAt);
-      }
+      if (outcome.kind === 'signed_in') this.response.setCookies(reply, outcome.tokens);
       // Checked again: a transaction stored before paths were encoded must not make the Location fail.
       await reply.redirect(`${this.config.urls.appUrl}${safeReturnTo(outcome.returnTo)}`, SEE_OTHER);
     } catch (error) {

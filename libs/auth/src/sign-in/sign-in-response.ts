@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
+import { DeviceCookie } from '../cookies/device-cookie';
 import { RefreshCookie } from '../cookies/refresh-cookie';
 import { MfaRequiredDto, TokenResponseDto } from '../dto/token-response.dto';
 import { RefreshTokenDelivery } from '../dpop/native-client';
@@ -8,10 +9,16 @@ import { IssuedTokens, SignInOutcome } from './sign-in.service';
 /** Second-factor methods a challenge can be answered with, as login announces them. */
 const MFA_METHODS = ['totp', 'recovery_code'];
 
-/** The HTTP answer of a sign-in or a refresh, the same on every route: body, refresh cookie, no caching. */
+/**
+ * The HTTP answer of a sign-in or a refresh, the same on every route: body, refresh cookie (and a browser's first
+ * device cookie), no caching.
+ */
 @Injectable()
 export class SignInResponse {
-  constructor(private readonly cookie: RefreshCookie) {}
+  constructor(
+    private readonly refreshCookie: RefreshCookie,
+    private readonly deviceCookie: DeviceCookie,
+  ) {}
 
   send(
     reply: FastifyReply,
@@ -34,7 +41,16 @@ export class SignInResponse {
     if (delivery === 'body' && issued.body.tokenType === 'DPoP') {
       return { ...issued.body, refreshToken: issued.refresh.token };
     }
-    this.cookie.set(reply, issued.refresh.token, issued.refresh.expiresAt);
+    this.setCookies(reply, issued);
     return issued.body;
+  }
+
+  /**
+   * The cookies of a session handed to a browser: the refresh token, and the device cookie when the sign-in made
+   * one (the browser came without). A provider's callback, which answers with a redirect, sets them here too.
+   */
+  setCookies(reply: FastifyReply, issued: IssuedTokens): void {
+    this.refreshCookie.set(reply, issued.refresh.token, issued.refresh.expiresAt);
+    if (issued.deviceCookie) this.deviceCookie.set(reply, issued.deviceCookie);
   }
 }

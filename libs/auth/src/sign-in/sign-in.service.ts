@@ -1,8 +1,11 @@
 import { AppConfig } from '@gatehouse/config';
+import { MailService } from '@gatehouse/mail';
 import { User, UserDto, UsersService } from '@gatehouse/users';
 import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { KnownDevices } from '../devices/known-devices';
+import { newDeviceNotice } from '../devices/new-device-notice';
 import { TokenResponseDto } from '../dto/token-response.dto';
 import { IssuedChallenge, MfaChallenges } from '../mfa/mfa-challenges';
 import { TotpAuthenticator } from '../mfa/totp-authenticator';
@@ -42,6 +45,8 @@ export interface IssuedTokens {
   body: TokenResponseDto;
   refresh: IssuedRefreshToken;
   sessionId: string;
+  /** A sign-in from a browser that carried no device cookie: the one to set beside the refresh cookie. */
+  deviceCookie?: string;
 }
 
 interface LockedUser {
@@ -54,7 +59,7 @@ interface LockedUser {
  * later). In one transaction it locks the user row, re-checks what a sign-in depends on, and inserts the
  * session: a password change or a disable committed meanwhile either waits for this transaction (and then
  * revokes the session it made) or is seen by it (and the sign-in fails). A new way in that calls this cannot
- * skip a check.
+ * skip a check, nor the notice of a sign-in from a browser or device the account has not seen lately.
  */
 @Injectable()
 export class SignInService {
@@ -67,6 +72,8 @@ export class SignInService {
     private readonly events: SecurityEvents,
     private readonly totp: TotpAuthenticator,
     private readonly challenges: MfaChallenges,
+    private readonly devices: KnownDevices,
+    private readonly mail: MailService,
   ) {}
 
   async signIn(proof: SignInProof, client: ClientInfo): Promise<SignInOutcome> {
@@ -118,22 +125,45 @@ export class SignInService {
         ...clientFields(client),
       };
       await this.events.store(db, 'login.succeeded', succeeded);
+      // A browser or device the account has not seen lately is told of here: the notice exists iff the session does.
+      const device = await this.devices.sighted(db, user, client, now);
+      const newDevice = device.isNew
+        ? {
+            userId: user.id,
+            sessionId: session.sessionId,
+            identifiedBy: device.identifiedBy,
+            ...clientFields(client),
+          }
+        : undefined;
+      if (newDevice) {
+        await this.mail.queue(db, newDeviceNotice(user.email, { at: now, client, amr: signIn.amr }));
+        await this.events.store(db, 'login.new_device', newDevice);
+      }
       const bound = client.proofKey
         ? { userId: user.id, sessionId: session.sessionId, jkt: client.proofKey }
         : undefined;
       if (bound) await this.events.store(db, 'dpop.bound', bound);
-      return { kind: 'session' as const, user, signIn, now, succeeded, bound, ...session };
+      return {
+        kind: 'session' as const,
+        user,
+        signIn,
+        now,
+        succeeded,
+        newDevice,
+        bound,
+        deviceCookie: device.newCookie,
+        ...session,
+      };
     });
     if (started.kind === 'mfa') {
       this.events.announce('login.mfa_required', started.owed);
       return { kind: 'mfa', challenge: started.challenge };
     }
     this.events.announce('login.succeeded', started.succeeded);
+    if (started.newDevice) this.events.announce('login.new_device', started.newDevice);
     if (started.bound) this.events.announce('dpop.bound', started.bound);
-    return {
-      kind: 'session',
-      tokens: this.issue(started.user, started.sessionId, started.signIn, started.refresh, started.now),
-    };
+    const tokens = this.issue(started.user, started.sessionId, started.signIn, started.refresh, started.now);
+    return { kind: 'session', tokens: { ...tokens, deviceCookie: started.deviceCookie } };
   }
 
   /**

@@ -15,6 +15,7 @@ import { CreateOrgInvitations1767200000000 } from './1767200000000-create-org-in
 import { CreateProjects1767300000000 } from './1767300000000-create-projects';
 import { CreateAuditEvents1768000000000 } from './1768000000000-create-audit-events';
 import { CreateWebhooks1768100000000 } from './1768100000000-create-webhooks';
+import { CreateKnownDevices1768200000000 } from './1768200000000-create-known-devices';
 import { AccountDeletion1768300000000 } from './1768300000000-account-deletion';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
@@ -36,5 +37,6 @@ export const migrations = [
   CreateProjects1767300000000,
   CreateAuditEvents1768000000000,
   CreateWebhooks1768100000000,
+  CreateKnownDevices1768200000000,
   AccountDeletion1768300000000,
 ];
