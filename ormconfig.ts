@@ -15,6 +15,7 @@ import { RecoveryCode } from './libs/auth/src/mfa/entities/recovery-code.entity'
 import { TotpFactor } from './libs/auth/src/mfa/entities/totp-factor.entity';
 import { Passkey } from './libs/auth/src/passkeys/entities/passkey.entity';
 import { ApiKey } from './libs/auth/src/machine/entities/api-key.entity';
+import { KnownDevice } from './libs/auth/src/devices/entities/known-device.entity';
 import { ServiceClient } from './libs/auth/src/machine/entities/service-client.entity';
 import { Membership } from './libs/orgs/src/entities/membership.entity';
 import { MembershipChangeRecord } from './libs/orgs/src/entities/membership-change.entity';
@@ -48,6 +49,7 @@ export const entities = [
   Passkey,
   ApiKey,
   ServiceClient,
+  KnownDevice,
   Organization,
   OrgInvitation,
   Membership,

@@ -347,7 +347,13 @@ if (!serverUrl) {
 
         const result = await a.app.get(SessionCleaner).runOnce();
 
-        expect(result).toEqual({ ran: true, refreshTokens: 1, sessions: 1, oneTimeRecords: 4, auditEvents: 0 });
+        expect(result).toEqual({
+          ran: true,
+          refreshTokens: 1,
+          sessions: 1,
+          oneTimeRecords: 4,
+          auditEvents: 0,
+        });
         expect(await a.query('SELECT email FROM org_invitations')).toEqual([{ email: 'kept@example.com' }]);
         expect(await a.query('SELECT role FROM org_membership_changes')).toEqual([{ role: 'admin' }]);
         expect(await a.query('SELECT state FROM oauth_transactions')).toEqual([{ state: 't' }]);
@@ -378,8 +384,20 @@ if (!serverUrl) {
 
           const onA = await a.app.get(SessionCleaner).runOnce();
           const onB = await b.app.get(SessionCleaner).runOnce();
-          expect(onA).toEqual({ ran: false, refreshTokens: 0, sessions: 0, oneTimeRecords: 0, auditEvents: 0 });
-          expect(onB).toEqual({ ran: false, refreshTokens: 0, sessions: 0, oneTimeRecords: 0, auditEvents: 0 });
+          expect(onA).toEqual({
+            ran: false,
+            refreshTokens: 0,
+            sessions: 0,
+            oneTimeRecords: 0,
+            auditEvents: 0,
+          });
+          expect(onB).toEqual({
+            ran: false,
+            refreshTokens: 0,
+            sessions: 0,
+            oneTimeRecords: 0,
+            auditEvents: 0,
+          });
           expect(await tokenExists(expiredTokenId)).toBe(true);
 
           const [{ unlocked }] = (

@@ -12,6 +12,11 @@ describe('a feature’s name taken in this repository', () => {
     ['invitations', 'organization', /the route \/api\/orgs\/:id\/invitations is already served/],
     ['invitations', 'user', /the route \/api\/invitations is already served/],
     ['projects', 'organization', /apps\/api\/src\/projects already exists/],
+    [
+      'wrong-codes',
+      'user',
+      /the user data wrongCodes is already registered \(libs\/auth\/src\/mfa\/mfa-data\.ts\)/,
+    ],
   ] as const)('refuses %s (owned by a %s)', (plural, owner, reason) => {
     expect(featureConflict(ROOT, names(plural), owner)).toMatch(reason);
   });

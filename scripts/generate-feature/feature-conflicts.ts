@@ -77,6 +77,18 @@ export function featureConflict(
     if (file) return `the ${what} ${name} is already declared (${file.slice(root.length + 1)})`;
   }
 
+  if (owner === 'user') {
+    // A user's feature is exported under its name with the account's other data (libs/users/src/user-data):
+    // two parts of one name would stop the app at start.
+    const part = new RegExp(`\\bname:\\s*['"]${n.pluralProperty}['"]`);
+    const file = sources.find((path) => {
+      const text = readFileSync(path, 'utf8');
+      return /\bUserDataPart\b|\bownedRows\(/.test(text) && part.test(text);
+    });
+    if (file)
+      return `the user data ${n.pluralProperty} is already registered (${file.slice(root.length + 1)})`;
+  }
+
   for (const name of classNames(n)) {
     const declared = new RegExp(`\\bclass ${name}\\b`);
     const file = sources.find((path) => declared.test(readFileSync(path, 'utf8')));

@@ -42,6 +42,34 @@ describe('the files of a feature', () => {
     expect(textOf(user, 'boards.e2e-spec.ts')).toContain("from './support/owner-scoped-crud'");
   });
 
+  it('of a user’s feature: its rows registered as the user’s data, for the account’s export and deletion', () => {
+    const module = textOf(user, 'boards.module.ts');
+    expect(module).toContain("import { ownedRows, registerUserData, UsersModule } from '@gatehouse/users';");
+    expect(module).toContain('imports: [TypeOrmModule.forFeature([Board]), UsersModule],');
+    expect(module).toContain(
+      "registerUserData(\n      ownedRows({\n        name: 'boards',\n        table: 'boards',\n" +
+        "        ownerColumn: 'owner_id',\n" +
+        "        columns: { id: 'id', title: 'title', createdAt: 'created_at', updatedAt: 'updated_at' },",
+    );
+    const readingLists = textOf(
+      featureFiles(names('reading-lists'), 1767400000000),
+      'reading-lists.module.ts',
+    );
+    expect(readingLists).toContain("name: 'readingLists',\n        table: 'reading_lists',");
+    const e2e = textOf(user, 'boards.e2e-spec.ts');
+    expect(e2e).toContain("get('/api/users/me/export')");
+    expect(e2e).toContain('expect(exported.body.boards).toEqual(');
+    expect(e2e).toContain("delete('/api/users/me')");
+  });
+
+  it('of an organization’s feature: its rows are the organization’s, registered as no user’s data', () => {
+    const module = textOf(org, 'boards.module.ts');
+    expect(module).not.toContain('registerUserData');
+    expect(module).not.toContain('UsersModule');
+    expect(module).toMatch(/rows belong to the organization, not to a user/);
+    expect(textOf(org, 'boards.e2e-spec.ts')).not.toContain('/api/users/me');
+  });
+
   it('of an organization’s feature (--org): /api/orgs/:id/<plural>, permissions for roles, rows owned by the organization', () => {
     const controller = textOf(org, 'boards.controller.ts');
     expect(controller).toContain("@Controller('orgs/:id/boards')");

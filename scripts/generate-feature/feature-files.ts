@@ -209,17 +209,48 @@ export class ${n.pluralClass}Service {
 `;
 }
 
-function module_(n: FeatureNames): string {
-  return `import { Module } from '@nestjs/common';
+/**
+ * The feature's module. A user's feature registers its rows with the users' data registry, so that the account's
+ * export lists them and its deletion erases them. An organization's feature does not: its rows belong to the
+ * organization, not to any member, and go when the organization is deleted (the foreign key cascades).
+ */
+function module_(n: FeatureNames, owner: FeatureOwner): string {
+  const imports = `import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ${n.singularClass} } from './entities/${n.singular}.entity';
 import { ${n.pluralClass}Controller } from './${n.plural}.controller';
 import { ${n.pluralClass}Service } from './${n.plural}.service';
-
+`;
+  if (owner === 'organization') {
+    return `${imports}
+// Its rows belong to the organization, not to a user: no member's export lists them, and no member's deletion
+// erases them; they go with the organization (the foreign key cascades).
 @Module({
   imports: [TypeOrmModule.forFeature([${n.singularClass}])],
   controllers: [${n.pluralClass}Controller],
   providers: [${n.pluralClass}Service],
+})
+export class ${n.pluralClass}Module {}
+`;
+  }
+  return `import { ownedRows, registerUserData, UsersModule } from '@gatehouse/users';
+${imports}
+@Module({
+  imports: [TypeOrmModule.forFeature([${n.singularClass}]), UsersModule],
+  controllers: [${n.pluralClass}Controller],
+  providers: [
+    ${n.pluralClass}Service,
+    // A user's ${n.pluralWords} are theirs: exported with the account (GET /api/users/me/export) and erased with it.
+    // A column added to ${n.singularClass} belongs here too, unless it holds a secret.
+    registerUserData(
+      ownedRows({
+        name: '${n.pluralProperty}',
+        table: '${n.table}',
+        ownerColumn: 'owner_id',
+        columns: { id: 'id', title: 'title', createdAt: 'created_at', updatedAt: 'updated_at' },
+      }),
+    ),
+  ],
 })
 export class ${n.pluralClass}Module {}
 `;
@@ -282,7 +313,7 @@ export function featureFiles(
     { path: `${dir}/dto/${n.singular}.dto.ts`, text: responseDto(n, o) },
     { path: `${dir}/${n.plural}.service.ts`, text: service(n, o) },
     { path: `${dir}/${n.plural}.controller.ts`, text: controller },
-    { path: `${dir}/${n.plural}.module.ts`, text: module_(n) },
+    { path: `${dir}/${n.plural}.module.ts`, text: module_(n, owner) },
     {
       path: `libs/database/src/migrations/${migrationFile(n, migrationTimestamp)}.ts`,
       text: migration(n, o, migrationTimestamp),

@@ -30,6 +30,8 @@ interface Routes {
   whose: string;
   /** The e2e suite: its support module and function, the options that place the collection, how a caller is made. */
   suite: { module: string; describe: string; kind: string; place: string; newCaller: string };
+  /** Checks of this owner's features only, in the e2e suite's callback. */
+  ownerChecks: (n: FeatureNames) => string;
 }
 
 /** A string literal of `text`, in single quotes unless it holds one (as Prettier would write it). */
@@ -62,6 +64,21 @@ function routesOf(n: FeatureNames, owner: FeatureOwner): Routes {
         kind: 'owner-scoped',
         place: `path: '/api/${n.plural}',`,
         newCaller: 'signUp',
+      },
+      ownerChecks: (n) => {
+        const routes = n.pluralProperty;
+        return `
+    it('is the caller’s data: in their account’s export, and erased with the account', async () => {
+      const session = await ${routes}.signUp();
+      const bearer = \`Bearer \${session.accessToken}\`;
+      const made = await ${routes}.create(session, { title: 'exported, then erased' });
+      const exported = await ${routes}.app.http().get('/api/users/me/export').set('Authorization', bearer);
+      expect(exported.status).toBe(200);
+      expect(exported.body.${routes}).toEqual([expect.objectContaining({ id: made.body.id, title: 'exported, then erased' })]);
+      await ${routes}.app.http().delete('/api/users/me').set('Authorization', bearer).expect(204);
+      expect(await ${routes}.app.query('SELECT id FROM ${n.table} WHERE owner_id = $1', [session.userId])).toEqual([]);
+    });
+`;
       },
     };
   }
@@ -103,6 +120,8 @@ grantPermissions({
     grants: { read: ['owner', 'admin', 'member'], write: ['owner', 'admin'] },`,
       newCaller: 'newCaller',
     },
+    // Its rows are the organization's, not a member's: no user's export or deletion is about them.
+    ownerChecks: () => '',
   };
 }
 
@@ -264,7 +283,7 @@ ${suite.describe}(
         remove: '${n.writeScope}',
       });
     });
-  },
+${r.ownerChecks(n)}  },
 );
 `;
 }

@@ -2,7 +2,8 @@
  * `npm run generate:feature -- <name> [--singular <word>] [--org]`: adds a CRUD feature the way apps/api/src/notes
  * is built (entity, DTOs, service, controller, module), owned by a user; with `--org`, the way apps/api/src/projects
  * is, owned by the caller's active organization. Then its migration, its registrations (app.module.ts, the
- * migrations list, ormconfig.ts), its e2e test, and regenerates the client's types.
+ * migrations list, ormconfig.ts; a user's feature also registers its rows as the user's data, in its module, for
+ * the account's export and deletion), its e2e test, and regenerates the client's types.
  * It writes nothing when any file it would write already exists.
  */
 import { spawnSync } from 'node:child_process';

@@ -11,6 +11,8 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthController } from './auth.controller';
 import { AccountChanges } from './changes/account-changes';
+import { authUserData } from './changes/account-data';
+import { AccountDeletion } from './changes/account-deletion';
 import { AccountWrites } from './changes/account-writes';
 import { DpopNonces } from './dpop/dpop-nonces';
 import { DpopProofGuard } from './dpop/dpop-proof.guard';
@@ -22,7 +24,10 @@ import { ReauthenticationService } from './changes/reauthentication.service';
 import { RecentSignInGuard } from './changes/recent-sign-in.guard';
 import { AuthMeasurements } from './auth-measurements';
 import { AuthService } from './auth.service';
+import { DeviceCookie } from './cookies/device-cookie';
 import { RefreshCookie } from './cookies/refresh-cookie';
+import { KnownDevice } from './devices/entities/known-device.entity';
+import { KnownDevices } from './devices/known-devices';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { VerifiedTokenCache } from './guards/verified-token-cache';
@@ -124,6 +129,7 @@ import { TokenController } from './machine/clients/token.controller';
       WebAuthnChallenge,
       ApiKey,
       ServiceClient,
+      KnownDevice,
     ]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
@@ -151,6 +157,9 @@ import { TokenController } from './machine/clients/token.controller';
   ],
   providers: [
     AuthService,
+    AccountDeletion,
+    // What libs/auth stores about a user, for deletion and export.
+    authUserData,
     ApiKeys,
     ApiKeyAuthenticator,
     ApiKeyUsage,
@@ -164,6 +173,7 @@ import { TokenController } from './machine/clients/token.controller';
     ProofReplayCache,
     SenderConstraint,
     SignInService,
+    KnownDevices,
     RecoveryService,
     EmailTokens,
     OAuthService,
@@ -195,6 +205,7 @@ import { TokenController } from './machine/clients/token.controller';
     VerifiedTokenCache,
     AuthMeasurements,
     RefreshCookie,
+    DeviceCookie,
     LocalStrategy,
     AccessTokenStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
@@ -209,6 +220,8 @@ import { TokenController } from './machine/clients/token.controller';
   ],
   exports: [
     AccountChanges,
+    AccountDeletion,
+    RefreshCookie,
     ApiKeyVerdicts,
     AccountWrites,
     TokenService,

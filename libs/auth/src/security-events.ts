@@ -5,6 +5,7 @@ import { EntityManager } from 'typeorm';
 export type SecurityEvent =
   | 'account.created'
   | 'login.succeeded'
+  | 'login.new_device'
   | 'login.failed'
   | 'refresh.race_absorbed'
   | 'refresh.reuse_detected'
@@ -21,6 +22,7 @@ export type SecurityEvent =
   | 'email.changed'
   | 'account.disabled'
   | 'account.enabled'
+  | 'account.deleted'
   | 'oauth.signed_in'
   | 'oauth.user_created'
   | 'oauth.linked'

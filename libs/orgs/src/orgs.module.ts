@@ -1,5 +1,6 @@
-import { AuditModule } from '@gatehouse/audit';
+import { AuditModule, Webhooks } from '@gatehouse/audit';
 import { MailModule } from '@gatehouse/mail';
+import { registerUserDataWith, UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MembershipChangeRecord } from './entities/membership-change.entity';
@@ -9,6 +10,7 @@ import { OrgInvitation } from './invitations/entities/invitation.entity';
 import { Invitations } from './invitations/invitations.service';
 import { Members } from './members.service';
 import { MembershipChangeLog } from './membership-changes';
+import { membershipData } from './membership-data';
 import { Organizations } from './organizations.service';
 
 /**
@@ -20,8 +22,16 @@ import { Organizations } from './organizations.service';
     TypeOrmModule.forFeature([Organization, Membership, MembershipChangeRecord, OrgInvitation]),
     MailModule,
     AuditModule,
+    UsersModule,
   ],
-  providers: [Organizations, Members, MembershipChangeLog, Invitations],
+  providers: [
+    Organizations,
+    Members,
+    MembershipChangeLog,
+    Invitations,
+    // A user's memberships and the invitations addressed to them: exported with the account, erased with it.
+    registerUserDataWith([MembershipChangeLog, Webhooks], membershipData),
+  ],
   exports: [Organizations, Members, MembershipChangeLog, Invitations],
 })
 export class OrgsModule {}

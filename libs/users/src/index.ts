@@ -6,3 +6,8 @@ export { PASSWORD_MAX_LENGTH, PasswordService } from './password.service';
 export { UsersModule } from './users.module';
 export { UsersService } from './users.service';
 export type { CredentialCheck, NewUser } from './users.service';
+export { ownedRows } from './user-data/owned-rows';
+export type { OwnedRows } from './user-data/owned-rows';
+export { registerUserData, registerUserDataWith, UserData } from './user-data/user-data';
+export type { UserDataExport } from './user-data/user-data';
+export type { AfterErase, UserDataPart } from './user-data/user-data-part';

@@ -3,11 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminSeeder } from './admin-seeder';
 import { User } from './entities/user.entity';
 import { PasswordService } from './password.service';
+import { UserData } from './user-data/user-data';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
-  providers: [UsersService, PasswordService, AdminSeeder],
-  exports: [UsersService, PasswordService],
+  providers: [UsersService, PasswordService, AdminSeeder, UserData],
+  exports: [UsersService, PasswordService, UserData],
 })
 export class UsersModule {}

@@ -1,5 +1,12 @@
 import { Webhooks } from '@gatehouse/audit';
-import { AccountChanges, AccountWrites, ApiKeyVerdicts, ClientInfo, SecurityEvents } from '@gatehouse/auth';
+import {
+  AccountChanges,
+  AccountDeletion,
+  AccountWrites,
+  ApiKeyVerdicts,
+  ClientInfo,
+  SecurityEvents,
+} from '@gatehouse/auth';
 import { User, UserDto, UsersService } from '@gatehouse/users';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 
@@ -15,6 +22,7 @@ export class AdminUsersService {
     private readonly events: SecurityEvents,
     private readonly apiKeyVerdicts: ApiKeyVerdicts,
     private readonly webhooks: Webhooks,
+    private readonly deletion: AccountDeletion,
   ) {}
 
   list(limit: number, offset: number): Promise<[User[], number]> {
@@ -51,6 +59,15 @@ export class AdminUsersService {
         return true;
       },
     });
+  }
+
+  /**
+   * Deletes the account and everything it held, as its owner can (AccountDeletion): never the caller's own
+   * account here, nor the last enabled administrator, nor the last owner of an organization with other members
+   * (409); 404 for no such user.
+   */
+  delete(id: string, adminId: string, client: ClientInfo): Promise<void> {
+    return this.deletion.deleteAsAdmin(id, adminId, client);
   }
 
   async enable(id: string, adminId: string): Promise<void> {

@@ -7,7 +7,17 @@ import {
   RequestClient,
   Roles,
 } from '@gatehouse/auth';
-import { Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -53,6 +63,28 @@ export class AdminController {
     @RequestClient() client: ClientInfo,
   ): Promise<void> {
     await this.admin.disable(id, admin.id, client);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse({
+    description:
+      'The account and everything it held are gone, as DELETE /api/users/me does it: sessions revoked, a last ' +
+      'notice, a user.deleted webhook',
+  })
+  @ApiConflictResponse({
+    type: ErrorDto,
+    description:
+      "The caller's own account, the last enabled administrator, or the last owner of an organization with other members",
+  })
+  @ApiResponseCodes(400, 404)
+  @ApiOperation({ summary: 'Delete a user (admin)' })
+  async delete(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @RequestClient() client: ClientInfo,
+  ): Promise<void> {
+    await this.admin.delete(id, admin.id, client);
   }
 
   @Post(':id/enable')

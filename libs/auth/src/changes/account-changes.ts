@@ -19,6 +19,7 @@ import { ClientInfo, Revoked, TokenService } from '../tokens/token.service';
 import { AuthUser } from '../tokens/token-types';
 import { AccountChangeKind, CHANGE_RULES } from './change-kinds';
 import { changeNotices } from './change-notices';
+import { farewellNotice } from './farewell-notice';
 import {
   InsufficientAuthenticationException,
   isRecentSignIn,
@@ -96,6 +97,7 @@ interface LockedRow {
  *    concerns them;
  * 7. queues the notice to the account's address (and the former one after an address change);
  * 8. appends the event to the account's history, and queues the webhooks that report it;
+ * (a change that removes the account is applied here, last, and erases what the steps above wrote about it;)
  * then, once committed, stops the revoked sessions' access tokens on this instance and logs the event.
  * A new kind of change is a row in CHANGE_RULES and a call here: it cannot forget a step.
  */
@@ -134,7 +136,13 @@ export class AccountChanges {
       if (!locked) throw this.noSuchAccount(change.proof);
       const before = this.users.fromRow(locked.user_row);
       await this.checkProof(db, change.proof, before);
-      if (before.disabledAt && change.kind !== 'account_disabled' && change.kind !== 'logout_all') {
+      const removes = rule.removesAccount === true;
+      if (
+        before.disabledAt &&
+        !removes &&
+        change.kind !== 'account_disabled' &&
+        change.kind !== 'logout_all'
+      ) {
         throw change.proof.kind === 'email_link'
           ? new BadRequestException(LINK_REFUSED)
           : new ForbiddenException(ACCOUNT_DISABLED);
@@ -143,8 +151,10 @@ export class AccountChanges {
         throw new ForbiddenException(EMAIL_NOT_VERIFIED);
       }
 
-      const result = await change.apply(new ChangeScope(db, before));
-      if (result === NO_CHANGE) return undefined;
+      const scope = new ChangeScope(db, before);
+      // A change that removes the account is applied last (below): it erases what the steps between write.
+      const applied = removes ? undefined : await change.apply(scope);
+      if (applied === NO_CHANGE) return undefined;
 
       let revoked: Revoked[] = [];
       if (rule.revokes) {
@@ -162,15 +172,19 @@ export class AccountChanges {
         [change.userId],
       );
       const after = this.users.fromRow(row.user_row);
-      if (rule.webhook) await this.webhooks.emit(db, rule.webhook, { ...UserDto.from(after) });
+      if (rule.webhook) {
+        await this.webhooks.emit(db, rule.webhook, removes ? { id: after.id } : { ...UserDto.from(after) });
+      }
       if (rule.told) {
         const facts = { ...rule.told, at: new Date(locked.now), client: change.client };
-        await this.mail.queue(db, changeNotices.changed(after.email, facts));
+        const notice = removes ? farewellNotice : changeNotices.changed;
+        await this.mail.queue(db, notice(after.email, facts));
         if (after.email !== before.email) {
           await this.mail.queue(db, changeNotices.addressLeft(before.email, after.email, facts));
         }
       }
       if (rule.event) await this.events.store(db, rule.event, fields);
+      const result = removes ? await this.removeAccount(change, scope) : (applied as T);
       return { result, revoked };
     });
     if (!done) return NO_CHANGE;
@@ -178,6 +192,13 @@ export class AccountChanges {
     if (rule.rejudgesApiKeys) this.apiKeyVerdicts.forget([change.userId]);
     if (rule.event) this.events.announce(rule.event, fields);
     return done.result;
+  }
+
+  /** The removal, last in its transaction: it has no "nothing to change" (the account is there, locked). */
+  private async removeAccount<T>(change: AccountChange<T>, scope: ChangeScope): Promise<T> {
+    const removed = await change.apply(scope);
+    if (removed === NO_CHANGE) throw new Error(`${change.kind} found nothing to remove`);
+    return removed;
   }
 
   /** Before any work: a token whose sign-in is too old is refused with RFC 9470's answer. */

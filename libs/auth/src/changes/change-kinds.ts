@@ -17,7 +17,8 @@ export type AccountChangeKind =
   | 'account_disabled'
   | 'logout_all'
   | 'api_key_created'
-  | 'api_key_deleted';
+  | 'api_key_deleted'
+  | 'account_deleted';
 
 /** What the change function does for a kind of change, besides the change itself. */
 export interface ChangeRule {
@@ -38,8 +39,16 @@ export interface ChangeRule {
    * announces it on the revocation channel, in its transaction.
    */
   readonly rejudgesApiKeys?: boolean;
-  /** The webhook event the change is reported to other systems as, with the user's public fields. */
-  readonly webhook?: Extract<WebhookEvent, 'user.updated' | 'user.disabled'>;
+  /**
+   * The webhook event the change is reported to other systems as, with the user's public fields (with the id
+   * only, for a change that removes the account).
+   */
+  readonly webhook?: Extract<WebhookEvent, 'user.updated' | 'user.disabled' | 'user.deleted'>;
+  /**
+   * The change removes the account: the change function applies it last, after every other step (revocation,
+   * notice, event), so that it can erase what those wrote; the notice is a farewell that forgets its address.
+   */
+  readonly removesAccount?: boolean;
 }
 
 export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
@@ -153,5 +162,17 @@ export const CHANGE_RULES: Readonly<Record<AccountChangeKind, ChangeRule>> = {
       subject: 'An API key of your account was deleted',
       what: 'An API key of your account was deleted',
     },
+  },
+  account_deleted: {
+    addsWayIn: false,
+    revokes: { sessions: 'all', reason: 'account_deleted' },
+    event: 'account.deleted',
+    told: {
+      subject: 'Your account was deleted',
+      what: 'Your account was deleted, with everything it held',
+    },
+    rejudgesApiKeys: true,
+    webhook: 'user.deleted',
+    removesAccount: true,
   },
 };

@@ -3,6 +3,8 @@ import { AppConfig } from '@gatehouse/config';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { RevocationService } from '../revocation/revocation.service';
+import { KNOWN_DEVICE_DAYS } from '../devices/known-devices';
 
 // Shared by every instance: whoever holds this advisory lock cleans, the others skip their turn.
 const CLEANUP_LOCK_KEY = 724_190_332;
@@ -12,6 +14,7 @@ const BATCH = 2000;
 export interface CleanupResult {
   ran: boolean;
   refreshTokens: number;
+  /** Sessions revoked or expired long ago, and deleted accounts' revocations past the revocation horizon. */
   sessions: number;
   /** Expired one-time email links, provider login transactions, mfa challenges, and stale wrong-code records. */
   oneTimeRecords: number;
@@ -21,7 +24,8 @@ export interface CleanupResult {
 
 /**
  * Purges refresh tokens past their expiry (they can no longer be presented), sessions revoked or expired
- * longer than SESSION_RETENTION ago, expired one-time records (email links, provider login transactions), and
+ * longer than SESSION_RETENTION ago, deleted accounts' revocations once every access token they stopped has
+ * expired, expired one-time records (email links, provider login transactions), and
  * account history older than AUDIT_RETENTION, every CLEANUP_INTERVAL, on one instance at a time.
  */
 @Injectable()
@@ -33,6 +37,7 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly trail: AuditTrail,
+    private readonly revocations: RevocationService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -75,11 +80,18 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
       'DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)',
       now,
     );
-    const sessions = await this.deleteInBatches(
-      `DELETE FROM sessions WHERE id IN (
-         SELECT id FROM sessions WHERE revoked_at < $1 OR expires_at < $1 LIMIT $2)`,
-      retainedSince,
-    );
+    const sessions =
+      (await this.deleteInBatches(
+        `DELETE FROM sessions WHERE id IN (
+           SELECT id FROM sessions WHERE revoked_at < $1 OR expires_at < $1 LIMIT $2)`,
+        retainedSince,
+      )) +
+      // Kept only while an access token of the session may live: the horizon the revocation set keeps them.
+      (await this.deleteInBatches(
+        `DELETE FROM revoked_sessions WHERE session_id IN (
+           SELECT session_id FROM revoked_sessions WHERE revoked_at < $1 LIMIT $2)`,
+        new Date(now.getTime() - this.revocations.horizonSeconds * 1000),
+      ));
     // Expired, they can no longer be used; a consumed email link is kept until it expires, as a record.
     const oneTimeRecords =
       (await this.deleteInBatches(
@@ -109,6 +121,12 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
         `DELETE FROM org_membership_changes WHERE id IN (
            SELECT id FROM org_membership_changes WHERE changed_at < $1 LIMIT $2)`,
         new Date(now.getTime() - 86_400_000),
+      )) +
+      // A device unseen for 90 days is a new one at its next sign-in: its record serves no more.
+      (await this.deleteInBatches(
+        `DELETE FROM known_devices WHERE (user_id, key_hash) IN (
+           SELECT user_id, key_hash FROM known_devices WHERE last_seen_at < $1 LIMIT $2)`,
+        new Date(now.getTime() - KNOWN_DEVICE_DAYS * 86_400_000),
       )) +
       // Wrong second-factor codes count for THROTTLE_MFA_TTL; older ones count for nothing.
       (await this.deleteInBatches(

@@ -30,6 +30,8 @@ export interface ClientInfo {
   ip?: string;
   /** The JWK thumbprint of the DPoP proof the request carried, verified; a session it starts is bound to it. */
   proofKey?: string;
+  /** The device cookie the browser carried (DeviceCookie): kept only as its SHA-256, never logged. */
+  deviceCookie?: string;
 }
 
 interface RevokedRow {
@@ -134,11 +136,14 @@ export class TokenService {
   /**
    * Copies revocations of the last `lookBackSeconds` (by default, all that can still matter: one access-token
    * lifetime) from the database into the in-memory set, so a restart or a missed notification forgets nothing.
-   * The window is measured on the database's clock, the one `revoked_at` was written with.
+   * The window is measured on the database's clock, the one `revoked_at` was written with. The revocations of
+   * deleted accounts' sessions, whose rows are gone, are read from `revoked_sessions`.
    */
   async loadRecentRevocations(lookBackSeconds = this.revocations.horizonSeconds): Promise<number> {
     const rows = await this.dataSource.query<{ id: string; revoked_at: Date }[]>(
-      `SELECT id, revoked_at FROM sessions WHERE revoked_at > now() - $1 * interval '1 second'`,
+      `SELECT id, revoked_at FROM sessions WHERE revoked_at > now() - $1 * interval '1 second'
+       UNION ALL
+       SELECT session_id, revoked_at FROM revoked_sessions WHERE revoked_at > now() - $1 * interval '1 second'`,
       [Math.min(lookBackSeconds, this.revocations.horizonSeconds)],
     );
     for (const row of rows) this.revocations.add([row.id], new Date(row.revoked_at));

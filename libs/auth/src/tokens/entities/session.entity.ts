@@ -11,6 +11,7 @@ export type RevocationReason =
   | 'password_reset'
   | 'email_changed'
   | 'account_disabled'
+  | 'account_deleted'
   | 'mfa_enabled'
   | 'mfa_disabled'
   | 'passkey_removed'
