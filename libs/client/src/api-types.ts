@@ -166,6 +166,22 @@ export interface SessionDto {
   current: boolean;
 }
 
+export interface AuditEventDto {
+  /** Increasing with time: pass the last one as `before` for the next page */
+  id: string;
+  type: string;
+  at: string;
+  ip: string | null;
+  userAgent: string | null;
+  /** Ids and reasons (a session, a provider, why a sign-in failed); never a secret */
+  details: Record<string, unknown>;
+}
+
+export interface AuditEventPageDto {
+  /** Newest first */
+  items: AuditEventDto[];
+}
+
 export interface ProviderDto {
   /** The `:provider` of the routes */
   id: string;
@@ -561,4 +577,74 @@ export interface AdminUserDto {
 export interface AdminUserPageDto {
   items: AdminUserDto[];
   total: number;
+}
+
+export interface AdminAuditEventDto {
+  /** Increasing with time: pass the last one as `before` for the next page */
+  id: string;
+  type: string;
+  at: string;
+  ip: string | null;
+  userAgent: string | null;
+  /** Ids and reasons (a session, a provider, why a sign-in failed); never a secret */
+  details: Record<string, unknown>;
+  userId: string | null;
+}
+
+export interface AdminAuditEventPageDto {
+  /** Newest first */
+  items: AdminAuditEventDto[];
+}
+
+export interface CreateWebhookEndpointDto {
+  /** Where deliveries are POSTed: an absolute http(s) URL without credentials; https in production */
+  url: string;
+  /** The events delivered to it, each once */
+  events: Array<
+    | 'user.created'
+    | 'user.updated'
+    | 'user.deleted'
+    | 'user.disabled'
+    | 'user.enabled'
+    | 'session.revoked'
+    | 'org.member_added'
+    | 'org.member_removed'
+  >;
+}
+
+export interface CreatedWebhookEndpointDto {
+  id: string;
+  url: string;
+  events: Array<
+    | 'user.created'
+    | 'user.updated'
+    | 'user.deleted'
+    | 'user.disabled'
+    | 'user.enabled'
+    | 'session.revoked'
+    | 'org.member_added'
+    | 'org.member_removed'
+  >;
+  /** The signing secret (Standard Webhooks): shown this once */
+  secret: string;
+}
+
+export interface WebhookEndpointDto {
+  id: string;
+  url: string;
+  events: Array<
+    | 'user.created'
+    | 'user.updated'
+    | 'user.deleted'
+    | 'user.disabled'
+    | 'user.enabled'
+    | 'session.revoked'
+    | 'org.member_added'
+    | 'org.member_removed'
+  >;
+  createdAt: string;
+}
+
+export interface WebhookEndpointPageDto {
+  items: WebhookEndpointDto[];
 }

@@ -1,4 +1,5 @@
 import type {
+  AuditEventDto,
   AuthenticationCredentialDto,
   IdentityDto,
   PasskeyCreationOptionsDto,
@@ -82,6 +83,14 @@ const ASSERTION: AuthenticationCredentialDto = {
   type: 'public-key',
   response: { clientDataJSON: 'Y2xpZW50', authenticatorData: 'YXV0aA', signature: 'c2ln', userHandle: 'aA' },
   clientExtensionResults: {},
+};
+const EVENT: AuditEventDto = {
+  id: '1042',
+  type: 'login.succeeded',
+  at: '2026-01-05T00:00:00.000Z',
+  ip: '203.0.113.7',
+  userAgent: 'Mozilla/5.0 <script>',
+  details: { sessionId: 'session-1' },
 };
 /** The origin of the page the client runs in (`location.origin`), set for every test below. */
 const PAGE_ORIGIN = 'https://app.example';
@@ -208,6 +217,7 @@ class FakeServer {
     if (route.startsWith('POST /api/auth/oauth/') && route.endsWith('/link')) {
       return this.json(200, { url: this.linkUrl });
     }
+    if (route === 'GET /api/auth/activity') return this.json(200, { items: [EVENT] });
     if (route === 'GET /api/auth/identities') return this.json(200, [IDENTITY]);
     if (route === 'POST /api/auth/passkeys/register/options') {
       if (this.secondFactorOwed) {
@@ -885,6 +895,36 @@ describe('GatehouseClient', () => {
       expect(disable.authorization).toBe(`Bearer ${world.server.latestToken}`);
       expect(world.server.mfaOn).toBe(false);
       await expect(client.disableTotp({ code: '000000' })).rejects.toMatchObject({ status: 400 });
+    });
+  });
+
+  describe('account history', () => {
+    it('asks for a page of the user’s events with the bearer token, the limit and cursor in the query', async () => {
+      const { client } = await loggedInTab();
+
+      expect(await client.activity()).toEqual({ items: [EVENT] });
+      expect(await client.activity({ limit: 10 })).toEqual({ items: [EVENT] });
+      await client.activity({ limit: 10, before: EVENT.id });
+      await client.activity({ before: '2026-01-05T00:00:00Z' });
+
+      const calls = world.server.requestsTo('GET /api/auth/activity');
+      expect(calls.map((call) => call.url)).toEqual([
+        `${PAGE_ORIGIN}/api/auth/activity`,
+        `${PAGE_ORIGIN}/api/auth/activity?limit=10`,
+        `${PAGE_ORIGIN}/api/auth/activity?limit=10&before=1042`,
+        `${PAGE_ORIGIN}/api/auth/activity?before=2026-01-05T00%3A00%3A00Z`,
+      ]);
+      expect(calls).toEqual(
+        calls.map(() =>
+          expect.objectContaining({ authorization: `Bearer ${world.server.latestToken}`, body: null }),
+        ),
+      );
+    });
+
+    it('reports a refusal as an ApiError: a 401 without a session', async () => {
+      const { client } = world.tab();
+      await expect(client.activity()).rejects.toMatchObject({ status: 401 });
+      expect(world.server.requestsTo('GET /api/auth/activity')[0].authorization).toBeNull();
     });
   });
 

@@ -4,6 +4,7 @@
 // possession), endpoints.ts and errors.ts.
 import type {
   AcceptedDto,
+  AuditEventPageDto,
   AuthenticationCredentialDto,
   CreateNoteDto,
   CreateProjectDto,
@@ -42,6 +43,7 @@ import { ENDPOINTS } from './endpoints.js';
 import { bearerChallengeOf, INSUFFICIENT_USER_AUTHENTICATION } from './errors.js';
 import type {
   ActiveOrganization,
+  ActivityQuery,
   BrowserGlobals,
   ClientEvent,
   ClientState,
@@ -349,6 +351,20 @@ export class GatehouseClient {
     const current = this.state.sessionId;
     await this.request<void>(method, path.replace('{id}', pathSegment(id)));
     if (id === current) this.#session.end('session-revoked', 'this-tab');
+  }
+
+  /**
+   * A page of the signed-in user's own account history, newest first: sign-ins, changes to how the account is
+   * entered, revoked sessions, refused attempts. `limit` events (1 to 100; the server's default is 20) older than
+   * `before`, the `id` of the last event of the previous page; a page shorter than `limit` is the last one.
+   */
+  activity(query: ActivityQuery = {}): Promise<AuditEventPageDto> {
+    const { method, path } = ENDPOINTS.activity;
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.before !== undefined) params.set('before', query.before);
+    const search = params.toString();
+    return this.request<AuditEventPageDto>(method, search ? `${path}?${search}` : path);
   }
 
   // ---- Other providers (OAuth 2.0, OpenID Connect) -------------------------------------------------------

@@ -43,6 +43,7 @@ export const ENDPOINTS = {
   logoutAll: { method: 'POST', path: '/api/auth/logout-all', body: null, response: null },
   sessions: { method: 'GET', path: '/api/auth/sessions', body: null, response: 'SessionDto[]' },
   revokeSession: { method: 'DELETE', path: '/api/auth/sessions/{id}', body: null, response: null },
+  activity: { method: 'GET', path: '/api/auth/activity', body: null, response: 'AuditEventPageDto' },
   me: { method: 'GET', path: '/api/users/me', body: null, response: 'UserDto' },
   verifyEmail: { method: 'POST', path: '/api/auth/verify-email', body: 'EmailTokenDto', response: null },
   resendVerification: {

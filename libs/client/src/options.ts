@@ -1,4 +1,4 @@
-import type { UserDto } from './api-types.js';
+import type { AuditEventDto, UserDto } from './api-types.js';
 import type { DpopKeyStore, WebCryptoLike } from './dpop.js';
 import type { IdbFactoryLike } from './dpop-key-store.js';
 import type { ReauthenticationHandler } from './step-up.js';
@@ -117,6 +117,20 @@ export type ClientEvent =
   | { type: 'login'; user: UserDto; expiresAt: number; source: EventSource }
   | { type: 'refresh'; user: UserDto; expiresAt: number; reason: RefreshReason; source: EventSource }
   | { type: 'logout'; reason: LogoutReason; source: EventSource };
+
+/**
+ * One event of the user's account history, as `activity()` answers it: what happened (`type`: `login.succeeded`,
+ * `passkey.registered`, `session.revoked`, …), when (`at`, ISO 8601), from which `ip` and `userAgent` (as the
+ * client sent it: text to show, never markup), and ids and reasons in `details`.
+ */
+export type ActivityEvent = AuditEventDto;
+
+/** Which page of the account history `activity()` answers: `limit` events (1 to 100) older than `before`. */
+export interface ActivityQuery {
+  limit?: number;
+  /** The `id` of the last event of the previous page (or an ISO 8601 instant). */
+  before?: string;
+}
 
 /**
  * The organization the access token acts in (its `org` claim), chosen with `switchOrganization()`: the caller's

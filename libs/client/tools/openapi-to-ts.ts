@@ -82,16 +82,22 @@ function members(schema: SchemaObject, indent: string): string {
 /** The project's line width (.prettierrc): the committed file must be what Prettier would write. */
 const LINE_WIDTH = 110;
 
-/** ` <type>`, or a long one-line union laid out one member per line, as Prettier lays it out. */
+/**
+ * ` <type>`, or a long one-line union laid out one member per line, as Prettier lays it out: an array of such a
+ * union keeps `Array<` on the property's line and closes on a line of its own.
+ */
 function wrapped(head: string, type: string, indent: string): string {
   const oneLine = ` ${type}`;
   if (head.length + oneLine.length + 1 <= LINE_WIDTH || type.includes('\n') || !type.includes(' | ')) {
     return oneLine;
   }
-  return type
-    .split(' | ')
-    .map((part) => `\n${indent}  | ${part}`)
-    .join('');
+  const arrayOf = /^Array<([^<>]*)>$/.exec(type)?.[1];
+  const lines = (union: string) =>
+    union
+      .split(' | ')
+      .map((part) => `\n${indent}  | ${part}`)
+      .join('');
+  return arrayOf === undefined ? lines(type) : ` Array<${lines(arrayOf)}\n${indent}>`;
 }
 
 /** The TypeScript source of every component schema, in the document's order. */

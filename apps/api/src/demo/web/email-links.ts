@@ -3,6 +3,7 @@
  * that arrive (verify the address, confirm a new one, choose a new password).
  */
 import { ApiError } from '@gatehouse/client';
+import { loadAccountActivity } from './account-activity';
 import { act, clearError } from './actions';
 import { client } from './client';
 import { element, fieldsOf, submitButton } from './dom';
@@ -59,6 +60,12 @@ export function showLinkPanel(link: EmailLink): void {
   ui.resetOutcome.textContent = '';
 }
 
+/** A link used while signed in changed the account: its details, and the activity that records it. */
+async function showChangedAccount(): Promise<void> {
+  const [user] = await Promise.all([client.me(), loadAccountActivity()]);
+  renderUser(user);
+}
+
 export function wireEmailLinks(): void {
   ui.forgotForm.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -84,7 +91,7 @@ export function wireEmailLinks(): void {
       pendingLink = null;
       ui.verifyButton.hidden = true;
       ui.verifyOutcome.textContent = 'Your address is verified.';
-      if (client.isLoggedIn) renderUser(await client.me());
+      if (client.isLoggedIn) await showChangedAccount();
     });
   });
 
@@ -97,7 +104,7 @@ export function wireEmailLinks(): void {
       ui.confirmButton.hidden = true;
       ui.confirmOutcome.textContent =
         'Your account now uses this address. Your other devices were signed out.';
-      if (client.isLoggedIn) renderUser(await client.me());
+      if (client.isLoggedIn) await showChangedAccount();
     });
   });
 

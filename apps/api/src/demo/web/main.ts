@@ -4,6 +4,7 @@
  * Each panel of index.html has a module of its own; this one wires them together, redraws the page, and starts it.
  */
 import { renderBinding, tick } from './access-token';
+import { clearAccountActivity, loadAccountActivity, wireAccountActivity } from './account-activity';
 import { act, redrawWith, showError } from './actions';
 import { describe, logActivity, SESSION_ENDED } from './activity-log';
 import { client, offerPasskeysWhen } from './client';
@@ -49,6 +50,7 @@ function render(): void {
     clearProfile();
     clearNotes();
     clearSessions();
+    clearAccountActivity();
     clearIdentities();
     clearPasskeys();
     clearTwoFactor();
@@ -60,7 +62,14 @@ function render(): void {
 async function loadEverything(): Promise<void> {
   if (!client.isLoggedIn) return;
   renderUser(client.state.user!);
-  await Promise.all([loadNotes(), loadSessions(), loadIdentities(), loadPasskeys(), loadOrganizations()]);
+  await Promise.all([
+    loadNotes(),
+    loadSessions(),
+    loadAccountActivity(),
+    loadIdentities(),
+    loadPasskeys(),
+    loadOrganizations(),
+  ]);
 }
 
 function handleLinkInAddress(): void {
@@ -86,6 +95,7 @@ wireTwoFactor();
 wireProfile();
 wireNotes();
 wireSessions();
+wireAccountActivity();
 wireEmailLinks();
 wireOrganizations();
 wireInvitationLink();

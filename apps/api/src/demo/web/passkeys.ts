@@ -3,6 +3,7 @@
  * where the browser, the page's address and the server all allow them.
  */
 import { ApiError, PasskeyDto } from '@gatehouse/client';
+import { loadAccountActivity } from './account-activity';
 import { act, Explained } from './actions';
 import { logActivity } from './activity-log';
 import { client } from './client';
@@ -194,7 +195,7 @@ async function removePasskey(passkey: PasskeyDto): Promise<void> {
   await client.deletePasskey(passkey.id);
   ui.passkeysOutcome.textContent = `The passkey “${passkey.name}” no longer signs you in.`;
   logActivity(`Removed the passkey “${passkey.name}”.`);
-  await loadPasskeys();
+  await Promise.all([loadPasskeys(), loadAccountActivity()]);
 }
 
 export function wirePasskeys(): void {
@@ -212,7 +213,7 @@ export function wirePasskeys(): void {
       ui.passkeyAddForm.reset();
       ui.passkeysOutcome.textContent = `Passkey “${added.name}” added: it signs you in from now on.`;
       logActivity(`Added the passkey “${added.name}”.`);
-      await loadPasskeys();
+      await Promise.all([loadPasskeys(), loadAccountActivity()]);
     });
   });
 

@@ -3,6 +3,7 @@
  * accounts linked there, and the error a failed sign-in elsewhere comes back with.
  */
 import { IdentityDto, ProviderDto } from '@gatehouse/client';
+import { loadAccountActivity } from './account-activity';
 import { act } from './actions';
 import { logActivity } from './activity-log';
 import { client } from './client';
@@ -108,7 +109,7 @@ async function linkProvider(provider: ProviderDto): Promise<void> {
 async function unlinkIdentity(identity: IdentityDto): Promise<void> {
   await client.unlinkIdentity(identity.id);
   logActivity(`Unlinked the ${providerName(identity.provider)} account.`);
-  await loadIdentities();
+  await Promise.all([loadIdentities(), loadAccountActivity()]);
 }
 
 /** The codes the server sends the browser back with (`/?oauth_error=<code>`) when a sign-in elsewhere fails. */

@@ -1,9 +1,11 @@
 /** The My sessions and Log out panels: every live session of the account, and ending this one or all of them. */
 import { SessionDto } from '@gatehouse/client';
+import { loadAccountActivity } from './account-activity';
 import { act } from './actions';
 import { client } from './client';
 import { element, make } from './dom';
 import { dateTimeFormat } from './time-format';
+import { deviceName } from './user-agent';
 
 const ui = {
   sessionsButton: element<HTMLButtonElement>('sessions-button'),
@@ -11,14 +13,6 @@ const ui = {
   logoutButton: element<HTMLButtonElement>('logout-button'),
   logoutAllButton: element<HTMLButtonElement>('logout-all-button'),
 };
-
-/** A short, readable name for a user agent string. */
-function deviceName(userAgent: string | null): string {
-  if (!userAgent) return 'Unknown device';
-  const browser = /(Edg|Firefox|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0].replace('Edg', 'Edge');
-  const os = /\(([^;)]+)/.exec(userAgent)?.[1];
-  return [browser?.split('.')[0], os && `on ${os}`].filter(Boolean).join(' ') || userAgent.slice(0, 60);
-}
 
 function renderSessions(sessions: SessionDto[]): void {
   ui.sessionsBody.replaceChildren(
@@ -58,7 +52,7 @@ export async function loadSessions(): Promise<void> {
 
 async function revokeSession(session: SessionDto): Promise<void> {
   await client.revokeSession(session.id);
-  if (client.isLoggedIn) await loadSessions();
+  if (client.isLoggedIn) await Promise.all([loadSessions(), loadAccountActivity()]);
 }
 
 export function clearSessions(): void {

@@ -3,6 +3,7 @@
  * it off. The secret and the codes are shown once and never kept.
  */
 import { ApiError, SecondFactor } from '@gatehouse/client';
+import { loadAccountActivity } from './account-activity';
 import { act } from './actions';
 import { logActivity } from './activity-log';
 import { client } from './client';
@@ -81,7 +82,7 @@ export function wireTwoFactor(): void {
       showRecoveryCodes(codes);
       ui.twoFactorOutcome.textContent = 'Two-factor sign-in is on. Your other devices were signed out.';
       logActivity('Turned two-factor sign-in on.');
-      await loadSessions();
+      await Promise.all([loadSessions(), loadAccountActivity()]);
     });
   });
 
@@ -105,6 +106,7 @@ export function wireTwoFactor(): void {
         logActivity('Replaced the recovery codes.');
       }
       ui.totpManageForm.reset();
+      await loadAccountActivity();
     });
   });
 }
