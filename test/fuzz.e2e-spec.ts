@@ -22,8 +22,8 @@ import { Answer, send } from './support/fuzz/raw-http';
 import { SchemaArbitraries } from './support/fuzz/schema-arbitraries';
 import { TestApp } from './support/test-app';
 
-/** Runs per operation and database: 300 per operation on both databases by default; `FUZZ_RUNS=5000` for a hunt. */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+/** Runs per operation and database: 200 per operation on both databases by default; `FUZZ_RUNS=5000` for a hunt. */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 /** Fixed, so that `npm test` is reproducible; `FUZZ_SEED=<n>` explores elsewhere or replays a reported failure. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 /** However hostile the request, the answer comes within this (the slowest honest route hashes a password). */

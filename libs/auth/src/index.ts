@@ -10,6 +10,7 @@ export { AccountChanges, ChangeScope, NO_CHANGE } from './changes/account-change
 export type { AccountChange, ChangeProof } from './changes/account-changes';
 export type { AccountChangeKind } from './changes/change-kinds';
 export { AccountWrites } from './changes/account-writes';
+export { keepAnAdministrator, lockAdministratorsFor } from './changes/last-administrator';
 export { AccountDeletion } from './changes/account-deletion';
 export { RefreshCookie } from './cookies/refresh-cookie';
 export { RequireRecentSignIn } from './changes/recent-sign-in.guard';

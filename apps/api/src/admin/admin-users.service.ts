@@ -5,10 +5,12 @@ import {
   AccountWrites,
   ApiKeyVerdicts,
   ClientInfo,
+  keepAnAdministrator,
+  lockAdministratorsFor,
   SecurityEvents,
 } from '@gatehouse/auth';
 import { User, UserDto, UsersService } from '@gatehouse/users';
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 
 export const LAST_ADMIN = 'the last enabled administrator cannot be disabled';
 
@@ -40,21 +42,9 @@ export class AdminUsersService {
       userId: id,
       proof: { kind: 'admin', adminId },
       client,
-      // Every enabled administrator's row, locked in one order before the target's: two administrators disabling
-      // each other are decided one after the other, and the second sees the first's change.
-      lockFirst: (db) =>
-        db.query(
-          `SELECT id FROM users WHERE 'admin' = ANY (roles) AND disabled_at IS NULL ORDER BY id FOR UPDATE`,
-        ),
+      lockFirst: (db) => lockAdministratorsFor(db, id),
       apply: async (scope) => {
-        if (scope.user.roles.includes('admin') && !scope.user.disabledAt) {
-          const [{ others }] = await scope.db.query<{ others: number }[]>(
-            `SELECT count(*)::int AS others FROM users
-              WHERE 'admin' = ANY (roles) AND disabled_at IS NULL AND id <> $1`,
-            [id],
-          );
-          if (others === 0) throw new ConflictException(LAST_ADMIN);
-        }
+        await keepAnAdministrator(scope, LAST_ADMIN);
         await this.writes.disable(scope);
         return true;
       },

@@ -1,10 +1,10 @@
 import { AuditTrail } from '@gatehouse/audit';
 import { AfterErase, UserData } from '@gatehouse/users';
 import { ConflictException, Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { ClientInfo } from '../tokens/token.service';
 import { AuthUser } from '../tokens/token-types';
-import { AccountChanges, ChangeProof, ChangeScope } from './account-changes';
+import { AccountChanges, ChangeProof } from './account-changes';
+import { keepAnAdministrator, lockAdministratorsFor } from './last-administrator';
 
 export const LAST_ADMIN_DELETION = 'the last enabled administrator cannot be deleted';
 export const ADMIN_DELETING_SELF =
@@ -49,31 +49,11 @@ export class AccountDeletion {
       // disable is: two of them deleting each other at once leave one.
       lockFirst: (db) => lockAdministratorsFor(db, userId),
       apply: async (scope) => {
-        await keepAnAdministrator(scope);
+        await keepAnAdministrator(scope, LAST_ADMIN_DELETION);
         afterwards = await this.userData.erase(scope.db, scope.user.id);
         return true;
       },
     });
     for (const then of afterwards) then();
   }
-}
-
-async function lockAdministratorsFor(db: EntityManager, userId: string): Promise<void> {
-  await db.query(
-    `SELECT id FROM users
-      WHERE 'admin' = ANY (roles) AND disabled_at IS NULL
-        AND EXISTS (SELECT 1 FROM users target WHERE target.id = $1 AND 'admin' = ANY (target.roles))
-      ORDER BY id FOR UPDATE`,
-    [userId],
-  );
-}
-
-async function keepAnAdministrator({ db, user }: ChangeScope): Promise<void> {
-  if (!user.roles.includes('admin') || user.disabledAt) return;
-  const [{ others }] = await db.query<{ others: number }[]>(
-    `SELECT count(*)::int AS others FROM users
-      WHERE 'admin' = ANY (roles) AND disabled_at IS NULL AND id <> $1`,
-    [user.id],
-  );
-  if (others === 0) throw new ConflictException(LAST_ADMIN_DELETION);
 }
