@@ -39,6 +39,9 @@ export interface DurableSenderOptions<Row extends DeliveryRecord> {
 
 // After a row is queued: long enough for the queuing transaction to have committed, usually.
 const QUEUED_WAKE_DELAY_MS = 25;
+// A retry is looked for a moment after it comes due: a timer may fire a millisecond before the clocks agree it
+// is, and the next look would then be the poll's, seconds later.
+const RETRY_WAKE_SLACK_MS = 50;
 // On shutdown, how long a delivery already on the wire may take to finish.
 const STOP_WAIT_MS = 5_000;
 
@@ -180,7 +183,7 @@ export class DurableSender<Row extends DeliveryRecord> {
         await store.markFailed(row.id, delay, attempt.error);
         this.options.measure?.('retry', 1);
         log.warn(`${label} attempt ${row.attempts} failed (${attempt.error}); next in ${delay} s`);
-        this.wakeIn(delay * 1000);
+        this.wakeIn(delay * 1000 + RETRY_WAKE_SLACK_MS);
       }
     }
   }
