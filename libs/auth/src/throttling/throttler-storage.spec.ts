@@ -84,7 +84,11 @@ describe('RateLimitStorage', () => {
         const b = new RateLimitStorage(loadConfig({ REDIS_URL: redisUrl }));
         try {
           const key = `shared-${Math.random()}`;
-          await sleep(200);
+          // Both connected first: a command sent before that is counted in memory, by design.
+          const connected = (storage: RateLimitStorage) =>
+            (storage as unknown as { redis: { status: string } }).redis.status === 'ready';
+          for (let waited = 0; !(connected(a) && connected(b)) && waited < 5000; waited += 50)
+            await sleep(50);
           expect((await a.countInWindow(key, 1000)).hits).toBe(1);
           expect((await b.countInWindow(key, 1000)).hits).toBe(2);
           const third = await a.countInWindow(key, 1000);
