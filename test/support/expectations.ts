@@ -43,3 +43,12 @@ export function expectRefused(response: Response, status = 401): void {
   expectNestError(response.body as Record<string, unknown>, status);
   expect(refreshCookie(response)).toBeUndefined();
 }
+
+/** RFC 9470's answer to a token whose sign-in is too old: 401 with `insufficient_user_authentication` and max_age. */
+export function expectStepUp(response: Response, maxAgeSeconds: number): void {
+  expect(response.status).toBe(401);
+  const header = String(response.headers['www-authenticate']);
+  expect(header).toContain('error="insufficient_user_authentication"');
+  expect(header).toContain(`max_age=${maxAgeSeconds}`);
+  expectNestError(response.body, 401);
+}
