@@ -16,6 +16,7 @@ import { TotpFactor } from './libs/auth/src/mfa/entities/totp-factor.entity';
 import { Passkey } from './libs/auth/src/passkeys/entities/passkey.entity';
 import { ApiKey } from './libs/auth/src/machine/entities/api-key.entity';
 import { KnownDevice } from './libs/auth/src/devices/entities/known-device.entity';
+import { EmailCode } from './libs/auth/src/email-code/entities/email-code.entity';
 import { ServiceClient } from './libs/auth/src/machine/entities/service-client.entity';
 import { Membership } from './libs/orgs/src/entities/membership.entity';
 import { MembershipChangeRecord } from './libs/orgs/src/entities/membership-change.entity';
@@ -50,6 +51,7 @@ export const entities = [
   ApiKey,
   ServiceClient,
   KnownDevice,
+  EmailCode,
   Organization,
   OrgInvitation,
   Membership,

@@ -14,7 +14,9 @@ import { AccountChanges } from './changes/account-changes';
 import { authUserData } from './changes/account-data';
 import { AccountDeletion } from './changes/account-deletion';
 import { AccountWrites } from './changes/account-writes';
+import { AfterAnswer } from './after-answer';
 import { DpopNonces } from './dpop/dpop-nonces';
+import { emailCodeWayIn } from './email-code/email-code-way-in';
 import { DpopProofGuard } from './dpop/dpop-proof.guard';
 import { DpopVerifier } from './dpop/dpop-verifier';
 import { ProofReplayCache } from './dpop/proof-replay-cache';
@@ -130,6 +132,7 @@ import { TokenController } from './machine/clients/token.controller';
       ApiKey,
       ServiceClient,
       KnownDevice,
+      ...emailCodeWayIn.entities,
     ]),
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
@@ -154,6 +157,7 @@ import { TokenController } from './machine/clients/token.controller';
     TokenController,
     AuthorizationServerMetadataController,
     ApiKeysController,
+    ...emailCodeWayIn.controllers,
   ],
   providers: [
     AuthService,
@@ -208,6 +212,8 @@ import { TokenController } from './machine/clients/token.controller';
     DeviceCookie,
     LocalStrategy,
     AccessTokenStrategy,
+    ...emailCodeWayIn.providers,
+    AfterAnswer,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     // Before any other check: an API key or a service client may reach only the routes that name its scope.
     { provide: APP_GUARD, useClass: ScopeGuard },

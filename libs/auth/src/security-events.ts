@@ -7,6 +7,7 @@ export type SecurityEvent =
   | 'login.succeeded'
   | 'login.new_device'
   | 'login.failed'
+  | 'email_code.sent'
   | 'refresh.race_absorbed'
   | 'refresh.reuse_detected'
   | 'refresh.rejected'

@@ -132,6 +132,12 @@ export abstract class AppConfig {
     /** REQUIRE_EMAIL_VERIFICATION: login and refresh refused until the address is verified. */
     readonly requireVerification: boolean;
   };
+  declare readonly emailCode: {
+    /** Seconds a sign-in code sent by email works (EMAIL_CODE_TTL). */
+    readonly ttl: number;
+    /** EMAIL_CODE_SIGNUP: an unknown address gets a code too, and its first use creates the account. */
+    readonly signup: boolean;
+  };
   declare readonly audit: {
     /** Seconds an event stays in the account history (AUDIT_RETENTION). */
     readonly retention: number;

@@ -11,6 +11,7 @@ import { readMfa } from './mfa-config';
 import { readOAuth } from './oauth-config';
 import { readOrgs } from './orgs-config';
 import { readAudit } from './audit-config';
+import { readEmailCode } from './email-code-config';
 import { readOriginList, readPublicUrls } from './public-urls';
 import { readRecovery } from './recovery-config';
 import { readWebAuthn } from './webauthn-config';
@@ -195,6 +196,7 @@ export function loadConfig(
     delivery: readDelivery(env),
     webhooks: readWebhooks(env),
     recovery: readRecovery(env),
+    emailCode: readEmailCode(env),
     orgs: readOrgs(env),
     audit: readAudit(env),
     oauth: readOAuth(env, production),

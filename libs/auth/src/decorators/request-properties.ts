@@ -4,7 +4,7 @@ import { RefreshClaims } from '../tokens/token-types';
 
 /**
  * Where each guard leaves what it established, one property each, so a handler can never read one guard's
- * result typed as another's: `user` (JwtAuthGuard: the bearer's AuthUser), `signInProof` (LocalAuthGuard),
+ * result typed as another's: `user` (JwtAuthGuard: the bearer's AuthUser), `signInProof` (a way in's SignInProofGuard),
  * `refreshClaims` (RefreshGuard, OptionalRefreshGuard), `dpopProofKey` (DpopProofGuard).
  */
 export const SIGN_IN_PROOF = 'signInProof';

@@ -113,7 +113,8 @@ export class MfaService {
       {
         userId: challenge.userId,
         credentialsVersion: challenge.credentialsVersion,
-        amr: [...challenge.amr, ...added],
+        // Once each: a first factor that was a code already (by email) is not listed twice.
+        amr: [...new Set([...challenge.amr, ...added])],
       },
       client,
     );

@@ -4,8 +4,6 @@ import { MailService } from '@gatehouse/mail';
 import { NewUser, normalizeEmail, PasswordService, User, UserDto, UsersService } from '@gatehouse/users';
 import {
   BadRequestException,
-  BeforeApplicationShutdown,
-  Logger,
   ConflictException,
   ForbiddenException,
   Injectable,
@@ -14,6 +12,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { AfterAnswer } from '../after-answer';
 import { AccountChanges, NO_CHANGE } from '../changes/account-changes';
 import { AccountWrites } from '../changes/account-writes';
 import { MfaService } from '../mfa/mfa.service';
@@ -27,19 +26,12 @@ import { linkTo, recoveryMessages } from './recovery-messages';
 
 export const BAD_LINK = 'the link is invalid, used or expired';
 
-/** Pauses between tries of a reset request accepted while the database was away: about 30 s in all. */
-const FORGOT_RETRY_PAUSES_MS = [500, 1000, 2000, 4000, 8000, 15000];
-
 /**
  * Verification of an address and recovery of a forgotten password, by one-time links sent through the durable
  * outbox: each link is stored in the same transaction as the message that carries it.
  */
 @Injectable()
-export class RecoveryService implements BeforeApplicationShutdown {
-  private readonly log = new Logger(RecoveryService.name);
-  private readonly inFlight = new Set<Promise<void>>();
-  private shuttingDown = false;
-
+export class RecoveryService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
@@ -54,6 +46,7 @@ export class RecoveryService implements BeforeApplicationShutdown {
     private readonly changes: AccountChanges,
     private readonly writes: AccountWrites,
     private readonly webhooks: Webhooks,
+    private readonly afterAnswer: AfterAnswer,
   ) {}
 
   /** Registers a user and queues the verification email (and the `user.created` webhooks) in one transaction. */
@@ -91,35 +84,10 @@ export class RecoveryService implements BeforeApplicationShutdown {
 
   /**
    * Starts forgotPassword and returns at once, so the answer cannot tell a known address from an unknown one by
-   * its timing. A request accepted while the database is away is tried again, with growing pauses, for about half
-   * a minute; a failure is logged by kind, never with the address. Shutdown waits for what is in flight.
+   * its timing (AfterAnswer retries it while the database is away, and shutdown waits for it).
    */
   forgotPasswordLater(email: string): void {
-    const work = this.withRetries(() => this.forgotPassword(email)).finally(() => this.inFlight.delete(work));
-    this.inFlight.add(work);
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    this.shuttingDown = true;
-    await Promise.all([...this.inFlight]);
-  }
-
-  private async withRetries(task: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await task();
-      } catch (error) {
-        const kind = (error as { name?: unknown } | null)?.name;
-        if (attempt >= FORGOT_RETRY_PAUSES_MS.length || this.shuttingDown) {
-          this.log.error(
-            { error: typeof kind === 'string' ? kind : typeof error, attempts: attempt + 1 },
-            'a password reset request could not be handled',
-          );
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, FORGOT_RETRY_PAUSES_MS[attempt]));
-      }
-    }
+    this.afterAnswer.run('a password reset request', () => this.forgotPassword(email));
   }
 
   /**

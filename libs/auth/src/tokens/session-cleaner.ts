@@ -16,7 +16,7 @@ export interface CleanupResult {
   refreshTokens: number;
   /** Sessions revoked or expired long ago, and deleted accounts' revocations past the revocation horizon. */
   sessions: number;
-  /** Expired one-time email links, provider login transactions, mfa challenges, and stale wrong-code records. */
+  /** Expired one-time email links and codes, provider login transactions, mfa challenges, and stale wrong-code records. */
   oneTimeRecords: number;
   /** Account history older than AUDIT_RETENTION. */
   auditEvents: number;
@@ -96,6 +96,10 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
     const oneTimeRecords =
       (await this.deleteInBatches(
         'DELETE FROM email_tokens WHERE id IN (SELECT id FROM email_tokens WHERE expires_at < $1 LIMIT $2)',
+        now,
+      )) +
+      (await this.deleteInBatches(
+        'DELETE FROM email_codes WHERE email IN (SELECT email FROM email_codes WHERE expires_at < $1 LIMIT $2)',
         now,
       )) +
       (await this.deleteInBatches(

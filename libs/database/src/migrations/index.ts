@@ -17,6 +17,7 @@ import { CreateAuditEvents1768000000000 } from './1768000000000-create-audit-eve
 import { CreateWebhooks1768100000000 } from './1768100000000-create-webhooks';
 import { CreateKnownDevices1768200000000 } from './1768200000000-create-known-devices';
 import { AccountDeletion1768300000000 } from './1768300000000-account-deletion';
+import { CreateEmailCodes1768400000000 } from './1768400000000-email-codes';
 
 /** Every migration, oldest first. `npm run migration:generate` writes a new file here: add its class below. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   CreateWebhooks1768100000000,
   CreateKnownDevices1768200000000,
   AccountDeletion1768300000000,
+  CreateEmailCodes1768400000000,
 ];
