@@ -214,6 +214,8 @@ describeEachDatabase('every operation of the served OpenAPI document, fuzzed', (
           'POST /api/auth/reauthenticate',
           'POST /api/auth/reauthenticate/passkey-options',
           'POST /api/oauth/token',
+          'POST /api/auth/email-code',
+          'POST /api/auth/email-code/verify',
         ]),
       );
       const schemas = new SchemaArbitraries(document.components?.schemas ?? {});
