@@ -10,7 +10,11 @@ function provenWith(amr: readonly AuthMethod[]): string {
   const parts: string[] = [];
   if (amr.includes('pwd')) parts.push('the password');
   if (amr.includes('fed')) parts.push('a sign-in provider');
-  if (amr.includes('otp')) parts.push('a code from the authenticator app');
+  // RFC 8176 has no method for a code by email: it is `otp` alone, or with `mfa` once a second factor followed it.
+  if (amr.includes('otp') && parts.length === 0) {
+    parts.push('a code sent by email');
+    if (amr.includes('mfa')) parts.push('a second factor');
+  } else if (amr.includes('otp')) parts.push('a code from the authenticator app');
   else if (amr.includes('mfa')) parts.push('a recovery code');
   return parts.length ? parts.join(' and ') : 'an unknown method';
 }
