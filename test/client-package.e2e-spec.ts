@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PASSWORD, register, uniqueEmail } from './support/auth-client';
+import { outboxMessages, sentTo } from './support/outbox';
 import { TestApp } from './support/test-app';
 
 const ROOT = resolve(__dirname, '..');
@@ -116,6 +117,11 @@ describe('@gatehouse/client as an installed package', () => {
         '  const result: LoginResult = await client.login(email, password);',
         '  return result.mfaRequired ? result.mfaToken : result.user;',
         '}',
+        'export const askForCode = (email: string): Promise<void> => client.requestEmailCode(email);',
+        'export async function signInWithCode(email: string, code: string): Promise<UserDto | string> {',
+        '  const result: LoginResult = await client.verifyEmailCode(email, code);',
+        '  return result.mfaRequired ? result.mfaToken : result.user;',
+        '}',
         'export const isApiError = (error: unknown): boolean => error instanceof ApiError && error.status === 401;',
         '// @ts-expect-error the options are typed, not any',
         'new GatehouseClient({ baseUrl: 42 });',
@@ -167,6 +173,50 @@ describe('@gatehouse/client as an installed package', () => {
         encoding: 'utf8',
       });
       expect(JSON.parse(stdout)).toEqual({ before: 401, mfa: false, email, wrong: 401 });
+    });
+
+    it('asks for a code by email and signs in with it from the installed copy', async () => {
+      const email = uniqueEmail('package-code');
+      await register(app, email);
+      const script = (name: string, lines: string[]) =>
+        writeFileSync(
+          join(consumer, name),
+          [
+            "import { ApiError, GatehouseClient } from '@gatehouse/client';",
+            'const client = new GatehouseClient({ baseUrl: process.argv[2], locks: null, channel: null });',
+            ...lines,
+            'client.close();',
+          ].join('\n'),
+        );
+      script('code-request.mjs', [
+        'console.log(JSON.stringify(await client.requestEmailCode(process.argv[3]) ?? null));',
+      ]);
+      script('code-sign-in.mjs', [
+        'let wrong;',
+        'try { await client.verifyEmailCode(process.argv[3], "not the code"); } catch (error) {',
+        '  wrong = error instanceof ApiError ? error.status : String(error);',
+        '}',
+        'const result = await client.verifyEmailCode(process.argv[3], process.argv[4]);',
+        'const me = await client.me();',
+        'console.log(JSON.stringify({ wrong, mfa: result.mfaRequired, email: me.email, verified: me.emailVerified }));',
+      ]);
+      const node = (args: string[]) =>
+        promisify(execFile)('node', [...args], { cwd: consumer, env: childEnv, encoding: 'utf8' });
+
+      expect(JSON.parse((await node(['code-request.mjs', baseUrl, email])).stdout)).toBeNull();
+      // Without SMTP_URL the app delivers into its outbox directory: the code is on a line of its own there.
+      let code: string | undefined;
+      for (const deadline = Date.now() + 15_000; code === undefined && Date.now() < deadline;) {
+        const mail = (await outboxMessages(app)).find(
+          (message) => sentTo(email)(message) && message.subject === 'Your sign-in code',
+        );
+        code = /^(\d{8})$/m.exec(mail?.text ?? '')?.[1];
+        if (code === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (code === undefined) throw new Error(`no sign-in code mailed to ${email}`);
+
+      const { stdout } = await node(['code-sign-in.mjs', baseUrl, email, code]);
+      expect(JSON.parse(stdout)).toEqual({ wrong: 401, mfa: false, email, verified: true });
     });
   });
 });

@@ -461,6 +461,18 @@ export interface ApiKeyDto {
   lastUsedAt: string | null;
 }
 
+export interface EmailCodeRequestDto {
+  email: string;
+}
+
+export interface EmailCodeVerifyDto {
+  email: string;
+  /** The code from the mail; spaces and dashes between its digits are ignored */
+  code: string;
+  /** A native client (no cookies) with a DPoP proof: answer the refresh token in the body instead of a cookie. Ignored for a request that looks like a browser’s, or without a proof. */
+  refreshTokenInBody?: boolean;
+}
+
 export interface UpdateMeDto {
   displayName: string | null;
 }

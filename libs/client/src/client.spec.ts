@@ -44,6 +44,8 @@ const LIFETIME_SECONDS = 60;
 const MFA_TOKEN = 'mfa-challenge-token';
 const MFA_METHODS = ['totp', 'recovery_code'];
 const TOTP_CODE = '123456';
+/** The code the fake server mailed for a sign-in by email. */
+const EMAIL_CODE = '01234567';
 const RECOVERY_CODES = Array.from({ length: 10 }, (_, n) => `code-${n}`);
 const OTPAUTH_URL = 'otpauth://totp/Gatehouse:ada%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Gatehouse';
 const PASSKEY: PasskeyDto = {
@@ -163,6 +165,33 @@ class FakeServer {
     await new Promise((resolve) => setTimeout(resolve, 1));
     const route = `${method} ${path}`;
     if (route === 'POST /api/auth/login') {
+      if (this.mfaOn) {
+        return this.json(200, {
+          mfaRequired: true,
+          mfaToken: MFA_TOKEN,
+          methods: MFA_METHODS,
+          expiresIn: 300,
+        });
+      }
+      this.hasCookie = true;
+      return this.tokenResponse();
+    }
+    if (route === 'POST /api/auth/email-code') {
+      const { email } = JSON.parse(init.body as string) as { email: string };
+      if (!email.includes('@')) {
+        return this.json(400, { statusCode: 400, message: ['email must be an email'], error: 'Bad Request' });
+      }
+      return this.json(202, { status: 'accepted' });
+    }
+    if (route === 'POST /api/auth/email-code/verify') {
+      const { code } = JSON.parse(init.body as string) as { code: string };
+      if (code !== EMAIL_CODE) {
+        return this.json(401, {
+          statusCode: 401,
+          message: 'the code is wrong, used or expired',
+          error: 'Unauthorized',
+        });
+      }
       if (this.mfaOn) {
         return this.json(200, {
           mfaRequired: true,
@@ -895,6 +924,109 @@ describe('GatehouseClient', () => {
       expect(disable.authorization).toBe(`Bearer ${world.server.latestToken}`);
       expect(world.server.mfaOn).toBe(false);
       await expect(client.disableTotp({ code: '000000' })).rejects.toMatchObject({ status: 400 });
+    });
+  });
+
+  describe('sign-in with a code by email', () => {
+    it('asks for a code with the address alone: no token, no refresh, nothing signed in', async () => {
+      const { client, events } = world.tab();
+
+      await expect(client.requestEmailCode(USER.email)).resolves.toBeUndefined();
+
+      const [call] = world.server.requestsTo('POST /api/auth/email-code');
+      expect(call).toMatchObject({
+        url: `${PAGE_ORIGIN}/api/auth/email-code`,
+        authorization: null,
+        credentials: 'include',
+        contentType: 'application/json',
+      });
+      expect(JSON.parse(call.body!)).toEqual({ email: USER.email });
+      expect(world.server.requests).toHaveLength(1);
+      expect(client.isLoggedIn).toBe(false);
+      expect(events).toEqual([]);
+    });
+
+    it('reports a refused request for a code as an ApiError with the server’s message', async () => {
+      const { client } = world.tab();
+      const refused = client.requestEmailCode('not an address');
+      await expect(refused).rejects.toBeInstanceOf(ApiError);
+      await expect(refused).rejects.toMatchObject({ status: 400, message: '400: email must be an email' });
+    });
+
+    it('signs in with the code exactly as a login does: the same answer, the session in every tab', async () => {
+      const first = world.tab();
+      const second = world.tab();
+
+      const result = await first.client.verifyEmailCode(USER.email, EMAIL_CODE);
+      await settle();
+
+      expect(result).toEqual({ mfaRequired: false, user: USER });
+      const [call] = world.server.requestsTo('POST /api/auth/email-code/verify');
+      expect(call).toMatchObject({
+        authorization: null,
+        credentials: 'include',
+        contentType: 'application/json',
+      });
+      expect(JSON.parse(call.body!)).toEqual({ email: USER.email, code: EMAIL_CODE });
+      expect(first.client.state).toEqual({
+        user: USER,
+        expiresAt: world.clock.now + LIFETIME_SECONDS * 1000,
+        sessionId: 'session-1',
+        tokenType: 'Bearer',
+      });
+      expect(first.events).toEqual([
+        expect.objectContaining({ type: 'login', user: USER, source: 'this-tab' }),
+      ]);
+      expect(second.client.isLoggedIn).toBe(true);
+      expect(second.events).toEqual([
+        expect.objectContaining({ type: 'login', user: USER, source: 'other-tab' }),
+      ]);
+      expect(world.locks.grants).toBe(1);
+
+      await first.client.me();
+      const [me] = world.server.requestsTo('GET /api/users/me');
+      expect(me.authorization).toBe(`Bearer ${world.server.latestToken}`);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+    });
+
+    it('answers the second factor’s challenge as a login does, and verifyMfa finishes the sign-in', async () => {
+      world.server.mfaOn = true;
+      const { client, events } = world.tab();
+      const byPassword = await client.login(USER.email, 'a long enough passphrase');
+
+      const byCode = await client.verifyEmailCode(USER.email, EMAIL_CODE);
+      await settle();
+
+      expect(byCode).toEqual(byPassword);
+      expect(byCode).toEqual({
+        mfaRequired: true,
+        mfaToken: MFA_TOKEN,
+        methods: MFA_METHODS,
+        expiresIn: 300,
+      });
+      expect(client.isLoggedIn).toBe(false);
+      expect(events).toEqual([]);
+
+      expect(await client.verifyMfa(MFA_TOKEN, { code: TOTP_CODE })).toEqual(USER);
+      expect(client.isLoggedIn).toBe(true);
+      expect(events).toEqual([expect.objectContaining({ type: 'login', user: USER, source: 'this-tab' })]);
+    });
+
+    it('reports a wrong code as an ApiError 401 with the server’s message, still signed out, and no refresh', async () => {
+      const { client, events } = world.tab();
+
+      const wrong = client.verifyEmailCode(USER.email, '76543210');
+      await expect(wrong).rejects.toBeInstanceOf(ApiError);
+      await expect(wrong).rejects.toMatchObject({
+        status: 401,
+        message: '401: the code is wrong, used or expired',
+      });
+      expect(client.isLoggedIn).toBe(false);
+      expect(events).toEqual([]);
+      expect(world.server.count('POST /api/auth/refresh')).toBe(0);
+
+      await client.verifyEmailCode(USER.email, EMAIL_CODE);
+      expect(client.isLoggedIn).toBe(true);
     });
   });
 

@@ -8,12 +8,15 @@ import type {
   AuthenticationCredentialDto,
   CreateNoteDto,
   CreateProjectDto,
+  EmailCodeRequestDto,
+  EmailCodeVerifyDto,
   IdentityDto,
   InvitationDto,
   InvitationTokenDto,
   InviteDto,
   LinkProviderDto,
   LinkUrlDto,
+  LoginDto,
   MemberDto,
   MemberRoleDto,
   MfaRequiredDto,
@@ -53,7 +56,7 @@ import type {
 } from './options.js';
 import { activeOrganizationOf, isMfaRequired, Session } from './session.js';
 import { type ReauthProof, reauthenticationBody, StepUp } from './step-up.js';
-import { isWebUrl, pathSegment, readAnswer, Transport } from './transport.js';
+import { type Endpoint, isWebUrl, pathSegment, readAnswer, Transport } from './transport.js';
 import {
   type CredentialsContainerLike,
   credentialJson,
@@ -250,11 +253,39 @@ export class GatehouseClient {
    * Logs in: a new session in every tab of this browser, or, for an account with the second factor on, a
    * challenge to answer with `verifyMfa()` (nothing is signed in until then).
    */
-  async login(email: string, password: string): Promise<LoginResult> {
-    const body = await this.#session.signIn<TokenResponseDto | MfaRequiredDto>(ENDPOINTS.login, {
+  login(email: string, password: string): Promise<LoginResult> {
+    return this.#firstFactor(ENDPOINTS.login, { email, password } satisfies LoginDto);
+  }
+
+  /**
+   * Asks for a sign-in code by email: it resolves once the server has accepted the request, and says nothing of
+   * whether the address is an account's (the answer is the same either way; a code is mailed only when it is, or
+   * when the server lets codes create accounts). A new code ends the older one. An `ApiError` 400 for a malformed
+   * address, 429 when too many were asked for.
+   */
+  async requestEmailCode(email: string): Promise<void> {
+    await this.#transport.withoutToken<AcceptedDto>(ENDPOINTS.requestEmailCode, {
       email,
-      password,
-    });
+    } satisfies EmailCodeRequestDto);
+  }
+
+  /**
+   * Signs in with the code from that mail, exactly as `login()` does with a password: a new session in every tab
+   * of this browser (bound to its key when it has one), or, for an account with the second factor on, a challenge
+   * to answer with `verifyMfa()`. The address counts as verified from then on. An `ApiError` 401 for a wrong,
+   * used, expired or replaced code (the fifth try ends a code: ask for a new one), 403 for a disabled account,
+   * 429 when too many were tried.
+   */
+  verifyEmailCode(email: string, code: string): Promise<LoginResult> {
+    return this.#firstFactor(ENDPOINTS.verifyEmailCode, { email, code } satisfies EmailCodeVerifyDto);
+  }
+
+  /**
+   * A sign-in with a first factor (a password, a mailed code): the session it starts, or the second factor's
+   * challenge, with nothing signed in until it is answered.
+   */
+  async #firstFactor(endpoint: Endpoint, proof: LoginDto | EmailCodeVerifyDto): Promise<LoginResult> {
+    const body = await this.#session.signIn<TokenResponseDto | MfaRequiredDto>(endpoint, proof);
     if (isMfaRequired(body)) {
       const { mfaToken, methods, expiresIn } = body;
       return { mfaRequired: true, mfaToken, methods, expiresIn };
@@ -263,8 +294,8 @@ export class GatehouseClient {
   }
 
   /**
-   * Answers a login's (or a provider sign-in's `#mfa=`) challenge with a code from the authenticator app or a
-   * recovery code: signed in exactly as after a login without one. An `ApiError` 401 for a wrong code or a dead
+   * Answers the challenge of a login, a sign-in with a mailed code (or a provider sign-in's `#mfa=`) with a code
+   * from the authenticator app or a recovery code: signed in exactly as after a login without one. An `ApiError` 401 for a wrong code or a dead
    * `mfaToken` (single-use, 5 minutes, 5 wrong codes); 429 when too many wrong codes were tried.
    */
   async verifyMfa(mfaToken: string, factor: SecondFactor): Promise<UserDto> {

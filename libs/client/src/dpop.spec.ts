@@ -6,6 +6,7 @@ import { IndexedDbKeyStore, type IdbFactoryLike } from './dpop-key-store';
 
 const API = 'https://api.example';
 const PASSWORD = 'a long enough passphrase';
+const EMAIL_CODE = '01234567';
 const USER: UserDto = {
   id: '8a4f1b8e-4c56-4bd0-9a57-6f9f5b1c2d3e',
   email: 'ada@example.com',
@@ -88,14 +89,17 @@ class DpopServer {
     const body = typeof init.body === 'string' ? init.body : null;
     this.seen.push({ route, url, authorization: headers.get('Authorization'), proof, body });
     await new Promise((resolve) => setTimeout(resolve, 1));
-    const starts = ['POST /api/auth/login'].includes(route);
+    if (route === 'POST /api/auth/email-code') return this.json(202, { status: 'accepted' });
+    const starts = ['POST /api/auth/login', 'POST /api/auth/email-code/verify'].includes(route);
     if (proof !== null) {
       const refusal = this.refusalOf(proof, starts ? 400 : 401);
       if (refusal) return refusal;
     }
     if (starts) {
-      const body = JSON.parse(init.body as string) as { password: string };
-      if (body.password !== PASSWORD) return this.json(401, { statusCode: 401, message: 'no' });
+      const body = JSON.parse(init.body as string) as { password?: string; code?: string };
+      if (body.password !== PASSWORD && body.code !== EMAIL_CODE) {
+        return this.json(401, { statusCode: 401, message: 'no' });
+      }
       this.boundTo = proof?.jkt ?? null;
       return this.tokens();
     }
@@ -282,6 +286,36 @@ describe('DPoP proofs (RFC 9449)', () => {
     expect(switches.map((seen) => seen.proof?.jkt)).toEqual([login?.jkt, login?.jkt]);
     expect(switches[1].proof?.claims.ath).toBeUndefined();
     expect(client.dpopBound).toBe(true);
+  });
+
+  it('binds a sign-in with a mailed code as it binds a login; asking for the code needs no proof', async () => {
+    const server = new DpopServer();
+    server.nonce = 'nonce-1';
+    const client = makeClient(server);
+
+    await client.requestEmailCode(USER.email);
+    expect(await client.verifyEmailCode(USER.email, EMAIL_CODE)).toEqual({ mfaRequired: false, user: USER });
+    await client.me();
+
+    expect(server.seen.map((seen) => [seen.route, seen.authorization?.split(' ')[0] ?? null])).toEqual([
+      ['POST /api/auth/email-code', null],
+      ['POST /api/auth/email-code/verify', null],
+      ['POST /api/auth/email-code/verify', null],
+      ['GET /api/users/me', 'DPoP'],
+    ]);
+    expect(server.proofsTo('POST /api/auth/email-code')).toEqual([null]);
+    const proofs = server.proofsTo('POST /api/auth/email-code/verify');
+    // The nonce the first proof lacked, asked for and sent again once, the body unchanged.
+    expect(proofs.map((proof) => proof?.claims.nonce)).toEqual([undefined, 'nonce-1']);
+    expect(proofs[1]?.claims).toMatchObject({ htm: 'POST', htu: `${API}/api/auth/email-code/verify` });
+    expect(proofs[1]?.claims.ath).toBeUndefined();
+    const bodies = server.seen.filter((seen) => seen.route === 'POST /api/auth/email-code/verify');
+    expect(bodies.map((seen) => JSON.parse(seen.body!))).toEqual(
+      Array(2).fill({ email: USER.email, code: EMAIL_CODE }),
+    );
+    expect(client.dpopBound).toBe(true);
+    expect(server.proofsTo('GET /api/users/me')[0]?.jkt).toBe(proofs[1]?.jkt);
+    expect(await client.dpopThumbprint()).toBe(proofs[1]?.jkt);
   });
 
   it('makes one key per profile, even when tabs race to make the first', async () => {

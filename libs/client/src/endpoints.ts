@@ -11,6 +11,18 @@ export const ENDPOINTS = {
     body: 'LoginDto',
     response: 'TokenResponseDto | MfaRequiredDto',
   },
+  requestEmailCode: {
+    method: 'POST',
+    path: '/api/auth/email-code',
+    body: 'EmailCodeRequestDto',
+    response: 'AcceptedDto',
+  },
+  verifyEmailCode: {
+    method: 'POST',
+    path: '/api/auth/email-code/verify',
+    body: 'EmailCodeVerifyDto',
+    response: 'TokenResponseDto | MfaRequiredDto',
+  },
   verifyMfa: {
     method: 'POST',
     path: '/api/auth/mfa/verify',

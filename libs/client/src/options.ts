@@ -92,7 +92,7 @@ export interface BrowserGlobals {
 }
 
 /**
- * What `login()` answers: signed in (the client holds the access token), or a second factor is wanted first:
+ * What `login()` and `verifyEmailCode()` answer: signed in (the client holds the access token), or a second factor is wanted first:
  * pass `mfaToken` to `verifyMfa()` with a code from the authenticator app or a recovery code. No session exists
  * until then, in this tab or any other.
  */

@@ -8,6 +8,7 @@ import { clearAccountActivity, loadAccountActivity, wireAccountActivity } from '
 import { act, redrawWith, showError } from './actions';
 import { describe, logActivity, SESSION_ENDED } from './activity-log';
 import { client, offerPasskeysWhen } from './client';
+import { forgetEmailCode, wireEmailCode } from './email-code';
 import { showLinkPanel, takeLinkFromAddress, wireEmailLinks } from './email-links';
 import {
   renderInvitation,
@@ -80,7 +81,7 @@ function handleLinkInAddress(): void {
   }
   const mfaToken = takeMfaFromAddress();
   if (mfaToken !== null) {
-    showMfaPrompt(mfaToken);
+    showMfaPrompt(mfaToken, 'provider');
     return;
   }
   const link = takeLinkFromAddress();
@@ -91,6 +92,7 @@ redrawWith(render);
 offerPasskeysWhen(passkeysOnOffer);
 wirePasskeys();
 wireSignIn();
+wireEmailCode();
 wireTwoFactor();
 wireProfile();
 wireNotes();
@@ -108,8 +110,9 @@ handleLinkInAddress();
 client.subscribe((event) => {
   logActivity(describe(event));
   if (event.type === 'login') {
-    // Signed in (here or in another tab): a challenge still on screen is moot.
+    // Signed in (here or in another tab): a challenge, or a code on its way, still on screen is moot.
     forgetMfaChallenge();
+    forgetEmailCode();
     void act(null, loadEverything);
   }
   // A new token may act in another organization (switched here or in another tab), or with another role.

@@ -1,6 +1,6 @@
 /**
- * Signing in: the login and register forms, the second-factor prompt that may follow, and which of the
- * signed-out forms, the prompt or the account is on screen.
+ * Signing in: the login and register forms, the second-factor prompt that may follow any first step (a password,
+ * a mailed code, a provider), and which of the signed-out forms, the prompt or the account is on screen.
  */
 import { LoginResult, SecondFactor } from '@gatehouse/client';
 import { act, clearError, redrawPage } from './actions';
@@ -14,6 +14,7 @@ const ui = {
   loginForm: element<HTMLFormElement>('login-form'),
   registerForm: element<HTMLFormElement>('register-form'),
   mfaPanel: element('mfa-panel'),
+  mfaFirstStep: element('mfa-first-step'),
   mfaForm: element<HTMLFormElement>('mfa-form'),
   mfaCodeField: element('mfa-code-field'),
   mfaCode: element<HTMLInputElement>('mfa-code'),
@@ -47,8 +48,19 @@ function setRecoveryMode(on: boolean): void {
   (on ? ui.mfaRecoveryCode : ui.mfaCode).focus();
 }
 
-export function showMfaPrompt(mfaToken: string): void {
+/** The first step of a sign-in that the second factor follows. */
+export type FirstStep = 'password' | 'email-code' | 'provider';
+
+/** What the prompt says was right before it asks for the code. */
+const FIRST_STEP_PASSED: Record<FirstStep, string> = {
+  password: 'Your password was right.',
+  'email-code': 'The code from the email was right.',
+  provider: 'You signed in with your other account.',
+};
+
+export function showMfaPrompt(mfaToken: string, firstStep: FirstStep): void {
   pendingMfa = { mfaToken };
+  ui.mfaFirstStep.textContent = FIRST_STEP_PASSED[firstStep];
   ui.mfaForm.reset();
   redrawPage();
   setRecoveryMode(false);
@@ -77,9 +89,9 @@ export function takeMfaFromAddress(): string | null {
   return match[1];
 }
 
-/** After a password login: either signed in already, or the code prompt. */
-function afterLogin(result: LoginResult): void {
-  if (result.mfaRequired) showMfaPrompt(result.mfaToken);
+/** After a first step (a password, a mailed code): either signed in already, or the code prompt. */
+export function afterFirstStep(result: LoginResult, firstStep: FirstStep): void {
+  if (result.mfaRequired) showMfaPrompt(result.mfaToken, firstStep);
 }
 
 export function wireSignIn(): void {
@@ -112,7 +124,7 @@ export function wireSignIn(): void {
     event.preventDefault();
     const { email, password } = fieldsOf(ui.loginForm);
     void act(submitButton(ui.loginForm), async () => {
-      afterLogin(await client.login(email, password));
+      afterFirstStep(await client.login(email, password), 'password');
       ui.loginForm.reset();
     });
   });
@@ -122,7 +134,7 @@ export function wireSignIn(): void {
     const { email, password, displayName } = fieldsOf(ui.registerForm);
     void act(submitButton(ui.registerForm), async () => {
       await client.register({ email, password, ...(displayName ? { displayName } : {}) });
-      afterLogin(await client.login(email, password));
+      afterFirstStep(await client.login(email, password), 'password');
       ui.registerForm.reset();
     });
   });
