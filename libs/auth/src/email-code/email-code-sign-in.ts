@@ -53,17 +53,12 @@ export class EmailCodeSignIn {
   async send(email: string, client: ClientInfo): Promise<void> {
     const { ttl, signup } = this.config.emailCode;
     const user = await this.users.findByEmail(email);
+    const where = { ip: client.ip, userAgent: client.userAgent };
     if (!user && !signup) {
-      this.events.record('email_code.sent', { known: false, sent: false });
+      this.events.record('email_code.sent', { known: false, sent: false, ...where });
       return;
     }
-    const sent = {
-      userId: user?.id,
-      known: Boolean(user),
-      sent: true,
-      ip: client.ip,
-      userAgent: client.userAgent,
-    };
+    const sent = { userId: user?.id, known: Boolean(user), sent: true, ...where };
     await this.dataSource.transaction(async (db) => {
       const { code, expiresAt } = await this.codes.issue(db, email, user?.id ?? null, ttl);
       await this.mail.queue(db, emailCodeMessage(email, code, ttl, expiresAt, !user));
