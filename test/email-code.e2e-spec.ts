@@ -10,6 +10,7 @@ import {
   me,
   PASSWORD,
   refreshCookie,
+  signedIn,
   refreshCookieLine,
   register,
   uniqueEmail,
@@ -155,13 +156,7 @@ describeEachDatabase('sign-in with a code by email', (kind) => {
   /** The session a successful verify started. */
   function sessionOf(response: Response, email: string): LoggedIn {
     expect(response.status).toBe(200);
-    return {
-      email,
-      userId: response.body.user.id,
-      accessToken: response.body.accessToken,
-      cookie: refreshCookie(response)!,
-      response,
-    };
+    return signedIn(response, email);
   }
 
   describe('asking for a code', () => {

@@ -9,6 +9,7 @@ import {
   PASSWORD,
   refresh,
   refreshCookie,
+  signedIn,
   signUp,
   uniqueEmail,
 } from './support/auth-client';
@@ -149,13 +150,7 @@ describeEachDatabase('second factor: authenticator app and recovery codes', (kin
   /** The session a successful verify started, as `login` would describe it. */
   function sessionOf(response: Response, email: string): LoggedIn {
     expect(response.status).toBe(200);
-    return {
-      email,
-      userId: response.body.user.id,
-      accessToken: response.body.accessToken,
-      cookie: refreshCookie(response)!,
-      response,
-    };
+    return signedIn(response, email);
   }
 
   describe('enrolment', () => {

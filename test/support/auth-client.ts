@@ -48,6 +48,11 @@ export async function login(app: HttpTarget, email: string, password = PASSWORD)
   const response = await app.http().post('/api/auth/login').send({ email, password });
   if (response.status !== 200)
     throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return signedIn(response, email);
+}
+
+/** The session a sign-in answer started (a login, an mfa/verify, a code's verify), as `login` describes it. */
+export function signedIn(response: Response, email: string): LoggedIn {
   return {
     email,
     userId: response.body.user.id,

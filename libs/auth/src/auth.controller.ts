@@ -15,14 +15,12 @@ import {
   ApiBody,
   ApiCookieAuth,
   ApiCreatedResponse,
-  ApiExtraModels,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { AuthService } from './auth.service';
@@ -40,11 +38,11 @@ import { RequestedOrganization } from './orgs/requested-organization';
 import { RefreshTokenDelivery, RefreshTokenDeliveryOf } from './dpop/native-client';
 import { RegisterDto } from './dto/register.dto';
 import { MfaRequiredDto, TokenResponseDto } from './dto/token-response.dto';
-import { LocalAuthGuard } from './guards/local-auth.guard';
 import { OptionalRefreshGuard, RefreshGuard } from './guards/refresh.guard';
 import { SameOriginGuard } from './guards/same-origin.guard';
-import { BindsSession, DpopProofGuard, ProvesSession } from './dpop/dpop-proof.guard';
+import { DpopProofGuard, ProvesSession } from './dpop/dpop-proof.guard';
 import { SignInResponse } from './sign-in/sign-in-response';
+import { WayInRoute } from './sign-in/way-in-route.decorator';
 import { SignInProof } from './sign-in/sign-in.service';
 import { RateLimit } from './throttling/rate-limit.decorator';
 import { ClientInfo } from './tokens/token.service';
@@ -73,26 +71,11 @@ export class AuthController {
     return UserDto.from(await this.recovery.register(body, client));
   }
 
-  @Public()
   @Post('login')
-  @HttpCode(HttpStatus.OK)
-  @RateLimit('login')
-  // A cross-site form must not log the victim in as someone else (login CSRF): refused before the password.
-  @BindsSession()
-  @UseGuards(SameOriginGuard, DpopProofGuard, LocalAuthGuard)
-  @ApiBody({ type: LoginDto })
-  @ApiExtraModels(TokenResponseDto, MfaRequiredDto)
-  @ApiOkResponse({
-    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }] },
-    description:
-      'Tokens, with the HttpOnly refresh cookie set; or, with the second factor on, an mfa challenge and no cookie',
+  @WayInRoute('local', LoginDto, {
+    summary: 'Log in with email and password',
+    unauthorized: 'Unknown email or wrong password (one message for both)',
   })
-  @ApiUnauthorizedResponse({ description: 'Unknown email or wrong password (one message for both)' })
-  @ApiForbiddenResponse({
-    description: 'Account disabled (answered only to the right password), or a cross-site request',
-  })
-  @ApiResponseCodes(400, 429)
-  @ApiOperation({ summary: 'Log in with email and password' })
   async login(
     @ProvenSignIn() proof: SignInProof,
     @RequestClient() client: ClientInfo,

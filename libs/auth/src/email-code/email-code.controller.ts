@@ -1,35 +1,21 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBody,
-  ApiExtraModels,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ApiResponseCodes } from '../decorators/api-errors.decorator';
 import { Public } from '../decorators/public.decorator';
 import { ProvenSignIn } from '../decorators/request-properties';
 import { RequestClient } from '../decorators/request-client.decorator';
-import { BindsSession, DpopProofGuard } from '../dpop/dpop-proof.guard';
 import { RefreshTokenDelivery, RefreshTokenDeliveryOf } from '../dpop/native-client';
 import { MfaRequiredDto, TokenResponseDto } from '../dto/token-response.dto';
-import { SameOriginGuard } from '../guards/same-origin.guard';
-import { SignInProofGuard } from '../guards/sign-in-proof.guard';
 import { AcceptedDto } from '../recovery/dto/recovery.dto';
 import { SignInResponse } from '../sign-in/sign-in-response';
 import { SignInProof, SignInService } from '../sign-in/sign-in.service';
+import { WayInRoute } from '../sign-in/way-in-route.decorator';
 import { RateLimit } from '../throttling/rate-limit.decorator';
 import { ClientInfo } from '../tokens/token.service';
 import { EmailCodeRequestDto, EmailCodeVerifyDto } from './dto/email-code.dto';
 import { EmailCodeSignIn } from './email-code-sign-in';
 import { EMAIL_CODE_STRATEGY } from './email-code.strategy';
-
-const EmailCodeGuard = SignInProofGuard(EMAIL_CODE_STRATEGY, EmailCodeVerifyDto);
 
 @ApiTags('auth')
 @Controller('auth/email-code')
@@ -58,26 +44,12 @@ export class EmailCodeController {
     return { status: 'accepted' };
   }
 
-  @Public()
   @Post('verify')
-  @HttpCode(HttpStatus.OK)
-  @RateLimit('login')
-  // A cross-site form must not sign the victim in as someone else (login CSRF): refused before the code is tried.
-  @BindsSession()
-  @UseGuards(SameOriginGuard, DpopProofGuard, EmailCodeGuard)
-  @ApiBody({ type: EmailCodeVerifyDto })
-  @ApiExtraModels(TokenResponseDto, MfaRequiredDto)
-  @ApiOkResponse({
-    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }] },
-    description:
-      'Exactly as login (amr ["otp"]): tokens with the HttpOnly refresh cookie, or, with the second factor on, an mfa challenge; the address is verified',
+  @WayInRoute(EMAIL_CODE_STRATEGY, EmailCodeVerifyDto, {
+    summary: 'Sign in with the code from the mail',
+    unauthorized: 'A wrong, used, expired or replaced code (one message for all); the fifth try ends a code',
+    ok: 'amr ["otp"]; the address becomes verified',
   })
-  @ApiUnauthorizedResponse({
-    description: 'A wrong, used, expired or replaced code; the fifth try ends a code',
-  })
-  @ApiForbiddenResponse({ description: 'Account disabled, or a cross-site request' })
-  @ApiResponseCodes(400, 429)
-  @ApiOperation({ summary: 'Sign in with the code from the mail' })
   async verify(
     @ProvenSignIn() proof: SignInProof,
     @RequestClient() client: ClientInfo,
