@@ -15,6 +15,7 @@ import { authUserData } from './changes/account-data';
 import { AccountDeletion } from './changes/account-deletion';
 import { AccountWrites } from './changes/account-writes';
 import { AfterAnswer } from './after-answer';
+import { authOneTimeRecords } from './one-time-records';
 import { DpopNonces } from './dpop/dpop-nonces';
 import { emailCodeWayIn } from './email-code/email-code-way-in';
 import { DpopProofGuard } from './dpop/dpop-proof.guard';
@@ -162,8 +163,9 @@ import { TokenController } from './machine/clients/token.controller';
   providers: [
     AuthService,
     AccountDeletion,
-    // What libs/auth stores about a user, for deletion and export.
+    // What libs/auth stores about a user, for deletion and export; and what it keeps only for a while.
     authUserData,
+    authOneTimeRecords,
     ApiKeys,
     ApiKeyAuthenticator,
     ApiKeyUsage,

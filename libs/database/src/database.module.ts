@@ -1,6 +1,7 @@
 import { AppConfig } from '@gatehouse/config';
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ExpiringRecordsRegistry } from './expiring-records';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ConnectionPoolStats } from './connection-pool-stats';
 import { buildDataSourceOptions } from './data-source-options';
@@ -30,7 +31,19 @@ import { runMigrations } from './run-migrations';
       },
     }),
   ],
-  providers: [DatabasePing, DatabaseNotifications, PreparedStatements, ConnectionPoolStats],
-  exports: [DatabasePing, DatabaseNotifications, PreparedStatements, ConnectionPoolStats],
+  providers: [
+    DatabasePing,
+    DatabaseNotifications,
+    PreparedStatements,
+    ConnectionPoolStats,
+    ExpiringRecordsRegistry,
+  ],
+  exports: [
+    DatabasePing,
+    DatabaseNotifications,
+    PreparedStatements,
+    ConnectionPoolStats,
+    ExpiringRecordsRegistry,
+  ],
 })
 export class DatabaseModule {}

@@ -7,3 +7,5 @@ export { PreparedStatements } from './prepared-statements';
 export type { NamedStatement } from './prepared-statements';
 export { ConnectionPoolStats } from './connection-pool-stats';
 export type { PoolCounts } from './connection-pool-stats';
+export { ExpiringRecordsRegistry, registerExpiringRecords } from './expiring-records';
+export type { ExpiringRecords, ExpiringTable } from './expiring-records';

@@ -1,5 +1,6 @@
 import { AuditModule, Webhooks } from '@gatehouse/audit';
 import { MailModule } from '@gatehouse/mail';
+import { registerExpiringRecords } from '@gatehouse/database';
 import { registerUserDataWith, UsersModule } from '@gatehouse/users';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -31,6 +32,11 @@ import { Organizations } from './organizations.service';
     Invitations,
     // A user's memberships and the invitations addressed to them: exported with the account, erased with it.
     registerUserDataWith([MembershipChangeLog, Webhooks], membershipData),
+    registerExpiringRecords([], () => [
+      { table: 'org_invitations', key: 'id', column: 'expires_at' },
+      // A membership change matters while a token issued before it may live: a day covers any lifetime.
+      { table: 'org_membership_changes', key: 'id', column: 'changed_at', keptFor: 86_400 },
+    ]),
   ],
   exports: [Organizations, Members, MembershipChangeLog, Invitations],
 })

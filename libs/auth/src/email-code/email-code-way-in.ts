@@ -1,3 +1,4 @@
+import { registerExpiringRecords } from '@gatehouse/database';
 import { EmailCodeController } from './email-code.controller';
 import { emailCodeData } from './email-code-data';
 import { EmailCodeSignIn } from './email-code-sign-in';
@@ -9,5 +10,12 @@ import { EmailCode } from './entities/email-code.entity';
 export const emailCodeWayIn = {
   entities: [EmailCode],
   controllers: [EmailCodeController],
-  providers: [EmailCodeSignIn, EmailCodes, EmailCodeStrategy, emailCodeData],
+  providers: [
+    EmailCodeSignIn,
+    EmailCodes,
+    EmailCodeStrategy,
+    emailCodeData,
+    // A code is of no use once expired; the clean-up deletes it then.
+    registerExpiringRecords([], () => [{ table: 'email_codes', key: 'email', column: 'expires_at' }]),
+  ],
 };

@@ -1,10 +1,10 @@
 import { AuditTrail } from '@gatehouse/audit';
 import { AppConfig } from '@gatehouse/config';
+import { ExpiringRecordsRegistry } from '@gatehouse/database';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RevocationService } from '../revocation/revocation.service';
-import { KNOWN_DEVICE_DAYS } from '../devices/known-devices';
 
 // Shared by every instance: whoever holds this advisory lock cleans, the others skip their turn.
 const CLEANUP_LOCK_KEY = 724_190_332;
@@ -16,7 +16,7 @@ export interface CleanupResult {
   refreshTokens: number;
   /** Sessions revoked or expired long ago, and deleted accounts' revocations past the revocation horizon. */
   sessions: number;
-  /** Expired one-time email links and codes, provider login transactions, mfa challenges, and stale wrong-code records. */
+  /** Rows of the tables features register as expiring (ExpiringRecordsRegistry): links, codes, challenges, tries. */
   oneTimeRecords: number;
   /** Account history older than AUDIT_RETENTION. */
   auditEvents: number;
@@ -25,8 +25,8 @@ export interface CleanupResult {
 /**
  * Purges refresh tokens past their expiry (they can no longer be presented), sessions revoked or expired
  * longer than SESSION_RETENTION ago, deleted accounts' revocations once every access token they stopped has
- * expired, expired one-time records (email links, provider login transactions), and
- * account history older than AUDIT_RETENTION, every CLEANUP_INTERVAL, on one instance at a time.
+ * expired, the rows of every table a feature registered as expiring (one-time links, codes and challenges, records
+ * of tries), and account history older than AUDIT_RETENTION, every CLEANUP_INTERVAL, on one instance at a time.
  */
 @Injectable()
 export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
@@ -38,6 +38,7 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly trail: AuditTrail,
     private readonly revocations: RevocationService,
+    private readonly expiring: ExpiringRecordsRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -92,51 +93,12 @@ export class SessionCleaner implements OnApplicationBootstrap, OnModuleDestroy {
            SELECT session_id FROM revoked_sessions WHERE revoked_at < $1 LIMIT $2)`,
         new Date(now.getTime() - this.revocations.horizonSeconds * 1000),
       ));
-    // Expired, they can no longer be used; a consumed email link is kept until it expires, as a record.
-    const oneTimeRecords =
-      (await this.deleteInBatches(
-        'DELETE FROM email_tokens WHERE id IN (SELECT id FROM email_tokens WHERE expires_at < $1 LIMIT $2)',
-        now,
-      )) +
-      (await this.deleteInBatches(
-        'DELETE FROM email_codes WHERE email IN (SELECT email FROM email_codes WHERE expires_at < $1 LIMIT $2)',
-        now,
-      )) +
-      (await this.deleteInBatches(
-        `DELETE FROM oauth_transactions WHERE id IN (
-           SELECT id FROM oauth_transactions WHERE expires_at < $1 LIMIT $2)`,
-        now,
-      )) +
-      (await this.deleteInBatches(
-        'DELETE FROM mfa_challenges WHERE id IN (SELECT id FROM mfa_challenges WHERE expires_at < $1 LIMIT $2)',
-        now,
-      )) +
-      (await this.deleteInBatches(
-        `DELETE FROM webauthn_challenges WHERE id IN (
-           SELECT id FROM webauthn_challenges WHERE expires_at < $1 LIMIT $2)`,
-        now,
-      )) +
-      (await this.deleteInBatches(
-        'DELETE FROM org_invitations WHERE id IN (SELECT id FROM org_invitations WHERE expires_at < $1 LIMIT $2)',
-        now,
-      )) +
-      // A membership change matters while a token issued before it may live: a day covers any lifetime.
-      (await this.deleteInBatches(
-        `DELETE FROM org_membership_changes WHERE id IN (
-           SELECT id FROM org_membership_changes WHERE changed_at < $1 LIMIT $2)`,
-        new Date(now.getTime() - 86_400_000),
-      )) +
-      // A device unseen for 90 days is a new one at its next sign-in: its record serves no more.
-      (await this.deleteInBatches(
-        `DELETE FROM known_devices WHERE (user_id, key_hash) IN (
-           SELECT user_id, key_hash FROM known_devices WHERE last_seen_at < $1 LIMIT $2)`,
-        new Date(now.getTime() - KNOWN_DEVICE_DAYS * 86_400_000),
-      )) +
-      // Wrong second-factor codes count for THROTTLE_MFA_TTL; older ones count for nothing.
-      (await this.deleteInBatches(
-        'DELETE FROM mfa_failures WHERE id IN (SELECT id FROM mfa_failures WHERE failed_at < $1 LIMIT $2)',
-        new Date(now.getTime() - this.config.throttle.mfa.ttl * 1000),
-      ));
+    // What each feature registered: one-time codes, challenges and links once expired, records of tries once
+    // they count for nothing.
+    let oneTimeRecords = 0;
+    for (const { purge, keptFor } of this.expiring.registered()) {
+      oneTimeRecords += await this.deleteInBatches(purge, new Date(now.getTime() - keptFor * 1000));
+    }
     const auditEvents = await this.trail.purgeOlderThan(
       new Date(now.getTime() - this.config.audit.retention * 1000),
       BATCH,
