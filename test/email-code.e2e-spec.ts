@@ -677,6 +677,9 @@ describeEachDatabase('sign-in with a code by email', (kind) => {
     });
   });
 
+  /** A sign-up code mailed while sign-up was on, to be tried once it is off. */
+  let signUpCodeLeftOver: { email: string; code: string } | undefined;
+
   describe('sign-up by code (EMAIL_CODE_SIGNUP=true)', () => {
     let hookPath: string;
 
@@ -742,6 +745,12 @@ describeEachDatabase('sign-in with a code by email', (kind) => {
       expect(users).toEqual([{ id: registeredMeanwhile.body.id }]);
       expect(await sessionCount(users[0].id)).toBe(0);
     });
+
+    it('mails a sign-up code that outlives the setting (used once sign-up is off, below)', async () => {
+      const email = uniqueEmail('signup-then-off');
+      signUpCodeLeftOver = { email, code: await requestCode(email) };
+      expect(await codeRow(email)).toMatchObject({ user_id: null, attempts: 0 });
+    });
   });
 
   describe('limits (THROTTLE_RECOVERY_LIMIT=2, THROTTLE_LOGIN_LIMIT=3)', () => {
@@ -756,6 +765,12 @@ describeEachDatabase('sign-in with a code by email', (kind) => {
         THROTTLE_LOGIN_LIMIT: '3',
         THROTTLE_LOGIN_TTL: '60',
       });
+    });
+
+    it('a sign-up code asked for while sign-up was on creates nothing once it is off (401)', async () => {
+      const { email, code } = signUpCodeLeftOver!;
+      expectRefused(await verify({ email, code }, fresh()), 401);
+      expect(await app.query('SELECT id FROM users WHERE email = $1', [email])).toEqual([]);
     });
 
     function expectThrottled(response: Response): void {

@@ -82,17 +82,9 @@ export class EmailCodeSignIn {
         };
       }
       const stored: Stored[] = [];
-      const [holder] = await db.query<AccountRow[]>(
-        'SELECT id, credentials_version, email_verified_at FROM users WHERE email = $1',
-        [email],
-      );
-      const account = tried.userId
-        ? holder?.id === tried.userId
-          ? holder
-          : undefined
-        : await this.createAccount(db, email, holder, client, stored);
-      if (!account)
-        return { refused: { userId: tried.userId ?? undefined, reason: 'address_changed_hands' } };
+      const account = await this.accountFor(db, email, tried.userId, client, stored);
+      if (typeof account === 'string')
+        return { refused: { userId: tried.userId ?? undefined, reason: account } };
       if (!account.email_verified_at) {
         await this.users.markEmailVerified(db, account.id, email);
         stored.push(['email.verified', { userId: account.id, by: 'email_code' }]);
@@ -114,19 +106,26 @@ export class EmailCodeSignIn {
   }
 
   /**
-   * The account a sign-up code creates on its first use; undefined when sign-up is off now, or the address has
+   * The account a matched code signs in, or why none: a code sent to an account enters it while the address is
+   * still its; a sign-up code creates the account on its first use, unless sign-up is off now or the address has
    * become an account's since (that account is not entered by a code sent before it existed).
    */
-  private async createAccount(
+  private async accountFor(
     db: EntityManager,
     email: string,
-    holder: AccountRow | undefined,
+    sentTo: string | null,
     client: ClientInfo,
     stored: Stored[],
-  ): Promise<AccountRow | undefined> {
-    if (holder || !this.config.emailCode.signup) return undefined;
+  ): Promise<AccountRow | 'address_changed_hands' | 'sign_up_off'> {
+    const [holder] = await db.query<AccountRow[]>(
+      'SELECT id, credentials_version, email_verified_at FROM users WHERE email = $1',
+      [email],
+    );
+    if (sentTo) return holder?.id === sentTo ? holder : 'address_changed_hands';
+    if (holder) return 'address_changed_hands';
+    if (!this.config.emailCode.signup) return 'sign_up_off';
     const user = await this.users.createVerified(db, { email });
-    if (!user) return undefined;
+    if (!user) return 'address_changed_hands';
     await this.codes.claim(db, email, user.id);
     await this.webhooks.emit(db, 'user.created', { ...UserDto.from(user) });
     stored.push([
