@@ -66,6 +66,15 @@ async function showChangedAccount(): Promise<void> {
   renderUser(user);
 }
 
+/** Shows the changed account when signed in, then says what changed: the page never contradicts itself. */
+async function afterChange(say: () => void): Promise<void> {
+  try {
+    if (client.isLoggedIn) await showChangedAccount();
+  } finally {
+    say();
+  }
+}
+
 export function wireEmailLinks(): void {
   ui.forgotForm.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -90,8 +99,7 @@ export function wireEmailLinks(): void {
       await client.verifyEmail(link.token);
       pendingLink = null;
       ui.verifyButton.hidden = true;
-      ui.verifyOutcome.textContent = 'Your address is verified.';
-      if (client.isLoggedIn) await showChangedAccount();
+      await afterChange(() => (ui.verifyOutcome.textContent = 'Your address is verified.'));
     });
   });
 
@@ -102,9 +110,11 @@ export function wireEmailLinks(): void {
       await client.confirmEmail(link.token);
       pendingLink = null;
       ui.confirmButton.hidden = true;
-      ui.confirmOutcome.textContent =
-        'Your account now uses this address. Your other devices were signed out.';
-      if (client.isLoggedIn) await showChangedAccount();
+      await afterChange(
+        () =>
+          (ui.confirmOutcome.textContent =
+            'Your account now uses this address. Your other devices were signed out.'),
+      );
     });
   });
 
