@@ -164,18 +164,7 @@ class FakeServer {
     if (this.offline) throw new TypeError('Failed to fetch');
     await new Promise((resolve) => setTimeout(resolve, 1));
     const route = `${method} ${path}`;
-    if (route === 'POST /api/auth/login') {
-      if (this.mfaOn) {
-        return this.json(200, {
-          mfaRequired: true,
-          mfaToken: MFA_TOKEN,
-          methods: MFA_METHODS,
-          expiresIn: 300,
-        });
-      }
-      this.hasCookie = true;
-      return this.tokenResponse();
-    }
+    if (route === 'POST /api/auth/login') return this.firstFactorPassed();
     if (route === 'POST /api/auth/email-code') {
       const { email } = JSON.parse(init.body as string) as { email: string };
       if (!email.includes('@')) {
@@ -192,16 +181,7 @@ class FakeServer {
           error: 'Unauthorized',
         });
       }
-      if (this.mfaOn) {
-        return this.json(200, {
-          mfaRequired: true,
-          mfaToken: MFA_TOKEN,
-          methods: MFA_METHODS,
-          expiresIn: 300,
-        });
-      }
-      this.hasCookie = true;
-      return this.tokenResponse();
+      return this.firstFactorPassed();
     }
     if (route === 'POST /api/auth/mfa/verify') {
       const { mfaToken, code, recoveryCode } = JSON.parse(init.body as string) as Record<string, string>;
@@ -305,6 +285,15 @@ class FakeServer {
   /** The token the server issued last. */
   get latestToken(): string {
     return fakeJwt('session-1', this.issued);
+  }
+
+  /** A right password or code: the second factor's challenge when it is on, else a session and its cookie. */
+  private firstFactorPassed(): Response {
+    if (this.mfaOn) {
+      return this.json(200, { mfaRequired: true, mfaToken: MFA_TOKEN, methods: MFA_METHODS, expiresIn: 300 });
+    }
+    this.hasCookie = true;
+    return this.tokenResponse();
   }
 
   private tokenResponse(): Response {
