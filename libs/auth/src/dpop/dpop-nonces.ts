@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { KeyService } from '../keys/key.service';
 
 const STEP_SECONDS = 60;
@@ -15,9 +15,7 @@ export class DpopNonces {
   private readonly key: Buffer;
 
   constructor(keys: KeyService) {
-    this.key = Buffer.from(
-      hkdfSync('sha256', keys.refreshSecret.export(), Buffer.alloc(0), 'gatehouse dpop nonce', 32),
-    );
+    this.key = keys.derivedKey('dpop nonce');
   }
 
   /** The nonce of the current step. */

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createSecretKey, generateKeyPairSync, sign } from 'node:crypto';
 import { KeyService } from '../keys/key.service';
 import { DpopNonces } from './dpop-nonces';
 import { accessTokenHash, checkProof, DpopProofError, jwkThumbprint } from './dpop-proof';
@@ -90,8 +90,13 @@ describe('jwkThumbprint', () => {
 });
 
 describe('DpopNonces', () => {
-  const keys = { refreshSecret: { export: () => Buffer.alloc(32, 7) } } as unknown as KeyService;
-  const other = { refreshSecret: { export: () => Buffer.alloc(32, 8) } } as unknown as KeyService;
+  // KeyService's own derivation, over two different refresh secrets.
+  const withSecret = (fill: number) =>
+    Object.assign(Object.create(KeyService.prototype) as KeyService, {
+      refreshSecret: createSecretKey(Buffer.alloc(32, fill)),
+    });
+  const keys = withSecret(7);
+  const other = withSecret(8);
   const at = Date.UTC(2026, 11, 7, 12, 0, 30);
 
   it('accepts its own nonce for five minutes, on any instance with the same keys', () => {

@@ -7,7 +7,7 @@ import { ProvenSignIn } from '../decorators/request-properties';
 import { RequestClient } from '../decorators/request-client.decorator';
 import { RefreshTokenDelivery, RefreshTokenDeliveryOf } from '../dpop/native-client';
 import { MfaRequiredDto, TokenResponseDto } from '../dto/token-response.dto';
-import { AcceptedDto } from '../recovery/dto/recovery.dto';
+import { ACCEPTED, AcceptedDto } from '../recovery/dto/recovery.dto';
 import { SignInResponse } from '../sign-in/sign-in-response';
 import { SignInProof, SignInService } from '../sign-in/sign-in.service';
 import { WayInRoute } from '../sign-in/way-in-route.decorator';
@@ -41,7 +41,7 @@ export class EmailCodeController {
   request(@Body() body: EmailCodeRequestDto, @RequestClient() client: ClientInfo): AcceptedDto {
     // Answered before any work: a known and an unknown address must take the same time.
     this.codes.sendLater(body.email, client);
-    return { status: 'accepted' };
+    return ACCEPTED;
   }
 
   @Post('verify')

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHmac, hkdfSync, randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { KeyService } from '../keys/key.service';
 
@@ -30,9 +30,7 @@ export class EmailCodes {
   private readonly key: Buffer;
 
   constructor(keys: KeyService) {
-    this.key = Buffer.from(
-      hkdfSync('sha256', keys.refreshSecret.export(), Buffer.alloc(0), 'gatehouse email code', 32),
-    );
+    this.key = keys.derivedKey('email code');
   }
 
   /** A fresh code for the address, in the caller's transaction (the one that queues its mail). */

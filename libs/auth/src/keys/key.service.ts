@@ -5,6 +5,7 @@ import {
   createPublicKey,
   createSecretKey,
   generateKeyPairSync,
+  hkdfSync,
   KeyObject,
   randomBytes,
 } from 'node:crypto';
@@ -41,6 +42,16 @@ export class KeyService {
       }
     }
     this.refreshSecret = loadSecret(config.keys.refreshSecret ?? dev.refreshSecret());
+  }
+
+  /**
+   * A 32-byte key of its own for one purpose (`purpose` names it), derived from the refresh secret with HKDF: every
+   * instance that shares the keys derives the same one, and no two purposes share key material.
+   */
+  derivedKey(purpose: string): Buffer {
+    return Buffer.from(
+      hkdfSync('sha256', this.refreshSecret.export(), Buffer.alloc(0), `gatehouse ${purpose}`, 32),
+    );
   }
 
   /** The public key for a kid, or undefined for a kid this server never issued or has retired. */

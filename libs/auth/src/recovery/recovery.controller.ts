@@ -18,6 +18,7 @@ import { RequestClient } from '../decorators/request-client.decorator';
 import { ClientInfo } from '../tokens/token.service';
 import { AuthUser } from '../tokens/token-types';
 import {
+  ACCEPTED,
   AcceptedDto,
   ChangeEmailDto,
   EmailTokenDto,
@@ -25,8 +26,6 @@ import {
   ResetPasswordDto,
 } from './dto/recovery.dto';
 import { RecoveryService } from './recovery.service';
-
-const ACCEPTED: AcceptedDto = { status: 'accepted' };
 
 /**
  * The routes of the email links. The front end consumes a link with a POST only: a GET of a link (which mail

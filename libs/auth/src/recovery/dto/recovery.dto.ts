@@ -54,3 +54,6 @@ export class AcceptedDto {
   @ApiProperty({ example: 'accepted' })
   status: 'accepted';
 }
+
+/** The one answer of every route that mails an address someone typed, whether or not it is an account's. */
+export const ACCEPTED: AcceptedDto = { status: 'accepted' };
